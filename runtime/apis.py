@@ -1,0 +1,91 @@
+"""Runtime APIs served through `state_call` and described in metadata V15.
+
+Each method decodes its SCALE input, runs against the state of the requested block, and
+returns SCALE bytes, as a Wasm runtime's exported `<Api>_<method>` would.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from runtime.primitives.scale import (
+    U8, U32, U64, U128, Bool, Bytes, Codec, Enum, Field, FixedBytes, Option, Result, Struct, Variant, Vec,
+)
+from runtime.primitives.types import AccountId, DispatchClass, RuntimeVersionType, Weight
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiMethod:
+    name: str
+    inputs: tuple[tuple[str, Codec], ...]
+    output: Codec
+    docs: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeApi:
+    name: str
+    methods: tuple[ApiMethod, ...]
+    docs: tuple[str, ...] = ()
+
+
+OpaqueMetadata = Struct("sp_core::OpaqueMetadata", [Field(None, Bytes, "Vec<u8>")])
+
+RuntimeDispatchInfo = Struct("pallet_transaction_payment::types::RuntimeDispatchInfo", [
+    Field("weight", Weight, "Weight"), Field("class", DispatchClass, "DispatchClass"),
+    Field("partial_fee", U128, "Balance"),
+], params=(("Balance", U128), ("Weight", Weight)))
+
+InclusionFee = Struct("pallet_transaction_payment::types::InclusionFee", [
+    Field("base_fee", U128, "Balance"), Field("len_fee", U128, "Balance"),
+    Field("adjusted_weight_fee", U128, "Balance")], params=(("Balance", U128),))
+FeeDetails = Struct("pallet_transaction_payment::types::FeeDetails", [
+    Field("inclusion_fee", Option(InclusionFee), "Option<InclusionFee<Balance>>"),
+    Field("tip", U128, "Balance")], params=(("Balance", U128),))
+
+TransactionSource = Enum("sp_runtime::transaction_validity::TransactionSource",
+                         [Variant("InBlock", 0), Variant("Local", 1), Variant("External", 2)])
+InvalidTransactionType = Enum("sp_runtime::transaction_validity::InvalidTransaction", [
+    Variant("Call", 0), Variant("Payment", 1), Variant("Future", 2), Variant("Stale", 3), Variant("BadProof", 4),
+    Variant("AncientBirthBlock", 5), Variant("ExhaustsResources", 6), Variant("Custom", 7, (Field(None, U8, "u8"),)),
+    Variant("BadMandatory", 8), Variant("MandatoryValidation", 9), Variant("BadSigner", 10)])
+UnknownTransactionType = Enum("sp_runtime::transaction_validity::UnknownTransaction", [
+    Variant("CannotLookup", 0), Variant("NoUnsignedValidator", 1), Variant("Custom", 2, (Field(None, U8, "u8"),))])
+TransactionValidityErrorType = Enum("sp_runtime::transaction_validity::TransactionValidityError", [
+    Variant("Invalid", 0, (Field(None, InvalidTransactionType, "InvalidTransaction"),)),
+    Variant("Unknown", 1, (Field(None, UnknownTransactionType, "UnknownTransaction"),))])
+ValidTransactionType = Struct("sp_runtime::transaction_validity::ValidTransaction", [
+    Field("priority", U64, "TransactionPriority"), Field("requires", Vec(Bytes), "Vec<TransactionTag>"),
+    Field("provides", Vec(Bytes), "Vec<TransactionTag>"), Field("longevity", U64, "TransactionLongevity"),
+    Field("propagate", Bool, "bool")])
+
+UncheckedExtrinsicRef = Bytes  # an opaque extrinsic: clients pass the encoded bytes
+
+RUNTIME_APIS: tuple[RuntimeApi, ...] = (
+    RuntimeApi("Core", (
+        ApiMethod("version", (), RuntimeVersionType, ("Returns the version of the runtime.",)),
+    ), ("The `Core` runtime api that every Substrate runtime needs to implement.",)),
+    RuntimeApi("Metadata", (
+        ApiMethod("metadata", (), OpaqueMetadata, ("Returns the metadata of a runtime.",)),
+        ApiMethod("metadata_at_version", (("version", U32),), Option(OpaqueMetadata),
+                  ("Returns the metadata at a given version.",)),
+        ApiMethod("metadata_versions", (), Vec(U32), ("Returns the supported metadata versions.",)),
+    ), ("The `Metadata` api trait that returns metadata for the runtime.",)),
+    RuntimeApi("TaggedTransactionQueue", (
+        ApiMethod("validate_transaction", (("source", TransactionSource), ("tx", UncheckedExtrinsicRef),
+                                           ("block_hash", FixedBytes(32))),
+                  Result(ValidTransactionType, TransactionValidityErrorType),
+                  ("Validate the transaction.",)),
+    ), ("The `TaggedTransactionQueue` api trait for interfering with the transaction queue.",)),
+    RuntimeApi("AccountNonceApi", (
+        ApiMethod("account_nonce", (("account", AccountId),), U32, ("Get current account nonce of given `AccountId`.",)),
+    ), ("The API to query account nonce.",)),
+    RuntimeApi("TransactionPaymentApi", (
+        ApiMethod("query_info", (("uxt", UncheckedExtrinsicRef), ("len", U32)), RuntimeDispatchInfo),
+        ApiMethod("query_fee_details", (("uxt", UncheckedExtrinsicRef), ("len", U32)), FeeDetails),
+        ApiMethod("query_weight_to_fee", (("weight", Weight),), U128),
+        ApiMethod("query_length_to_fee", (("length", U32),), U128),
+    )),
+)
+
+__all__ = ["RUNTIME_APIS", "RuntimeApi", "ApiMethod", "RuntimeDispatchInfo", "FeeDetails",
+           "TransactionValidityErrorType", "ValidTransactionType", "TransactionSource", "OpaqueMetadata"]

@@ -1,0 +1,242 @@
+"""The state transition, as plain functions (after execution-specs' `fork.py`).
+
+    initialize_block -> apply_extrinsic* -> finalize_block
+
+The node owns roots and storage: it supplies the parent state, computes the state and
+extrinsics roots from what these functions leave in the overlay, and commits.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from runtime.construct import Runtime
+from runtime.extrinsic import Extrinsic, TransactionValidityError, invalid
+from runtime.frame.context import BlockContext
+from runtime.frame.dispatch import DispatchError, InvalidBlock, Origin
+from runtime.frame.pallet import CallSpec, CallWeight
+from runtime.frame.state import Overlay, StateReader
+from runtime.pallets import balances, system, transaction_payment
+from runtime.primitives import crypto
+from runtime.version import VERSION
+
+log = logging.getLogger("runtime")
+
+# Block limits: 2 s of ref_time per block, 75% for Normal extrinsics (FRAME's defaults).
+MAX_BLOCK_REF_TIME = 2_000_000_000_000
+NORMAL_RATIO_PERCENT = 75
+MAX_BLOCK_LENGTH = 5 * 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidTransaction:
+    """What the pool learns from validation (sp_runtime::ValidTransaction)."""
+
+    priority: int
+    requires: tuple[bytes, ...]
+    provides: tuple[bytes, ...]
+    longevity: int
+    fee: int
+
+
+@dataclasses.dataclass
+class ApplyOutcome:
+    success: bool
+    error: DispatchError | None
+    weight: CallWeight
+    fee: int
+
+
+class BlockBuilder:
+    """Per-block execution state kept between `initialize_block` and `finalize_block`."""
+
+    def __init__(self, ctx: BlockContext, genesis_hash: bytes):
+        self.ctx = ctx
+        self.genesis_hash = genesis_hash
+        self.extrinsic_count = 0
+        self.total_length = 0
+        self.normal_weight = 0
+        self.mandatory_weight = 0
+
+
+def initialize_block(runtime: Runtime, parent_state: StateReader, number: int, parent_hash: bytes,
+                     digest: dict, genesis_hash: bytes) -> BlockBuilder:
+    ctx = BlockContext(runtime, Overlay(parent_state), number, parent_hash)
+    ctx.phase = "Initialization"
+    system.initialize(ctx, number, parent_hash, digest)
+    for hook in runtime.hooks("on_initialize"):
+        hook(ctx)
+    return BlockBuilder(ctx, genesis_hash)
+
+
+# --- validation (shared by the pool and block execution) -------------------------------------
+def _total_weight(spec: CallSpec, args: dict) -> CallWeight:
+    w = spec.weight_of(args or {})
+    base = transaction_payment.EXTRINSIC_BASE_WEIGHT
+    return CallWeight(w.ref_time + base.ref_time, w.proof_size + base.proof_size)
+
+
+def check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, *, for_pool: bool,
+                 verify_signature: bool = True) -> ValidTransaction:
+    """All signed-extension checks, in their standard order; raises TransactionValidityError."""
+    state = ctx.state
+    signer = ext.signer
+    assert signer is not None
+    # CheckNonZeroSender
+    if signer == b"\0" * 32:
+        raise invalid("BadSigner")
+    # CheckSpecVersion / CheckTxVersion / CheckGenesis / CheckMortality: part of the signed payload
+    current = ctx.block_number
+    if ext.era is None:
+        era_hash = genesis_hash
+        longevity = 2**64 - 1
+    else:
+        birth = ext.era.birth(current)
+        if birth > current:
+            raise invalid("AncientBirthBlock")
+        era_hash = genesis_hash if birth == 0 else system.BlockHash.get(state, birth)
+        if birth > 0 and era_hash == b"\0" * 32:
+            raise invalid("AncientBirthBlock")
+        death = ext.era.death(current)
+        if current >= death:
+            raise invalid("AncientBirthBlock")
+        longevity = death - current
+    if verify_signature:
+        payload = ext.signing_payload(VERSION.spec_version, VERSION.transaction_version, genesis_hash, era_hash)
+        if not crypto.verify_multisignature(ext.signature[0], ext.signature[1], crypto.signing_payload(payload), signer):
+            raise invalid("BadProof")
+    # CheckNonce
+    account = system.Account.get(state, signer)
+    if ext.nonce < account.nonce:
+        raise invalid("Stale")
+    if ext.nonce > account.nonce and not for_pool:
+        raise invalid("Future")
+    # CheckWeight
+    try:
+        spec = ctx.runtime.call_spec(ext.call)
+    except KeyError:
+        raise invalid("Call") from None
+    if spec.dispatch_class == "Mandatory":
+        raise invalid("BadMandatory")
+    weight = _total_weight(spec, ext.call[1][1])
+    if weight.ref_time > MAX_BLOCK_REF_TIME * NORMAL_RATIO_PERCENT // 100 or len(ext.raw) > MAX_BLOCK_LENGTH:
+        raise invalid("ExhaustsResources")
+    # ChargeTransactionPayment: the fee must leave the account alive
+    fee = transaction_payment.compute_fee_details(len(ext.raw), spec.weight_of(ext.call[1][1] or {}), ext.tip,
+                                                  spec.pays_fee).final_fee
+    if fee and (account.data.free < fee + balances.EXISTENTIAL_DEPOSIT):
+        raise invalid("Payment")
+    tag = signer + ext.nonce.to_bytes(4, "little")
+    requires = (signer + (ext.nonce - 1).to_bytes(4, "little"),) if ext.nonce > account.nonce else ()
+    return ValidTransaction(priority=ext.tip, requires=requires, provides=(tag,), longevity=longevity, fee=fee)
+
+
+def validate_transaction(runtime: Runtime, best_state: StateReader, best_number: int, best_hash: bytes,
+                         ext: Extrinsic, genesis_hash: bytes) -> ValidTransaction:
+    """For the pool: validate as if in the block after `best` (as FRAME's executive does)."""
+    if not ext.is_signed:
+        raise TransactionValidityError("Unknown", "NoUnsignedValidator")
+    ctx = BlockContext(runtime, Overlay(best_state), best_number + 1, best_hash)
+    system.BlockHash.insert(ctx.state, best_number, best_hash)
+    return check_signed(ctx, ext, genesis_hash, for_pool=True)
+
+
+# --- application -------------------------------------------------------------------------------
+def _dispatch_info(weight: CallWeight, spec: CallSpec) -> dict:
+    return {"weight": {"ref_time": weight.ref_time, "proof_size": weight.proof_size},
+            "class": spec.dispatch_class, "pays_fee": "Yes" if spec.pays_fee else "No"}
+
+
+def apply_extrinsic(builder: BlockBuilder, ext: Extrinsic, *, verify_signature: bool = True) -> ApplyOutcome:
+    """Apply one extrinsic. Raises TransactionValidityError if it may not be in the block
+    (the author drops it; an importer rejects the block)."""
+    ctx = builder.ctx
+    runtime = ctx.runtime
+    index = builder.extrinsic_count
+    try:
+        spec = runtime.call_spec(ext.call)
+    except KeyError:
+        raise invalid("Call") from None
+    args = ext.call[1][1] or {}
+    weight = _total_weight(spec, args)
+    if ext.is_signed:
+        check_signed(ctx, ext, builder.genesis_hash, for_pool=False, verify_signature=verify_signature)
+        if builder.normal_weight + weight.ref_time > MAX_BLOCK_REF_TIME * NORMAL_RATIO_PERCENT // 100 \
+                or builder.total_length + len(ext.raw) > MAX_BLOCK_LENGTH:
+            raise invalid("ExhaustsResources")
+    elif spec.dispatch_class != "Mandatory":
+        raise TransactionValidityError("Unknown", "NoUnsignedValidator")
+
+    ctx.phase = ("ApplyExtrinsic", index)
+    fee = 0
+    if ext.is_signed:
+        who = ext.signer
+        account = system.Account.get(ctx.state, who)
+        account.nonce += 1
+        system.Account.insert(ctx.state, who, account)
+        fee = transaction_payment.compute_fee_details(len(ext.raw), spec.weight_of(args), ext.tip,
+                                                      spec.pays_fee).final_fee
+        if fee:
+            try:
+                balances.withdraw(ctx, who, fee, keep_alive=True)
+            except DispatchError:
+                raise invalid("Payment") from None
+        origin = Origin.signed(who)
+    else:
+        origin = Origin.none()
+
+    mark = ctx.start_transaction()
+    error: DispatchError | None = None
+    try:
+        runtime.dispatch(ctx, ext.call, origin)
+    except DispatchError as err:
+        error = err
+    except InvalidBlock:
+        raise
+    except Exception as exc:  # a pallet bug must not take the node down: fail the call deterministically
+        log.exception("dispatch of %s raised", ext.call[0])
+        error = DispatchError("Other", f"{type(exc).__name__}: {exc}")
+    if error is None:
+        ctx.commit_transaction()
+    else:
+        ctx.rollback_transaction(mark)
+        if spec.dispatch_class == "Mandatory":
+            raise InvalidBlock(f"mandatory extrinsic failed: {error}")
+
+    if ext.is_signed:
+        ctx.deposit_event(transaction_payment.TransactionFeePaid(ext.signer, fee, ext.tip))
+    info = _dispatch_info(weight, spec)
+    if error is None:
+        ctx.deposit_event(system.ExtrinsicSuccess(info))
+    else:
+        ctx.deposit_event(system.ExtrinsicFailed(error.value, info))
+
+    builder.extrinsic_count += 1
+    builder.total_length += len(ext.raw)
+    if spec.dispatch_class == "Mandatory":
+        builder.mandatory_weight += weight.ref_time
+    else:
+        builder.normal_weight += weight.ref_time
+    return ApplyOutcome(error is None, error, weight, fee)
+
+
+def finalize_block(builder: BlockBuilder) -> BlockContext:
+    ctx = builder.ctx
+    ctx.phase = "Finalization"
+    system.note_finished_extrinsics(ctx, builder.extrinsic_count, builder.total_length)
+    for hook in ctx.runtime.hooks("on_finalize"):
+        hook(ctx)
+    system.finalize(ctx)
+    return ctx
+
+
+def build_genesis_state(runtime: Runtime, genesis_config: dict) -> dict[bytes, bytes]:
+    """Run every pallet's genesis builder over an empty state; returns the full key->value map."""
+    from runtime.frame.state import EmptyState
+
+    ctx = BlockContext(runtime, Overlay(EmptyState()), 0)
+    for pallet in runtime.pallets:
+        if pallet.genesis is not None:
+            pallet.genesis(ctx, genesis_config.get(pallet.name, {}))
+    ctx.events.clear()  # genesis deposits no events
+    return {k: v for k, v in ctx.state.changes.items() if v is not None}

@@ -1,0 +1,150 @@
+"""Storage items declared once: keys byte-compatible with FRAME, values SCALE-encoded.
+
+A key is `twox128(pallet) ++ twox128(item) ++ hasher(SCALE(key))` for each map key.
+Items with a `default` are `ValueQuery` (metadata modifier Default); items without one are
+`OptionQuery` (modifier Optional, reads return None when absent).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Sequence
+
+from runtime.frame.state import Overlay, StateReader
+from runtime.primitives.hashing import Hasher, storage_prefix
+from runtime.primitives.scale import Codec, tuple_of
+
+_NO_DEFAULT = object()
+
+
+class StorageItem:
+    def __init__(self, pallet: str, name: str, codec: Codec, default: Any, docs: Sequence[str]):
+        self.pallet, self.name, self.codec = pallet, name, codec
+        self.prefix = storage_prefix(pallet, name)
+        self.has_default = default is not _NO_DEFAULT
+        self.default = None if default is _NO_DEFAULT else default
+        self.default_bytes = codec.encode(default) if self.has_default else b"\x00"
+        self.docs = tuple(docs)
+
+    def _decode(self, raw: bytes | None) -> Any:
+        if raw is None:
+            return self.default
+        return self.codec.decode(raw)
+
+    # metadata
+    hashers: tuple[Hasher, ...] = ()
+    key_codecs: tuple[Codec, ...] = ()
+
+    @property
+    def key_codec(self) -> Codec:
+        return self.key_codecs[0] if len(self.key_codecs) == 1 else tuple_of(*self.key_codecs)
+
+
+class StorageValue(StorageItem):
+    def __init__(self, pallet: str, name: str, codec: Codec, *, default: Any = _NO_DEFAULT,
+                 docs: Sequence[str] = ()):
+        super().__init__(pallet, name, codec, default, docs)
+        self.key = self.prefix
+
+    def get(self, state: StateReader) -> Any:
+        return self._decode(state.get(self.key))
+
+    def exists(self, state: StateReader) -> bool:
+        return state.get(self.key) is not None
+
+    def put(self, state: Overlay, value: Any) -> None:
+        state.set(self.key, self.codec.encode(value))
+
+    def kill(self, state: Overlay) -> None:
+        state.delete(self.key)
+
+    def take(self, state: Overlay) -> Any:
+        value = self.get(state)
+        self.kill(state)
+        return value
+
+    def mutate(self, state: Overlay, fn: Callable[[Any], Any]) -> Any:
+        value = fn(self.get(state))
+        if value is None and not self.has_default:
+            self.kill(state)
+        else:
+            self.put(state, value)
+        return value
+
+
+class StorageMap(StorageItem):
+    """A map with one or more keys (`StorageMap`, `StorageDoubleMap`, `StorageNMap`)."""
+
+    def __init__(self, pallet: str, name: str, keys: Sequence[tuple[Hasher, Codec]], codec: Codec, *,
+                 default: Any = _NO_DEFAULT, docs: Sequence[str] = ()):
+        super().__init__(pallet, name, codec, default, docs)
+        self.hashers = tuple(h for h, _ in keys)
+        self.key_codecs = tuple(c for _, c in keys)
+
+    def _key_parts(self, keys: tuple) -> bytes:
+        if len(keys) > len(self.hashers):
+            raise TypeError(f"{self.name}: {len(keys)} keys given, {len(self.hashers)} declared")
+        return b"".join(h.hash(c.encode(k)) for h, c, k in zip(self.hashers, self.key_codecs, keys))
+
+    def key(self, *keys: Any) -> bytes:
+        if len(keys) != len(self.hashers):
+            raise TypeError(f"{self.name}: expected {len(self.hashers)} keys")
+        return self.prefix + self._key_parts(keys)
+
+    def prefix_for(self, *keys: Any) -> bytes:
+        """Key prefix for a partial key (the first len(keys) keys)."""
+        return self.prefix + self._key_parts(keys)
+
+    def get(self, state: StateReader, *keys: Any) -> Any:
+        return self._decode(state.get(self.key(*keys)))
+
+    def contains(self, state: StateReader, *keys: Any) -> bool:
+        return state.get(self.key(*keys)) is not None
+
+    def insert(self, state: Overlay, *keys_and_value: Any) -> None:
+        *keys, value = keys_and_value
+        state.set(self.key(*keys), self.codec.encode(value))
+
+    def remove(self, state: Overlay, *keys: Any) -> None:
+        state.delete(self.key(*keys))
+
+    def take(self, state: Overlay, *keys: Any) -> Any:
+        key = self.key(*keys)
+        value = self._decode(state.get(key))
+        state.delete(key)
+        return value
+
+    def mutate(self, state: Overlay, *keys_and_fn: Any) -> Any:
+        *keys, fn = keys_and_fn
+        key = self.key(*keys)
+        value = fn(self._decode(state.get(key)))
+        if value is None and not self.has_default:
+            state.delete(key)
+        else:
+            state.set(key, self.codec.encode(value))
+        return value
+
+    def clear_prefix(self, state: Overlay, *keys: Any) -> int:
+        return state.clear_prefix(self.prefix_for(*keys))
+
+    def decode_key(self, raw: bytes) -> tuple:
+        """Recover the map keys from a full storage key (needs concat hashers)."""
+        pos, out = len(self.prefix), []
+        for hasher, codec in zip(self.hashers, self.key_codecs):
+            if not hasher.is_concat:
+                raise TypeError(f"{self.name}: hasher {hasher.name} does not keep the key")
+            pos += hasher.prefix_len
+            value, pos = codec.decode_prefix(raw, pos)
+            out.append(value)
+        return tuple(out)
+
+    def iter(self, state: StateReader, *partial: Any) -> Iterator[tuple[tuple, Any]]:
+        """(keys, value) pairs in storage-key order, optionally under a partial key."""
+        for raw in state.iter_keys(self.prefix_for(*partial)):
+            value = state.get(raw)
+            if value is not None:
+                yield self.decode_key(raw), self.codec.decode(value)
+
+    def iter_values(self, state: StateReader, *partial: Any) -> Iterator[Any]:
+        for raw in state.iter_keys(self.prefix_for(*partial)):
+            value = state.get(raw)
+            if value is not None:
+                yield self.codec.decode(value)

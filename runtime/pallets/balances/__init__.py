@@ -1,0 +1,322 @@
+"""pallet_balances: free/reserved balances in System.Account, transfers, existential deposit.
+
+Index 5. Every movement of value in the runtime goes through the functions here
+(`transfer`, `withdraw`, `deposit`, `reserve`, `unreserve`, `repatriate_reserved`, `mint`,
+`burn`), so `TotalIssuance` equals the sum of all balances at all times.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from runtime.frame.context import BlockContext
+from runtime.frame.dispatch import ArithmeticError_, CannotLookup, Origin, PalletError, ensure, ensure_root, ensure_signed
+from runtime.frame.pallet import CallWeight, Pallet
+from runtime.pallets import system
+from runtime.primitives.scale import U32, U128, Bool, Compact
+from runtime.primitives.types import AccountId, MultiAddress
+
+pallet = Pallet("Balances", "pallet_balances", docs=("Account balances, transfers and reserves.",))
+
+EXISTENTIAL_DEPOSIT = pallet.constant(
+    "ExistentialDeposit", U128, 500,
+    "The minimum amount required to keep an account open. MUST BE GREATER THAN ZERO!")
+pallet.constant("MaxLocks", U32, 50, "The maximum number of locks that should exist on an account.")
+pallet.constant("MaxReserves", U32, 50, "The maximum number of named reserves that can exist on an account.")
+pallet.constant("MaxFreezes", U32, 0, "The maximum number of individual freeze locks that can exist on an account.")
+
+TotalIssuance = pallet.value("TotalIssuance", U128, default=0, docs="The total units issued in the system.")
+InactiveIssuance = pallet.value("InactiveIssuance", U128, default=0, docs="The total units of outstanding deactivated balance in the system.")
+
+
+@pallet.event(0, account=AccountId, free_balance=U128)
+@dataclasses.dataclass(frozen=True)
+class Endowed:
+    """An account was created with some free balance."""
+    account: bytes
+    free_balance: int
+
+
+@pallet.event(1, account=AccountId, amount=U128)
+@dataclasses.dataclass(frozen=True)
+class DustLost:
+    """An account was removed whose balance was non-zero but below ExistentialDeposit, resulting in an outright loss."""
+    account: bytes
+    amount: int
+
+
+@pallet.event(2, from_=AccountId, to=AccountId, amount=U128)
+@dataclasses.dataclass(frozen=True)
+class Transfer:
+    """Transfer succeeded."""
+    from_: bytes
+    to: bytes
+    amount: int
+
+
+@pallet.event(3, who=AccountId, free=U128)
+@dataclasses.dataclass(frozen=True)
+class BalanceSet:
+    """A balance was set by root."""
+    who: bytes
+    free: int
+
+
+@pallet.event(4, who=AccountId, amount=U128)
+@dataclasses.dataclass(frozen=True)
+class Reserved:
+    """Some balance was reserved (moved from free to reserved)."""
+    who: bytes
+    amount: int
+
+
+@pallet.event(5, who=AccountId, amount=U128)
+@dataclasses.dataclass(frozen=True)
+class Unreserved:
+    """Some balance was unreserved (moved from reserved to free)."""
+    who: bytes
+    amount: int
+
+
+@pallet.event(7, who=AccountId, amount=U128)
+@dataclasses.dataclass(frozen=True)
+class Deposit:
+    """Some amount was deposited (e.g. for transaction fees)."""
+    who: bytes
+    amount: int
+
+
+@pallet.event(8, who=AccountId, amount=U128)
+@dataclasses.dataclass(frozen=True)
+class Withdraw:
+    """Some amount was withdrawn from the account (e.g. for transaction fees)."""
+    who: bytes
+    amount: int
+
+
+@pallet.event(10, who=AccountId, amount=U128)
+@dataclasses.dataclass(frozen=True)
+class Minted:
+    """Some amount was minted into an account."""
+    who: bytes
+    amount: int
+
+
+@pallet.event(11, who=AccountId, amount=U128)
+@dataclasses.dataclass(frozen=True)
+class Burned:
+    """Some amount was burned from an account."""
+    who: bytes
+    amount: int
+
+
+@pallet.errors
+class Error(PalletError):
+    VestingBalance = 0
+    LiquidityRestrictions = 1
+    InsufficientBalance = 2
+    ExistentialDeposit = 3
+    Expendability = 4
+    ExistingVestingSchedule = 5
+    DeadAccount = 6
+    TooManyReserves = 7
+    TooManyHolds = 8
+    TooManyFreezes = 9
+    IssuanceDeactivated = 10
+    DeltaZero = 11
+
+    __docs__ = {
+        "InsufficientBalance": "Balance too low to send value.",
+        "ExistentialDeposit": "Value too low to create account due to existential deposit.",
+        "Expendability": "Transfer/payment would kill account.",
+        "DeadAccount": "Beneficiary account must pre-exist.",
+    }
+
+
+def lookup(address) -> bytes:
+    """MultiAddress -> AccountId (only `Id` and `Address32` resolve on this chain)."""
+    kind, value = address
+    if kind in ("Id", "Address32"):
+        return value
+    raise CannotLookup()
+
+
+# --- Balance primitives (used by every pallet that moves value) ---------------------------
+def free_balance(ctx: BlockContext, who: bytes) -> int:
+    return system.get_account(ctx, who).data.free
+
+
+def reserved_balance(ctx: BlockContext, who: bytes) -> int:
+    return system.get_account(ctx, who).data.reserved
+
+
+def _credit(ctx: BlockContext, who: bytes, amount: int) -> None:
+    """Add to free balance, creating the account (needs >= ED)."""
+    info = system.get_account(ctx, who)
+    new_free = info.data.free + amount
+    if info.providers == 0:
+        ensure(new_free + info.data.reserved >= EXISTENTIAL_DEPOSIT, Error.ExistentialDeposit)
+        info.providers = 1
+        ctx.deposit_event(system.NewAccount(who))
+        ctx.deposit_event(Endowed(who, new_free))
+    info.data.free = new_free
+    system.put_account(ctx, who, info)
+
+
+def _debit(ctx: BlockContext, who: bytes, amount: int, keep_alive: bool) -> int:
+    """Take from free balance; reaps the account if it falls below ED. Returns dust burned."""
+    info = system.get_account(ctx, who)
+    ensure(info.data.free >= amount, Error.InsufficientBalance)
+    new_free = info.data.free - amount
+    dust = 0
+    if new_free + info.data.reserved < EXISTENTIAL_DEPOSIT:
+        ensure(not keep_alive, Error.Expendability)
+        ensure(info.consumers == 0 or new_free + info.data.reserved > 0, Error.Expendability)
+        dust = new_free
+        new_free = 0
+        if info.data.reserved == 0:
+            info.providers = 0
+            info.nonce = 0
+    info.data.free = new_free
+    system.put_account(ctx, who, info)
+    if dust:
+        TotalIssuance.mutate(ctx.state, lambda t: t - dust)
+        ctx.deposit_event(DustLost(who, dust))
+    return dust
+
+
+def transfer(ctx: BlockContext, source: bytes, dest: bytes, amount: int, *, keep_alive: bool) -> None:
+    if amount == 0 or source == dest:
+        ctx.deposit_event(Transfer(source, dest, amount))
+        return
+    _debit(ctx, source, amount, keep_alive)
+    _credit(ctx, dest, amount)
+    ctx.deposit_event(Transfer(source, dest, amount))
+
+
+def withdraw(ctx: BlockContext, who: bytes, amount: int, *, keep_alive: bool = True) -> None:
+    """Remove `amount` from circulation out of `who` (fees, burns)."""
+    _debit(ctx, who, amount, keep_alive)
+    TotalIssuance.mutate(ctx.state, lambda t: t - amount)
+    ctx.deposit_event(Withdraw(who, amount))
+
+
+def mint(ctx: BlockContext, who: bytes, amount: int) -> None:
+    """Create `amount` new units in `who` (emission, genesis)."""
+    if amount == 0:
+        return
+    _credit(ctx, who, amount)
+    TotalIssuance.mutate(ctx.state, lambda t: t + amount)
+    ctx.deposit_event(Minted(who, amount))
+
+
+def burn(ctx: BlockContext, who: bytes, amount: int, *, keep_alive: bool = True) -> None:
+    _debit(ctx, who, amount, keep_alive)
+    TotalIssuance.mutate(ctx.state, lambda t: t - amount)
+    ctx.deposit_event(Burned(who, amount))
+
+
+def reserve(ctx: BlockContext, who: bytes, amount: int) -> None:
+    info = system.get_account(ctx, who)
+    ensure(info.data.free >= amount, Error.InsufficientBalance)
+    info.data.free -= amount
+    info.data.reserved += amount
+    system.put_account(ctx, who, info)
+    ctx.deposit_event(Reserved(who, amount))
+
+
+def unreserve(ctx: BlockContext, who: bytes, amount: int) -> int:
+    """Move up to `amount` back to free; returns what could not be unreserved."""
+    info = system.get_account(ctx, who)
+    actual = min(amount, info.data.reserved)
+    if actual:
+        info.data.reserved -= actual
+        info.data.free += actual
+        system.put_account(ctx, who, info)
+        ctx.deposit_event(Unreserved(who, actual))
+    return amount - actual
+
+
+def repatriate_reserved(ctx: BlockContext, slashed: bytes, beneficiary: bytes, amount: int) -> int:
+    """Move up to `amount` of `slashed`'s reserve to `beneficiary`'s free balance; returns the shortfall."""
+    info = system.get_account(ctx, slashed)
+    actual = min(amount, info.data.reserved)
+    if actual == 0:
+        return amount
+    info.data.reserved -= actual
+    system.put_account(ctx, slashed, info)
+    _credit(ctx, beneficiary, actual)
+    ctx.deposit_event(Transfer(slashed, beneficiary, actual))
+    return amount - actual
+
+
+# --- Calls --------------------------------------------------------------------------------
+TRANSFER_WEIGHT = CallWeight(300_000_000, 3_593)
+
+
+@pallet.call(0, [("dest", MultiAddress, "AccountIdLookupOf<T>"), ("value", Compact(U128), "T::Balance")],
+             weight=TRANSFER_WEIGHT)
+def transfer_allow_death(ctx: BlockContext, origin: Origin, dest, value: int) -> None:
+    """Transfer some liquid free balance to another account; the sender may be reaped."""
+    source = ensure_signed(origin)
+    transfer(ctx, source, lookup(dest), value, keep_alive=False)
+
+
+@pallet.call(2, [("source", MultiAddress, "AccountIdLookupOf<T>"), ("dest", MultiAddress, "AccountIdLookupOf<T>"),
+                 ("value", Compact(U128), "T::Balance")], weight=TRANSFER_WEIGHT)
+def force_transfer(ctx: BlockContext, origin: Origin, source, dest, value: int) -> None:
+    """Exactly as `transfer_allow_death`, except the origin must be root and the source account may be specified."""
+    ensure_root(origin)
+    transfer(ctx, lookup(source), lookup(dest), value, keep_alive=False)
+
+
+@pallet.call(3, [("dest", MultiAddress, "AccountIdLookupOf<T>"), ("value", Compact(U128), "T::Balance")],
+             weight=TRANSFER_WEIGHT)
+def transfer_keep_alive(ctx: BlockContext, origin: Origin, dest, value: int) -> None:
+    """Same as `transfer_allow_death`, but fails if the transfer would kill the sender."""
+    source = ensure_signed(origin)
+    transfer(ctx, source, lookup(dest), value, keep_alive=True)
+
+
+@pallet.call(4, [("dest", MultiAddress, "AccountIdLookupOf<T>"), ("keep_alive", Bool, "bool")],
+             weight=TRANSFER_WEIGHT)
+def transfer_all(ctx: BlockContext, origin: Origin, dest, keep_alive: bool) -> None:
+    """Transfer the entire transferable balance from the caller account."""
+    source = ensure_signed(origin)
+    free = free_balance(ctx, source)
+    amount = free - EXISTENTIAL_DEPOSIT if keep_alive else free
+    transfer(ctx, source, lookup(dest), max(amount, 0), keep_alive=keep_alive)
+
+
+@pallet.call(8, [("who", MultiAddress, "AccountIdLookupOf<T>"), ("new_free", Compact(U128), "T::Balance")],
+             weight=CallWeight(100_000_000))
+def force_set_balance(ctx: BlockContext, origin: Origin, who, new_free: int) -> None:
+    """Set the free balance of an account (Root only)."""
+    ensure_root(origin)
+    account = lookup(who)
+    old = free_balance(ctx, account)
+    if new_free > old:
+        _credit(ctx, account, new_free - old)
+        TotalIssuance.mutate(ctx.state, lambda t: t + new_free - old)
+    elif new_free < old:
+        _debit(ctx, account, old - new_free, keep_alive=False)
+        TotalIssuance.mutate(ctx.state, lambda t: t - (old - new_free))
+    ctx.deposit_event(BalanceSet(account, new_free))
+
+
+@pallet.genesis_builder
+def build_genesis(ctx: BlockContext, config: dict) -> None:
+    """`config["balances"]`: list of (account_id bytes, amount)."""
+    total = 0
+    for who, amount in config.get("balances", []):
+        if amount < EXISTENTIAL_DEPOSIT:
+            raise ValueError("genesis balance below existential deposit")
+        info = system.get_account(ctx, who)
+        if info.providers:
+            raise ValueError(f"duplicate genesis balance for 0x{who.hex()}")
+        info.providers = 1
+        info.data.free = amount
+        system.put_account(ctx, who, info)
+        total += amount
+    if total.bit_length() > 128:
+        raise ArithmeticError_("Overflow")
+    TotalIssuance.put(ctx.state, total)

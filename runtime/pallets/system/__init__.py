@@ -1,0 +1,186 @@
+"""frame_system: accounts and nonces, block number and hashes, events with phases.
+
+Index 0. Other pallets read and write accounts through `get_account`/`put_account` and
+learn about the block through the `BlockContext`.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from runtime.frame.context import BlockContext
+from runtime.frame.dispatch import Origin, PalletError, ensure_root, ensure_signed
+from runtime.frame.outer import RuntimeEventRef
+from runtime.frame.pallet import CallWeight, Pallet
+from runtime.primitives.hashing import Hasher, blake2_256
+from runtime.primitives.scale import U16, U32, U64, Bytes, Field, FixedBytes, Struct, Vec, tuple_of
+from runtime.primitives.types import (
+    AccountId, AccountInfo, AccountInfoType, Digest, DispatchErrorType, DispatchInfo, Phase, H256,
+)
+
+pallet = Pallet("System", "frame_system", docs=("Accounts, nonces, block metadata and events.",))
+
+BLOCK_HASH_COUNT = 4096
+SS58_PREFIX = 42
+
+EventRecord = Struct("frame_system::EventRecord", [
+    Field("phase", Phase, "Phase"), Field("event", RuntimeEventRef, "E"), Field("topics", Vec(H256), "Vec<T>"),
+], params=(("E", RuntimeEventRef), ("T", H256)))
+
+# --- Storage ------------------------------------------------------------------------------
+Account = pallet.map("Account", [(Hasher.BLAKE2_128_CONCAT, AccountId)], AccountInfoType,
+                     default=AccountInfo(), docs="The full account information for a particular account ID.")
+ExtrinsicCount = pallet.value("ExtrinsicCount", U32, docs="Total extrinsics count for the current block.")
+AllExtrinsicsLen = pallet.value("AllExtrinsicsLen", U32, docs="Total length (in bytes) for all extrinsics put together, for the current block.")
+BlockHash = pallet.map("BlockHash", [(Hasher.TWOX_64_CONCAT, U32)], FixedBytes(32), default=b"\0" * 32,
+                       docs="Map of block numbers to block hashes.")
+Number = pallet.value("Number", U32, default=0, docs="The current block number being processed.")
+ParentHash = pallet.value("ParentHash", FixedBytes(32), default=b"\0" * 32, docs="Hash of the previous block.")
+DigestItems = pallet.value("Digest", Digest, default={"logs": []}, docs="Digest of the current block, also part of the block header.")
+Events = pallet.value("Events", Vec(EventRecord), default=[], docs="Events deposited for the current block.")
+EventCount = pallet.value("EventCount", U32, default=0, docs="The number of events in the `Events<T>` list.")
+
+# --- Constants ----------------------------------------------------------------------------
+pallet.constant("BlockHashCount", U32, BLOCK_HASH_COUNT, "Maximum number of block number to block hash mappings to keep (oldest pruned first).")
+pallet.constant("SS58Prefix", U16, SS58_PREFIX, "The designated SS58 prefix of this chain.")
+
+
+# --- Events -------------------------------------------------------------------------------
+@pallet.event(0, dispatch_info=DispatchInfo)
+@dataclasses.dataclass(frozen=True)
+class ExtrinsicSuccess:
+    """An extrinsic completed successfully."""
+    dispatch_info: dict
+
+
+@pallet.event(1, dispatch_error=DispatchErrorType, dispatch_info=DispatchInfo)
+@dataclasses.dataclass(frozen=True)
+class ExtrinsicFailed:
+    """An extrinsic failed."""
+    dispatch_error: object
+    dispatch_info: dict
+
+
+@pallet.event(3, account=AccountId)
+@dataclasses.dataclass(frozen=True)
+class NewAccount:
+    """A new account was created."""
+    account: bytes
+
+
+@pallet.event(4, account=AccountId)
+@dataclasses.dataclass(frozen=True)
+class KilledAccount:
+    """An account was reaped."""
+    account: bytes
+
+
+@pallet.event(5, sender=AccountId, hash=H256)
+@dataclasses.dataclass(frozen=True)
+class Remarked:
+    """On on-chain remark happened."""
+    sender: bytes
+    hash: bytes
+
+
+# --- Errors -------------------------------------------------------------------------------
+@pallet.errors
+class Error(PalletError):
+    InvalidSpecName = 0
+    SpecVersionNeedsToIncrease = 1
+    FailedToExtractRuntimeVersion = 2
+    NonDefaultComposite = 3
+    NonZeroRefCount = 4
+    CallFiltered = 5
+
+
+# --- Calls --------------------------------------------------------------------------------
+@pallet.call(0, [("remark", Bytes, "Vec<u8>")], weight=CallWeight(2_000_000))
+def remark(ctx: BlockContext, origin: Origin, remark: bytes) -> None:
+    """Make some on-chain remark."""
+    ensure_signed(origin)
+
+
+@pallet.call(4, [("items", Vec(tuple_of(Bytes, Bytes)), "Vec<KeyValue>")], weight=CallWeight(10_000_000),
+             dispatch_class="Operational")
+def set_storage(ctx: BlockContext, origin: Origin, items: list) -> None:
+    """Set some items of storage (Root only)."""
+    ensure_root(origin)
+    for key, value in items:
+        ctx.state.set(key, value)
+
+
+@pallet.call(5, [("keys", Vec(Bytes), "Vec<Key>")], weight=CallWeight(10_000_000), dispatch_class="Operational")
+def kill_storage(ctx: BlockContext, origin: Origin, keys: list) -> None:
+    """Kill some items from storage (Root only)."""
+    ensure_root(origin)
+    for key in keys:
+        ctx.state.delete(key)
+
+
+@pallet.call(6, [("prefix", Bytes, "Key"), ("subkeys", U32, "u32")], weight=CallWeight(10_000_000),
+             dispatch_class="Operational")
+def kill_prefix(ctx: BlockContext, origin: Origin, prefix: bytes, subkeys: int) -> None:
+    """Kill all storage items with a key that starts with the given prefix (Root only)."""
+    ensure_root(origin)
+    ctx.state.clear_prefix(prefix, subkeys)
+
+
+@pallet.call(7, [("remark", Bytes, "Vec<u8>")], weight=CallWeight(3_000_000))
+def remark_with_event(ctx: BlockContext, origin: Origin, remark: bytes) -> None:
+    """Make some on-chain remark and emit an event."""
+    who = ensure_signed(origin)
+    ctx.deposit_event(Remarked(who, blake2_256(remark)))
+
+
+# --- Account helpers used by other pallets --------------------------------------------------
+def get_account(ctx: BlockContext, who: bytes) -> AccountInfo:
+    return Account.get(ctx.state, who)
+
+
+def put_account(ctx: BlockContext, who: bytes, info: AccountInfo) -> None:
+    """Write an account; an account with no providers and no balance is removed (reaped)."""
+    if info.providers == 0 and info.sufficients == 0 and info.data.free == 0 and info.data.reserved == 0:
+        if Account.contains(ctx.state, who):
+            Account.remove(ctx.state, who)
+            ctx.deposit_event(KilledAccount(who))
+        return
+    Account.insert(ctx.state, who, info)
+
+
+def account_nonce(state, who: bytes) -> int:
+    return Account.get(state, who).nonce
+
+
+# --- Block lifecycle (called by the executive) ---------------------------------------------
+def initialize(ctx: BlockContext, number: int, parent_hash: bytes, digest: dict) -> None:
+    state = ctx.state
+    Number.put(state, number)
+    ParentHash.put(state, parent_hash)
+    DigestItems.put(state, digest)
+    if number > 0:
+        BlockHash.insert(state, number - 1, parent_hash)
+    # Keep BlockHashCount hashes (mortal transactions look their birth block up here).
+    if number > BLOCK_HASH_COUNT:
+        BlockHash.remove(state, number - 1 - BLOCK_HASH_COUNT)
+    Events.kill(state)
+    EventCount.kill(state)
+
+
+def note_finished_extrinsics(ctx: BlockContext, count: int, total_len: int) -> None:
+    ExtrinsicCount.put(ctx.state, count)
+    AllExtrinsicsLen.put(ctx.state, total_len)
+
+
+def finalize(ctx: BlockContext) -> None:
+    """Write the block's events and drop per-block scratch items, as frame_system::finalize does."""
+    records = [{"phase": phase, "event": event, "topics": topics} for phase, event, topics in ctx.events]
+    Events.put(ctx.state, records)
+    EventCount.put(ctx.state, len(records))
+    ExtrinsicCount.kill(ctx.state)
+    AllExtrinsicsLen.kill(ctx.state)
+
+
+@pallet.genesis_builder
+def build_genesis(ctx: BlockContext, config: dict) -> None:
+    BlockHash.insert(ctx.state, 0, b"\x45" * 32)  # genesis hash placeholder: the real one is set in block 1
+    Number.put(ctx.state, 0)

@@ -1,0 +1,157 @@
+"""Substrate's shared on-chain types, declared once with the paths clients look for.
+
+Type paths matter: scalecodec and polkadot.js pick their decoders by path
+(`sp_core::crypto::AccountId32`, `sp_runtime::multiaddress::MultiAddress`, ...).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from runtime.primitives.scale import (
+    U8, U16, U32, U64, U128, Bool, Bytes, Compact, Enum, Field, FixedBytes, Struct, Variant, Vec,
+    Array, Option, tuple_of,
+)
+
+H256 = Struct("primitive_types::H256", [Field(None, FixedBytes(32), "[u8; 32]")])
+AccountId = Struct("sp_core::crypto::AccountId32", [Field(None, FixedBytes(32), "[u8; 32]")])
+Balance = U128
+BlockNumber = U32
+Nonce = U32
+Moment = U64
+
+AccountIndex = U32  # MultiAddress::Index is accepted by the codec but never resolves to an account here
+
+MultiAddress = Enum(
+    "sp_runtime::multiaddress::MultiAddress",
+    [
+        Variant("Id", 0, (Field(None, AccountId, "AccountId"),)),
+        Variant("Index", 1, (Field(None, Compact(U32), "AccountIndex"),)),
+        Variant("Raw", 2, (Field(None, Bytes, "Vec<u8>"),)),
+        Variant("Address32", 3, (Field(None, FixedBytes(32), "[u8; 32]"),)),
+        Variant("Address20", 4, (Field(None, FixedBytes(20), "[u8; 20]"),)),
+    ],
+    params=(("AccountId", AccountId), ("AccountIndex", AccountIndex)),
+)
+
+Ed25519Signature = Struct("sp_core::ed25519::Signature", [Field(None, FixedBytes(64), "[u8; 64]")])
+Sr25519Signature = Struct("sp_core::sr25519::Signature", [Field(None, FixedBytes(64), "[u8; 64]")])
+EcdsaSignature = Struct("sp_core::ecdsa::Signature", [Field(None, FixedBytes(65), "[u8; 65]")])
+
+MultiSignature = Enum(
+    "sp_runtime::MultiSignature",
+    [
+        Variant("Ed25519", 0, (Field(None, Ed25519Signature, "ed25519::Signature"),)),
+        Variant("Sr25519", 1, (Field(None, Sr25519Signature, "sr25519::Signature"),)),
+        Variant("Ecdsa", 2, (Field(None, EcdsaSignature, "ecdsa::Signature"),)),
+    ],
+)
+
+Weight = Struct(
+    "sp_weights::weight_v2::Weight",
+    [Field("ref_time", Compact(U64), "u64"), Field("proof_size", Compact(U64), "u64")],
+)
+
+DispatchClass = Enum("frame_support::dispatch::DispatchClass",
+                     [Variant("Normal", 0), Variant("Operational", 1), Variant("Mandatory", 2)])
+Pays = Enum("frame_support::dispatch::Pays", [Variant("Yes", 0), Variant("No", 1)])
+
+DispatchInfo = Struct(
+    "frame_support::dispatch::DispatchInfo",
+    [Field("weight", Weight, "Weight"), Field("class", DispatchClass, "DispatchClass"),
+     Field("pays_fee", Pays, "Pays")],
+)
+
+ModuleError = Struct(
+    "sp_runtime::ModuleError",
+    [Field("index", U8, "u8"), Field("error", FixedBytes(4), "[u8; MAX_MODULE_ERROR_ENCODED_SIZE]")],
+)
+TokenError = Enum("sp_runtime::TokenError", [
+    Variant(name, i) for i, name in enumerate([
+        "FundsUnavailable", "OnlyProvider", "BelowMinimum", "CannotCreate", "UnknownAsset", "Frozen",
+        "Unsupported", "CannotCreateHold", "NotExpendable", "Blocked"])])
+ArithmeticError = Enum("sp_arithmetic::ArithmeticError",
+                       [Variant("Underflow", 0), Variant("Overflow", 1), Variant("DivisionByZero", 2)])
+TransactionalError = Enum("sp_runtime::TransactionalError",
+                          [Variant("LimitReached", 0), Variant("NoLayer", 1)])
+
+DispatchErrorType = Enum(
+    "sp_runtime::DispatchError",
+    [
+        Variant("Other", 0), Variant("CannotLookup", 1), Variant("BadOrigin", 2),
+        Variant("Module", 3, (Field(None, ModuleError, "ModuleError"),)),
+        Variant("ConsumerRemaining", 4), Variant("NoProviders", 5), Variant("TooManyConsumers", 6),
+        Variant("Token", 7, (Field(None, TokenError, "TokenError"),)),
+        Variant("Arithmetic", 8, (Field(None, ArithmeticError, "ArithmeticError"),)),
+        Variant("Transactional", 9, (Field(None, TransactionalError, "TransactionalError"),)),
+        Variant("Exhausted", 10), Variant("Corruption", 11), Variant("Unavailable", 12),
+        Variant("RootNotAllowed", 13),
+    ],
+)
+
+Phase = Enum("frame_system::Phase", [
+    Variant("ApplyExtrinsic", 0, (Field(None, U32, "u32"),)),
+    Variant("Finalization", 1),
+    Variant("Initialization", 2),
+])
+
+DigestItem = Enum("sp_runtime::generic::digest::DigestItem", [
+    Variant("Other", 0, (Field(None, Bytes, "Vec<u8>"),)),
+    Variant("Consensus", 4, (Field(None, FixedBytes(4), "ConsensusEngineId"), Field(None, Bytes, "Vec<u8>"))),
+    Variant("Seal", 5, (Field(None, FixedBytes(4), "ConsensusEngineId"), Field(None, Bytes, "Vec<u8>"))),
+    Variant("PreRuntime", 6, (Field(None, FixedBytes(4), "ConsensusEngineId"), Field(None, Bytes, "Vec<u8>"))),
+    Variant("RuntimeEnvironmentUpdated", 8),
+])
+Digest = Struct("sp_runtime::generic::digest::Digest", [Field("logs", Vec(DigestItem), "Vec<DigestItem>")])
+
+Header = Struct(
+    "sp_runtime::generic::header::Header",
+    [
+        Field("parent_hash", FixedBytes(32), "Hash::Output"),
+        Field("number", Compact(U32), "Number"),
+        Field("state_root", FixedBytes(32), "Hash::Output"),
+        Field("extrinsics_root", FixedBytes(32), "Hash::Output"),
+        Field("digest", Digest, "Digest"),
+    ],
+    params=(("Number", U32), ("Hash", None)),
+)
+
+Era = Enum("sp_runtime::generic::era::Era", [Variant("Immortal", 0)] + [
+    Variant(f"Mortal{i}", i, (Field(None, U8),)) for i in range(1, 256)])
+
+@dataclasses.dataclass
+class AccountData:
+    free: int = 0
+    reserved: int = 0
+    frozen: int = 0
+    flags: int = 0
+
+
+@dataclasses.dataclass
+class AccountInfo:
+    nonce: int = 0
+    consumers: int = 0
+    providers: int = 0
+    sufficients: int = 0
+    data: AccountData = dataclasses.field(default_factory=AccountData)
+
+
+AccountDataType = Struct("pallet_balances::types::AccountData", [
+    Field("free", U128, "Balance"), Field("reserved", U128, "Balance"),
+    Field("frozen", U128, "Balance"), Field("flags", Struct("pallet_balances::types::ExtraFlags",
+                                                             [Field(None, U128, "u128")]), "ExtraFlags"),
+], params=(("Balance", U128),), cls=AccountData)
+
+AccountInfoType = Struct("frame_system::AccountInfo", [
+    Field("nonce", U32, "Nonce"), Field("consumers", U32, "RefCount"),
+    Field("providers", U32, "RefCount"), Field("sufficients", U32, "RefCount"),
+    Field("data", AccountDataType, "AccountData"),
+], params=(("Nonce", U32), ("AccountData", AccountDataType)), cls=AccountInfo)
+
+RuntimeVersionType = Struct("sp_version::RuntimeVersion", [
+    Field("spec_name", Bytes, "RuntimeString"), Field("impl_name", Bytes, "RuntimeString"),
+    Field("authoring_version", U32, "u32"), Field("spec_version", U32, "u32"),
+    Field("impl_version", U32, "u32"),
+    Field("apis", Vec(tuple_of(FixedBytes(8), U32)), "ApisVec"),
+    Field("transaction_version", U32, "u32"), Field("state_version", U8, "u8"),
+])
+
