@@ -256,7 +256,10 @@ def _pool(workers: int) -> ThreadPoolExecutor:
 
 def _verify_indices(items: Sequence, indices: Sequence[int], out: list) -> None:
     for i in indices:
-        kind, sig, msg, signer = items[i]
+        try:
+            kind, sig, msg, signer = items[i]
+        except (TypeError, ValueError):
+            continue  # malformed item: stays False
         out[i] = verify_multisignature(kind, sig, msg, signer)
 
 

@@ -234,9 +234,10 @@ def mnemonic_to_mini_secret(phrase: str, password: str = "") -> bytes:
     norm = _normalize_phrase(phrase)
     n_words = len(norm.split(" ")) if norm else 0
     if n_words not in (12, 15, 18, 21, 24):
-        raise InvalidMnemonic(f"a mnemonic has 12, 15, 18, 21 or 24 words, got {n_words}")
+        raise InvalidMnemonic("invalid secret phrase: a BIP39 mnemonic has 12, 15, 18, 21 or 24 "
+                              f"words, got {n_words}")
     if not validate_mnemonic(norm):
-        raise InvalidMnemonic("invalid mnemonic: unknown word or bad checksum")
+        raise InvalidMnemonic("invalid secret phrase: unknown BIP39 word or bad checksum")
     try:
         return bytes(b.bip39_to_mini_secret(norm, password or ""))
     except Exception as e:  # pragma: no cover - validate_mnemonic already passed

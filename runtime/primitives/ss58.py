@@ -8,8 +8,8 @@
   1 byte for 1/2/4/8-byte data (account indices), 2 bytes for 32/33-byte data
   (AccountId32, compressed ECDSA public keys).
 
-Prefix bytes 0b10xxxxxx (128..255) are reserved and rejected; the bitcoin base58 alphabet
-is used.
+Prefix bytes 0b10xxxxxx (128..255) are reserved and rejected, as are the reserved address
+types 46 and 47 (``sp_core``'s ``format_is_allowed``); the bitcoin base58 alphabet is used.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ __all__ = [
 
 DEFAULT_SS58_FORMAT = 42
 MAX_SS58_FORMAT = 16383
+RESERVED_SS58_FORMATS = frozenset((46, 47))
 
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _INDEX = {c: i for i, c in enumerate(_ALPHABET)}
@@ -86,6 +87,8 @@ def _encode_prefix(ss58_format: int) -> bytes:
         raise SS58Error(f"SS58 format must be an int, got {ss58_format!r}")
     if not 0 <= ss58_format <= MAX_SS58_FORMAT:
         raise SS58Error(f"SS58 format {ss58_format} out of range 0..{MAX_SS58_FORMAT}")
+    if ss58_format in RESERVED_SS58_FORMATS:
+        raise SS58Error(f"SS58 format {ss58_format} is reserved")
     if ss58_format < 64:
         return bytes((ss58_format,))
     first = ((ss58_format & 0b0000_0000_1111_1100) >> 2) | 0b0100_0000
@@ -130,6 +133,8 @@ def ss58_decode_with_format(address: str) -> tuple[bytes, int]:
     body, checksum = raw[:-ck_len], raw[-ck_len:]
     if _checksum(body)[:ck_len] != checksum:
         raise SS58Error("invalid SS58 checksum")
+    if fmt in RESERVED_SS58_FORMATS:
+        raise SS58Error(f"SS58 format {fmt} is reserved")
     return body[prefix_len:], fmt
 
 
