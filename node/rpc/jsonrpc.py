@@ -1,0 +1,583 @@
+"""JSON-RPC 2.0 core: errors, the method registry, subscriptions and the dispatcher.
+
+Nothing here touches a socket. ``node.rpc.server`` feeds request text to
+:meth:`Dispatcher.handle` and writes back what it returns; over WebSocket it also
+gives the dispatcher an *outbox* so subscriptions can push notifications.
+
+Wire behaviour follows jsonrpsee, the server Substrate uses:
+
+* a single request that is valid JSON but not a valid request object is answered
+  with -32600 "Invalid request" when it carries a usable ``id``, otherwise with
+  -32700 "Parse error" and ``id: null`` (jsonrpsee's ``prepare_error``);
+* inside a batch such an entry gets -32600 with its id or ``null``; ``[]`` gets a
+  single -32600; a batch of notifications only gets no answer at all;
+* unknown method -32601 "Method not found"; an unsafe method under the safe policy
+  -32601 "RPC call is unsafe to be called externally" (``sc_rpc_api::UnsafeRpcError``);
+* subscription methods over HTTP -32603 "Internal error";
+* unsubscribing an unknown id answers ``false``; a known one ``true``.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import trio
+
+log = logging.getLogger(__name__)
+
+# --- error codes (jsonrpsee_types::error) ------------------------------------------------------
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+TOO_MANY_SUBSCRIPTIONS = -32006
+OVERSIZED_REQUEST = -32007
+OVERSIZED_RESPONSE = -32008
+TOO_BIG_BATCH_RESPONSE = -32011
+
+UNSAFE_MESSAGE = "RPC call is unsafe to be called externally"
+
+_MESSAGES = {
+    PARSE_ERROR: "Parse error",
+    INVALID_REQUEST: "Invalid request",
+    METHOD_NOT_FOUND: "Method not found",
+    INVALID_PARAMS: "Invalid params",
+    INTERNAL_ERROR: "Internal error",
+    TOO_MANY_SUBSCRIPTIONS: "Too many subscriptions on the connection",
+    OVERSIZED_REQUEST: "Request is too big",
+    OVERSIZED_RESPONSE: "Response is too big",
+    TOO_BIG_BATCH_RESPONSE: "The batch response was too large",
+}
+
+Params = list | dict
+MethodHandler = Callable[[Params], Awaitable[Any]] | Callable[[Params], Any]
+SubscriptionHandler = Callable[[Params, "SubscriptionSink"], Awaitable[None]]
+
+
+class RpcError(Exception):
+    """An error a handler raises to answer with a JSON-RPC error object.
+
+    ``RpcError(1010, "Invalid Transaction", data="Inability to pay some fees")`` reaches
+    the client as ``{"code":1010,"message":"Invalid Transaction","data":...}``; ``data``
+    is left out when it is None. ``message`` defaults to the standard text of the code.
+    """
+
+    def __init__(self, code: int, message: str | None = None, data: Any = None) -> None:
+        self.code = int(code)
+        self.message = _MESSAGES.get(self.code, "Server error") if message is None else str(message)
+        self.data = data
+        super().__init__(self.code, self.message, data)
+
+    @classmethod
+    def invalid_params(cls, data: Any = None) -> RpcError:
+        """-32602 "Invalid params", with an optional explanation in ``data``."""
+        return cls(INVALID_PARAMS, None, data)
+
+    def to_dict(self) -> dict:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+# --- serialisation ------------------------------------------------------------------------------
+
+_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_decode = json.JSONDecoder().decode
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, as the server writes it (NaN and infinities refused)."""
+    return _encode(value)
+
+
+def _valid_id(value: Any) -> bool:
+    kind = type(value)
+    return kind is int or kind is str or value is None
+
+
+def _error_text(rid: Any, code: int, message: str | None = None, data: Any = None) -> str:
+    error: dict[str, Any] = {"code": code, "message": _MESSAGES[code] if message is None else message}
+    if data is not None:
+        error["data"] = data
+    return '{"jsonrpc":"2.0","id":' + _encode(rid) + ',"error":' + _encode(error) + "}"
+
+
+def _rpc_error_text(rid: Any, exc: RpcError) -> str:
+    try:
+        body = _encode(exc.to_dict())
+    except (TypeError, ValueError):  # data that JSON cannot carry
+        log.warning("RpcError %d with unserialisable data %r; sending it without data", exc.code, exc.data)
+        body = _encode({"code": exc.code, "message": exc.message})
+    return '{"jsonrpc":"2.0","id":' + _encode(rid) + ',"error":' + body + "}"
+
+
+PARSE_ERROR_RESPONSE = _error_text(None, PARSE_ERROR)
+INVALID_REQUEST_RESPONSE = _error_text(None, INVALID_REQUEST)
+
+
+def limit_data(limit: int) -> str:
+    return f"Exceeded max limit of {limit}"
+
+
+def oversized_request_response(limit: int) -> str:
+    return _error_text(None, OVERSIZED_REQUEST, None, limit_data(limit))
+
+
+# --- registry -----------------------------------------------------------------------------------
+
+_METHOD, _SUBSCRIBE, _UNSUBSCRIBE = 0, 1, 2
+
+
+@dataclass(eq=False)
+class _Entry:
+    name: str                     # canonical name (the one registered, not the alias)
+    kind: int
+    func: Callable[..., Any]
+    is_async: bool
+    unsafe: bool
+    concurrent: bool = False
+    notification: str = ""        # subscriptions: the notification method name
+    group: object = None          # subscribe and unsubscribe entries of one registration share it
+
+
+@dataclass(eq=False)
+class _Group:
+    subscribe: str
+    unsubscribe: str
+    notification: str
+
+
+class RpcModule:
+    """A set of JSON-RPC methods and subscriptions; ``serve_rpc`` serves one.
+
+    >>> rpc = RpcModule()
+    >>> @rpc.method("system_name")
+    ... async def system_name(params):
+    ...     return "agora"
+    >>> @rpc.subscription("chain_subscribeNewHeads", "chain_unsubscribeNewHeads", "chain_newHead",
+    ...                   aliases=["chain_subscribeNewHead"], unsubscribe_aliases=["chain_unsubscribeNewHead"])
+    ... async def new_heads(params, sink):
+    ...     await sink.send({"number": "0x0"})          # the current head: accepts the subscription
+    ...     ...                                         # then push each new head until cancelled
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+
+    # registration ------------------------------------------------------------------------------
+
+    def method(self, name: str, *, aliases: Iterable[str] = (), unsafe: bool = False,
+               concurrent: bool = False) -> Callable[[MethodHandler], MethodHandler]:
+        """Decorator registering ``handler(params) -> result`` under ``name`` and ``aliases``.
+
+        ``params`` is the request's list or dict (``[]`` when absent). The handler may be
+        ``async def`` or a plain function. By default it runs inline in the connection's
+        reader, in request order, without spawning a task: right for anything that
+        answers promptly. ``concurrent=True`` runs each call as its own task over
+        WebSocket, so a handler that waits (a thread, a lock, the network) does not hold
+        up the requests behind it; responses may then come back out of order.
+        ``unsafe=True`` refuses the call under ``rpc_methods="safe"``.
+        """
+        def register(handler: MethodHandler) -> MethodHandler:
+            entry = _Entry(name, _METHOD, handler, inspect.iscoroutinefunction(handler), unsafe, concurrent)
+            for each in (name, *aliases):
+                self._add(each, entry)
+            return handler
+        return register
+
+    def subscription(self, subscribe: str, unsubscribe: str, notification: str, *,
+                     aliases: Iterable[str] = (), unsubscribe_aliases: Iterable[str] = (),
+                     unsafe: bool = False) -> Callable[[SubscriptionHandler], SubscriptionHandler]:
+        """Decorator registering ``async def handler(params, sink)`` as a subscription.
+
+        The server runs the handler as a task of the connection. Validate ``params``
+        first and raise :class:`RpcError` to refuse: the client then gets that error
+        instead of a subscription id. The id goes out with the first ``await
+        sink.send(value)`` (or an explicit ``await sink.accept()``), always before the
+        first notification; send the current value straight away. Keep sending until
+        the task is cancelled, which happens on unsubscribe (answered ``true``) and on
+        disconnect. Returning ends the subscription quietly.
+        """
+        group = _Group(subscribe, unsubscribe, notification)
+
+        def register(handler: SubscriptionHandler) -> SubscriptionHandler:
+            if not inspect.iscoroutinefunction(handler):
+                raise TypeError("a subscription handler must be an async function")
+            sub = _Entry(subscribe, _SUBSCRIBE, handler, True, unsafe, notification=notification, group=group)
+            unsub = _Entry(unsubscribe, _UNSUBSCRIBE, _no_handler, False, unsafe, group=group)
+            for each in (subscribe, *aliases):
+                self._add(each, sub)
+            for each in (unsubscribe, *unsubscribe_aliases):
+                self._add(each, unsub)
+            return handler
+        return register
+
+    def merge(self, other: RpcModule) -> None:
+        """Add every name of ``other``; a name registered twice is an error, as in jsonrpsee."""
+        for name, entry in other._entries.items():
+            self._add(name, entry)
+
+    def _add(self, name: str, entry: _Entry) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"bad method name {name!r}")
+        if name in self._entries or name == "rpc_methods":
+            raise ValueError(f"method {name!r} is already registered")
+        self._entries[name] = entry
+
+    # introspection -----------------------------------------------------------------------------
+
+    def method_names(self, *, include_unsafe: bool = True) -> list[str]:
+        """Every registered name and alias, sorted.
+
+        Substrate's ``rpc_methods`` lists unsafe methods too, whatever the policy (calling
+        them is what gets refused), so the server passes ``include_unsafe=True``.
+        """
+        return sorted(name for name, entry in self._entries.items() if include_unsafe or not entry.unsafe)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _no_handler(params: Params) -> None:  # pragma: no cover - unsubscribe is served by the dispatcher
+    raise AssertionError
+
+
+# --- subscriptions ------------------------------------------------------------------------------
+
+class Outbox(Protocol):
+    """What a streaming transport (WebSocket) offers the dispatcher."""
+
+    closed: bool
+
+    def push(self, text: str) -> None:
+        """Queue one complete JSON message for sending (never blocks)."""
+
+    async def wait_writable(self) -> None:
+        """Return once the send queue has room; disconnects a consumer that stays too slow."""
+
+
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_id_random = random.SystemRandom()
+
+
+def new_subscription_id() -> str:
+    """A 16-character alphanumeric id, like Substrate's ``RandomStringIdProvider::new(16)``."""
+    return "".join(_id_random.choices(_ID_ALPHABET, k=16))
+
+
+class SubscriptionSink:
+    """Where a subscription handler sends its values.
+
+    ``await sink.send(value)`` pushes ``{"jsonrpc":"2.0","method":<notification>,
+    "params":{"subscription":<id>,"result":value}}``; the first call (or ``accept()``)
+    also answers the subscribe request with the id. After unsubscribe or disconnect,
+    ``closed`` is true and ``send`` drops the value (the task is being cancelled).
+    """
+
+    __slots__ = ("id", "notification", "_session", "_request_id", "_group", "_accepted", "_closed",
+                 "_prefix", "_cancel_scope", "_decided", "_response", "_gate")
+
+    def __init__(self, session: RpcSession, sub_id: str, notification: str, request_id: Any,
+                 group: object, in_batch: bool) -> None:
+        self.id = sub_id
+        self.notification = notification
+        self._session = session
+        self._request_id = request_id
+        self._group = group
+        self._accepted = False
+        self._closed = False
+        self._prefix = ('{"jsonrpc":"2.0","method":' + _encode(notification)
+                        + ',"params":{"subscription":' + _encode(sub_id) + ',"result":')
+        self._cancel_scope = trio.CancelScope()
+        # Inside a batch the id is part of the batch answer: the reader waits for the
+        # decision, and notifications wait for the gate (opened once the batch is queued).
+        self._decided: trio.Event | None = trio.Event() if in_batch else None
+        self._response: str | None = None
+        self._gate: trio.Event | None = trio.Event() if in_batch else None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or self._session.outbox.closed
+
+    @property
+    def accepted(self) -> bool:
+        return self._accepted
+
+    async def accept(self) -> str:
+        """Answer the subscribe request with the id now, without a first value."""
+        if not self._accepted:
+            self._answer('{"jsonrpc":"2.0","id":' + _encode(self._request_id)
+                         + ',"result":' + _encode(self.id) + "}")
+            self._accepted = True
+        await trio.lowlevel.checkpoint()
+        return self.id
+
+    async def send(self, result: Any) -> None:
+        """Push one notification (accepting the subscription first if needed)."""
+        if not self._accepted:
+            self._answer('{"jsonrpc":"2.0","id":' + _encode(self._request_id)
+                         + ',"result":' + _encode(self.id) + "}")
+            self._accepted = True
+        if self._gate is not None:
+            await self._gate.wait()
+            self._gate = None
+        text = self._prefix + _encode(result) + "}}"
+        outbox = self._session.outbox
+        await outbox.wait_writable()
+        if self._closed or outbox.closed:
+            await trio.lowlevel.checkpoint()
+            return
+        limit = self._session.dispatcher.max_response_bytes
+        if len(text) > limit:
+            log.warning("dropping a %s notification of %d bytes (limit %d)", self.notification, len(text), limit)
+        else:
+            outbox.push(text)
+        await trio.lowlevel.checkpoint()
+
+    # internals ---------------------------------------------------------------------------------
+
+    def _answer(self, text: str) -> None:
+        if self._decided is not None:
+            self._response = text
+            self._decided.set()
+        elif not self._session.outbox.closed:
+            self._session.outbox.push(text)
+
+    def _close(self) -> None:
+        self._closed = True
+        self._cancel_scope.cancel()
+        if self._gate is not None:
+            self._gate.set()
+
+
+@dataclass(eq=False)
+class RpcSession:
+    """Per-connection dispatcher state. HTTP sessions have no outbox and no nursery."""
+
+    dispatcher: Dispatcher
+    outbox: Outbox | None = None
+    nursery: trio.Nursery | None = None
+    subscriptions: dict[str, SubscriptionSink] = field(default_factory=dict)
+    _gates: list[SubscriptionSink] = field(default_factory=list)
+    _concurrency: trio.Semaphore | None = None
+
+    def response_queued(self) -> None:
+        """The transport queued the answer to the last ``handle``: release gated notifications."""
+        if self._gates:
+            for sink in self._gates:
+                if sink._gate is not None:
+                    sink._gate.set()
+            self._gates.clear()
+
+    def close(self) -> None:
+        """The connection is going away: every subscription is closed (their tasks die with it)."""
+        for sink in list(self.subscriptions.values()):
+            sink._close()
+        self.subscriptions.clear()
+
+
+# --- the dispatcher -----------------------------------------------------------------------------
+
+class Dispatcher:
+    """Turns request text into response text for one server (its module and its policy)."""
+
+    def __init__(self, module: RpcModule, *, allow_unsafe: bool, max_response_bytes: int = 15 * 2**20,
+                 max_subscriptions_per_connection: int = 1024, max_concurrent_per_connection: int = 64) -> None:
+        self.module = module
+        self.allow_unsafe = allow_unsafe
+        self.max_response_bytes = max_response_bytes
+        self.max_subscriptions_per_connection = max_subscriptions_per_connection
+        self.max_concurrent_per_connection = max_concurrent_per_connection
+        self._entries: dict[str, _Entry] = dict(module._entries)
+        self._entries["rpc_methods"] = _Entry("rpc_methods", _METHOD, self._rpc_methods, False, False)
+
+    def _rpc_methods(self, params: Params) -> dict:
+        return {"version": 1, "methods": sorted(self._entries)}
+
+    def session(self, outbox: Outbox | None = None, nursery: trio.Nursery | None = None) -> RpcSession:
+        return RpcSession(self, outbox, nursery,
+                          _concurrency=trio.Semaphore(self.max_concurrent_per_connection) if nursery else None)
+
+    async def call_method(self, name: str, params: Params | None = None) -> Any:
+        """Run a plain method directly (the ``/health`` endpoint uses it). Raises RpcError."""
+        entry = self._entries.get(name)
+        if entry is None or entry.kind != _METHOD:
+            raise RpcError(METHOD_NOT_FOUND)
+        result = entry.func([] if params is None else params)
+        return await result if entry.is_async else result
+
+    async def handle(self, session: RpcSession, text: str | bytes) -> str | None:
+        """Answer one message: a request, a notification or a batch. None means no answer."""
+        try:
+            if type(text) is not str:
+                text = text.decode("utf-8")
+            request = _decode(text)
+        except (ValueError, RecursionError):  # bad JSON, bad UTF-8, >4300-digit ints, deep nesting
+            return PARSE_ERROR_RESPONSE
+        kind = type(request)
+        if kind is dict:
+            return await self._single(session, request, False)
+        if kind is list:
+            return await self._batch(session, request)
+        return PARSE_ERROR_RESPONSE
+
+    async def _batch(self, session: RpcSession, requests: list) -> str | None:
+        if not requests:
+            return INVALID_REQUEST_RESPONSE
+        answers = []
+        for request in requests:
+            if type(request) is dict:
+                answer = await self._single(session, request, True)
+                if answer is not None:
+                    answers.append(answer)
+            else:
+                answers.append(INVALID_REQUEST_RESPONSE)
+        if not answers:
+            return None
+        text = "[" + ",".join(answers) + "]"
+        if len(text) > self.max_response_bytes:
+            return _error_text(None, TOO_BIG_BATCH_RESPONSE, None, limit_data(self.max_response_bytes))
+        return text
+
+    async def _single(self, session: RpcSession, request: dict, in_batch: bool) -> str | None:
+        method = request.get("method")
+        has_id = "id" in request
+        rid = request.get("id")
+        if request.get("jsonrpc") != "2.0" or type(method) is not str or not _valid_id(rid):
+            if has_id and _valid_id(rid):
+                return _error_text(rid, INVALID_REQUEST)
+            return INVALID_REQUEST_RESPONSE if in_batch else PARSE_ERROR_RESPONSE
+        entry = self._entries.get(method)
+        params = request.get("params")
+        if params is None:
+            params = []
+        elif type(params) is not list and type(params) is not dict:
+            return _error_text(rid, INVALID_PARAMS) if has_id else None
+        if not has_id:
+            await self._notification(entry, params)
+            return None
+        if entry is None:
+            return _error_text(rid, METHOD_NOT_FOUND)
+        if entry.unsafe and not self.allow_unsafe:
+            return _error_text(rid, METHOD_NOT_FOUND, UNSAFE_MESSAGE)
+        kind = entry.kind
+        if kind == _METHOD:
+            if entry.concurrent and not in_batch and session.nursery is not None:
+                await session._concurrency.acquire()
+                session.nursery.start_soon(self._concurrent_call, session, entry, rid, params)
+                return None
+            return await self._call(entry, rid, params)
+        if session.outbox is None:
+            log.debug("%s over HTTP: subscriptions need a WebSocket", method)
+            return _error_text(rid, INTERNAL_ERROR)
+        if kind == _SUBSCRIBE:
+            return await self._subscribe(session, entry, rid, params, in_batch)
+        return self._unsubscribe(session, entry, rid, params)
+
+    async def _call(self, entry: _Entry, rid: Any, params: Params) -> str:
+        try:
+            result = entry.func(params)
+            if entry.is_async:
+                result = await result
+            body = _encode(result)
+        except RpcError as exc:
+            return _rpc_error_text(rid, exc)
+        except Exception:
+            log.exception("RPC method %s failed", entry.name)
+            return _error_text(rid, INTERNAL_ERROR)
+        text = '{"jsonrpc":"2.0","id":' + _encode(rid) + ',"result":' + body + "}"
+        if len(text) > self.max_response_bytes:
+            return _error_text(rid, OVERSIZED_RESPONSE, None, limit_data(self.max_response_bytes))
+        return text
+
+    async def _concurrent_call(self, session: RpcSession, entry: _Entry, rid: Any, params: Params) -> None:
+        try:
+            text = await self._call(entry, rid, params)
+            outbox = session.outbox
+            await outbox.wait_writable()
+            if not outbox.closed:
+                outbox.push(text)
+        finally:
+            session._concurrency.release()
+
+    async def _notification(self, entry: _Entry | None, params: Params) -> None:
+        """Run a request without id for its effect; nothing is answered, errors are only logged."""
+        if entry is None or entry.kind != _METHOD or (entry.unsafe and not self.allow_unsafe):
+            return
+        try:
+            result = entry.func(params)
+            if entry.is_async:
+                await result
+        except RpcError:
+            pass
+        except Exception:
+            log.exception("RPC method %s failed (notification)", entry.name)
+
+    async def _subscribe(self, session: RpcSession, entry: _Entry, rid: Any, params: Params,
+                         in_batch: bool) -> str | None:
+        if len(session.subscriptions) >= self.max_subscriptions_per_connection:
+            return _error_text(rid, TOO_MANY_SUBSCRIPTIONS, None, limit_data(self.max_subscriptions_per_connection))
+        sub_id = new_subscription_id()
+        while sub_id in session.subscriptions:  # pragma: no cover - 62**16 ids
+            sub_id = new_subscription_id()
+        sink = SubscriptionSink(session, sub_id, entry.notification, rid, entry.group, in_batch)
+        session.subscriptions[sub_id] = sink
+        session.nursery.start_soon(self._run_subscription, session, entry, params, sink)
+        if not in_batch:
+            return None  # the sink answers by itself, before its first notification
+        await sink._decided.wait()
+        session._gates.append(sink)
+        return sink._response
+
+    async def _run_subscription(self, session: RpcSession, entry: _Entry, params: Params,
+                                sink: SubscriptionSink) -> None:
+        try:
+            with sink._cancel_scope:
+                try:
+                    await entry.func(params, sink)
+                except RpcError as exc:
+                    if not sink._accepted:
+                        sink._accepted = True
+                        sink._answer(_rpc_error_text(sink._request_id, exc))
+                    else:
+                        log.debug("subscription %s (%s) ended with %r", sink.id, entry.name, exc)
+                except Exception:
+                    log.exception("RPC subscription %s failed", entry.name)
+                    if not sink._accepted:
+                        sink._accepted = True
+                        sink._answer(_error_text(sink._request_id, INTERNAL_ERROR))
+                else:
+                    if not sink._accepted:
+                        await sink.accept()
+        finally:
+            sink._closed = True
+            if session.subscriptions.get(sink.id) is sink:
+                del session.subscriptions[sink.id]
+            if sink._decided is not None and not sink._decided.is_set():
+                sink._response = _error_text(sink._request_id, INTERNAL_ERROR)
+                sink._decided.set()
+
+    def _unsubscribe(self, session: RpcSession, entry: _Entry, rid: Any, params: Params) -> str:
+        if type(params) is list:
+            sub_id = params[0] if len(params) == 1 else None
+        else:
+            sub_id = params.get("subscription")
+        if type(sub_id) is int:
+            sub_id = str(sub_id)
+        sink = session.subscriptions.get(sub_id) if type(sub_id) is str else None
+        if sink is None or sink._group is not entry.group:
+            return '{"jsonrpc":"2.0","id":' + _encode(rid) + ',"result":false}'
+        del session.subscriptions[sub_id]
+        sink._close()
+        return '{"jsonrpc":"2.0","id":' + _encode(rid) + ',"result":true}'
