@@ -13,12 +13,13 @@ from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin
 from runtime.frame.pallet import CallSpec, Pallet
 from runtime.primitives.scale import Enum, Field, Variant
-from runtime.pallets import balances, sudo, system, timestamp, transaction_payment
+from runtime.pallets import aura, balances, sudo, system, timestamp, transaction_payment
 
 PALLETS: tuple[tuple[int, Pallet], ...] = (
     (0, system.pallet),
     (2, timestamp.pallet),
-    # 3: Aura, 4: Grandpa (consensus pallets, reserved)
+    (3, aura.pallet),
+    # 4: Grandpa (finality, reserved)
     (5, balances.pallet),
     (6, transaction_payment.pallet),
     (12, sudo.pallet),

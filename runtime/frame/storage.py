@@ -23,10 +23,13 @@ class StorageItem:
         self.default = None if default is _NO_DEFAULT else default
         self.default_bytes = codec.encode(default) if self.has_default else b"\x00"
         self.docs = tuple(docs)
+        self.default_is_immutable = isinstance(self.default, (int, bytes, str, bool, tuple, type(None)))
 
     def _decode(self, raw: bytes | None) -> Any:
         if raw is None:
-            return self.default
+            if self.default_is_immutable:
+                return self.default
+            return self.codec.decode(self.default_bytes)  # a fresh object: callers may mutate it
         return self.codec.decode(raw)
 
     # metadata

@@ -1,0 +1,344 @@
+"""The chain: genesis, building and importing blocks, state at any block.
+
+Block building and import run the runtime's executive over the parent's state, then
+compute the extrinsics root and the state root (incrementally, from the block's
+changes) and commit everything in one write batch.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import Callable, Iterable, Iterator, Protocol
+
+from node.metrics import ImportTimings
+from runtime.construct import Runtime, get_runtime
+from runtime.executive import (
+    apply_extrinsic, finalize_block, initialize_block,
+)
+from runtime.extrinsic import Extrinsic, MalformedExtrinsic, TransactionValidityError, decode_extrinsic, encode_unsigned
+from runtime.frame.dispatch import InvalidBlock
+from runtime.frame.state import StateReader
+from runtime.pallets import aura, timestamp
+from runtime.primitives import crypto
+from runtime.primitives.hashing import blake2_256
+from runtime.primitives.scale import ScaleError, decode_compact, encode_compact
+from runtime.primitives.types import Header
+from storage.chain_store import ChainStore
+from storage.trie import EMPTY_ROOT, Trie, ordered_trie_root, trie_root
+
+log = logging.getLogger("agora.chain")
+
+_TIMESTAMP_CALL = get_runtime().call_enum
+
+
+class Signer(Protocol):
+    def sign(self, message: bytes) -> bytes: ...
+
+
+@dataclasses.dataclass
+class Block:
+    header: dict
+    extrinsics: list[bytes]
+    hash: bytes
+    header_bytes: bytes
+
+    @property
+    def number(self) -> int:
+        return self.header["number"]
+
+    @property
+    def parent_hash(self) -> bytes:
+        return self.header["parent_hash"]
+
+    def body_bytes(self) -> bytes:
+        return encode_body(self.extrinsics)
+
+    @staticmethod
+    def from_parts(header_bytes: bytes, body: bytes) -> "Block":
+        header = Header.decode(header_bytes)
+        return Block(header, decode_body(body), blake2_256(header_bytes), header_bytes)
+
+
+def encode_body(extrinsics: list[bytes]) -> bytes:
+    return encode_compact(len(extrinsics)) + b"".join(extrinsics)
+
+
+def decode_body(body: bytes) -> list[bytes]:
+    count, pos = decode_compact(body, 0)
+    out = []
+    for _ in range(count):
+        length, start = decode_compact(body, pos)
+        end = start + length
+        if end > len(body):
+            raise ScaleError("block body: truncated extrinsic")
+        out.append(body[pos:end])
+        pos = end
+    if pos != len(body):
+        raise ScaleError("block body: trailing bytes")
+    return out
+
+
+def seal_pre_hash(header: dict) -> bytes:
+    """Hash of the header without its seal: what the author signs."""
+    return blake2_256(Header.encode(header))
+
+
+class DatabaseMismatch(RuntimeError):
+    pass
+
+
+@dataclasses.dataclass
+class BuiltBlock:
+    block: Block
+    included: list[Extrinsic]
+    invalid: list[tuple[Extrinsic, TransactionValidityError]]
+    changes: dict[bytes, bytes | None]
+    timings: ImportTimings
+
+
+class Chain:
+    def __init__(self, store: ChainStore, genesis_storage: dict[bytes, bytes], runtime: Runtime | None = None):
+        self.store = store
+        self.runtime = runtime or get_runtime()
+        self._listeners: list[Callable[[Block, bool], None]] = []
+        self._init_genesis(genesis_storage)
+        best_header = self.header(self.best_hash)
+        assert best_header is not None
+        self._best_number = best_header["number"]
+        self.trie = Trie(store.nodes, best_header["state_root"])
+
+    # -- genesis -----------------------------------------------------------------------------
+    def _init_genesis(self, genesis_storage: dict[bytes, bytes]) -> None:
+        state_root = trie_root(genesis_storage)
+        header = {"parent_hash": b"\0" * 32, "number": 0, "state_root": state_root,
+                  "extrinsics_root": ordered_trie_root([]), "digest": {"logs": []}}
+        header_bytes = Header.encode(header)
+        genesis_hash = blake2_256(header_bytes)
+        existing = self.store.genesis_hash
+        if existing is None:
+            nodes: dict[bytes, bytes] = {}
+            root, nodes = Trie(self.store.nodes, EMPTY_ROOT).apply(genesis_storage)
+            if root != state_root:
+                raise AssertionError("incremental and from-scratch genesis roots differ")
+            self.store.commit_genesis(genesis_hash, header_bytes, genesis_storage, nodes)
+        elif existing != genesis_hash:
+            raise DatabaseMismatch(
+                f"the database was created for genesis 0x{existing.hex()}, but the chain spec's genesis is "
+                f"0x{genesis_hash.hex()}: use another --base-path or `purge-chain`")
+        self.genesis_hash = genesis_hash
+
+    # -- reads -------------------------------------------------------------------------------
+    @property
+    def best_hash(self) -> bytes:
+        best = self.store.best_hash
+        assert best is not None
+        return best
+
+    @property
+    def best_number(self) -> int:
+        return self._best_number
+
+    @property
+    def finalized_hash(self) -> bytes:
+        fin = self.store.finalized_hash
+        assert fin is not None
+        return fin
+
+    def header(self, block_hash: bytes) -> dict | None:
+        raw = self.store.header(block_hash)
+        return None if raw is None else Header.decode(raw)
+
+    def header_bytes(self, block_hash: bytes) -> bytes | None:
+        return self.store.header(block_hash)
+
+    def block(self, block_hash: bytes) -> Block | None:
+        header = self.store.header(block_hash)
+        body = self.store.body(block_hash)
+        if header is None or body is None:
+            return None
+        return Block.from_parts(header, body)
+
+    def hash_at(self, number: int) -> bytes | None:
+        return self.store.canonical_hash(number)
+
+    def state_at(self, block_hash: bytes) -> StateReader | None:
+        if block_hash == self.best_hash:
+            return self.store.best_state
+        header = self.header(block_hash)
+        if header is None:
+            return None
+        return self.store.state_at_root(header["state_root"])
+
+    def iter_ancestry(self, block_hash: bytes) -> Iterator[dict]:
+        header = self.header(block_hash)
+        while header is not None:
+            yield header
+            if header["number"] == 0:
+                return
+            header = self.header(header["parent_hash"])
+
+    def subscribe(self, listener: Callable[[Block, bool], None]) -> None:
+        """`listener(block, is_new_best)` after every committed block."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[Block, bool], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    # -- building -------------------------------------------------------------------------------
+    def build_block(self, parent_hash: bytes, *, now_ms: int, slot: int, transactions: Iterable[Extrinsic],
+                    author: Signer, deadline: float | None = None) -> BuiltBlock:
+        """Author a block on `parent_hash` from the given (pool-ordered) transactions."""
+        timings = ImportTimings()
+        parent = self.header(parent_hash)
+        if parent is None:
+            raise ValueError("unknown parent")
+        t0 = time.perf_counter()
+        digest = {"logs": [("PreRuntime", (aura.ENGINE_ID, slot.to_bytes(8, "little")))]}
+        builder = initialize_block(self.runtime, self.state_at(parent_hash), parent["number"] + 1, parent_hash,
+                                   digest, self.genesis_hash)
+        inherent_call = _TIMESTAMP_CALL.encode(("Timestamp", ("set", {"now": now_ms})))
+        inherent = decode_extrinsic(encode_unsigned(inherent_call))
+        apply_extrinsic(builder, inherent)
+        included: list[Extrinsic] = [inherent]
+        invalid: list[tuple[Extrinsic, TransactionValidityError]] = []
+        for ext in transactions:
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            try:
+                apply_extrinsic(builder, ext, verify_signature=False)  # the pool verified it
+            except TransactionValidityError as err:
+                if err.reason == "ExhaustsResources":
+                    break
+                if err.reason != "Future":
+                    invalid.append((ext, err))
+                continue
+            included.append(ext)
+        ctx = finalize_block(builder)
+        timings.execute = time.perf_counter() - t0
+        block, changes = self._seal_and_commit(ctx, parent_hash, parent, digest, [e.raw for e in included], author,
+                                               timings)
+        return BuiltBlock(block, included, invalid, changes, timings)
+
+    def _roots(self, parent: dict, changes: dict, extrinsics: list[bytes], timings: ImportTimings):
+        t0 = time.perf_counter()
+        state_root, nodes = self.trie.at(parent["state_root"]).apply(changes)
+        extrinsics_root = ordered_trie_root(extrinsics)
+        timings.state_root = time.perf_counter() - t0
+        return state_root, extrinsics_root, nodes
+
+    def _seal_and_commit(self, ctx, parent_hash: bytes, parent: dict, digest: dict, extrinsics: list[bytes],
+                         author, timings: ImportTimings) -> tuple[Block, dict]:
+        changes = ctx.state.changes
+        state_root, extrinsics_root, nodes = self._roots(parent, changes, extrinsics, timings)
+        header = {"parent_hash": parent_hash, "number": parent["number"] + 1,
+                  "state_root": state_root, "extrinsics_root": extrinsics_root,
+                  "digest": {"logs": list(digest["logs"])}}
+        signature = author.sign(seal_pre_hash(header))
+        header["digest"]["logs"].append(("Seal", (aura.ENGINE_ID, signature)))
+        header_bytes = Header.encode(header)
+        block = Block(header, extrinsics, blake2_256(header_bytes), header_bytes)
+        self._commit(block, changes, nodes, timings)
+        return block, changes
+
+    # -- import ------------------------------------------------------------------------------
+    def import_block(self, block: Block) -> ImportTimings:
+        """Verify and execute a block from elsewhere; raises InvalidBlock."""
+        timings = ImportTimings()
+        if self.store.header(block.hash) is not None:
+            return timings
+        parent = self.header(block.parent_hash)
+        if parent is None:
+            raise InvalidBlock(f"unknown parent 0x{block.parent_hash.hex()}")
+        if block.number != parent["number"] + 1:
+            raise InvalidBlock("block number is not parent + 1")
+        parent_state = self.state_at(block.parent_hash)
+        t0 = time.perf_counter()
+        self.verify_seal(block, parent_state)
+        logs = block.header["digest"]["logs"]
+        pre_digest = {"logs": [item for item in logs if not (isinstance(item, tuple) and item[0] == "Seal")]}
+        try:
+            extrinsics = [decode_extrinsic(raw) for raw in block.extrinsics]
+        except MalformedExtrinsic as exc:
+            raise InvalidBlock(f"malformed extrinsic: {exc}") from exc
+        timings.decode = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        verified = crypto.verify_batch([
+            (e.signature[0], e.signature[1], crypto.signing_payload(self._payload_for(e, parent_state, block)), e.signer)
+            for e in extrinsics if e.is_signed])
+        if not all(verified):
+            raise InvalidBlock("an extrinsic has a bad signature")
+        timings.verify = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        builder = initialize_block(self.runtime, parent_state, block.number, block.parent_hash, pre_digest,
+                                   self.genesis_hash)
+        try:
+            for index, ext in enumerate(extrinsics):
+                if index == 0 and not (not ext.is_signed and ext.call[0] == "Timestamp"):
+                    raise InvalidBlock("the first extrinsic must be the timestamp inherent")
+                apply_extrinsic(builder, ext, verify_signature=False)
+        except TransactionValidityError as err:
+            raise InvalidBlock(f"extrinsic {index} is invalid: {err}") from err
+        ctx = finalize_block(builder)
+        timings.execute = time.perf_counter() - t0
+        state_root, extrinsics_root, nodes = self._roots(parent, ctx.state.changes, block.extrinsics, timings)
+        if extrinsics_root != block.header["extrinsics_root"]:
+            raise InvalidBlock("extrinsics root mismatch")
+        if state_root != block.header["state_root"]:
+            raise InvalidBlock(f"state root mismatch: computed 0x{state_root.hex()}")
+        self._commit(block, ctx.state.changes, nodes, timings)
+        return timings
+
+    def _payload_for(self, ext: Extrinsic, parent_state: StateReader, block: Block) -> bytes:
+        from runtime.pallets import system
+        from runtime.version import VERSION
+
+        if ext.era is None:
+            era_hash = self.genesis_hash
+        else:
+            birth = ext.era.birth(block.number)
+            if birth == block.number - 1:
+                era_hash = block.parent_hash
+            elif birth == 0:
+                era_hash = self.genesis_hash
+            else:
+                era_hash = system.BlockHash.get(parent_state, birth)
+        return ext.signing_payload(VERSION.spec_version, VERSION.transaction_version, self.genesis_hash, era_hash)
+
+    def verify_seal(self, block: Block, parent_state: StateReader) -> None:
+        logs = block.header["digest"]["logs"]
+        if not logs or not (isinstance(logs[-1], tuple) and logs[-1][0] == "Seal"):
+            raise InvalidBlock("header is not sealed")
+        engine, signature = logs[-1][1]
+        if engine != aura.ENGINE_ID or len(signature) != 64:
+            raise InvalidBlock("bad seal")
+        slot = aura.slot_from_digest({"logs": logs[:-1]})
+        if slot is None:
+            raise InvalidBlock("no Aura pre-digest")
+        authorities = aura.Authorities.get(parent_state)
+        if not authorities:
+            raise InvalidBlock("no authorities")
+        expected = authorities[slot % len(authorities)]
+        unsealed = dict(block.header, digest={"logs": logs[:-1]})
+        if not crypto.verify_sr25519(signature, seal_pre_hash(unsealed), expected):
+            raise InvalidBlock(f"bad seal: slot {slot} belongs to 0x{expected.hex()[:16]}…")
+
+    # -- commit --------------------------------------------------------------------------------
+    def _commit(self, block: Block, changes: dict, nodes: dict, timings: ImportTimings) -> None:
+        t0 = time.perf_counter()
+        new_best = block.parent_hash == self.best_hash
+        self.store.commit_block(block.hash, block.number, block.header_bytes, block.body_bytes(), changes, nodes,
+                                new_best=new_best)
+        if new_best:
+            self._best_number = block.number
+        timings.commit = time.perf_counter() - t0
+        for listener in list(self._listeners):
+            try:
+                listener(block, new_best)
+            except Exception:  # a listener must never break import
+                log.exception("block listener failed")
+
+    def finalize(self, block_hash: bytes) -> None:
+        self.store.set_finalized(block_hash)
+

@@ -1,0 +1,86 @@
+"""Byte key-value stores: LevelDB (plyvel) for nodes, a dict for tests.
+
+Writes go through `WriteBatch` so one imported block is one atomic LevelDB write.
+"""
+from __future__ import annotations
+
+import bisect
+from typing import Iterator, Protocol
+
+
+class WriteBatch(Protocol):
+    def put(self, key: bytes, value: bytes) -> None: ...
+    def delete(self, key: bytes) -> None: ...
+
+
+class KV(Protocol):
+    def get(self, key: bytes) -> bytes | None: ...
+    def iter_keys(self, prefix: bytes, start_after: bytes | None = None) -> Iterator[bytes]: ...
+    def write(self, ops: list[tuple[bytes, bytes | None]]) -> None: ...
+    def close(self) -> None: ...
+
+
+class MemoryKV:
+    def __init__(self) -> None:
+        self._data: dict[bytes, bytes] = {}
+        self._sorted: list[bytes] | None = None
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._data.get(key)
+
+    def iter_keys(self, prefix: bytes, start_after: bytes | None = None) -> Iterator[bytes]:
+        if self._sorted is None:
+            self._sorted = sorted(self._data)
+        keys = self._sorted
+        lo = bisect.bisect_right(keys, start_after) if start_after is not None and start_after >= prefix \
+            else bisect.bisect_left(keys, prefix)
+        for key in keys[lo:]:
+            if not key.startswith(prefix):
+                break
+            yield key
+
+    def write(self, ops: list[tuple[bytes, bytes | None]]) -> None:
+        for key, value in ops:
+            if value is None:
+                self._data.pop(key, None)
+            else:
+                self._data[key] = value
+        self._sorted = None
+
+    def close(self) -> None:
+        pass
+
+
+class LevelDBKV:
+    """plyvel-backed store. `write` is one synced, atomic write batch."""
+
+    def __init__(self, path: str, *, sync: bool = True):
+        import plyvel
+
+        self._db = plyvel.DB(path, create_if_missing=True, max_open_files=256)
+        self._sync = sync
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._db.get(key)
+
+    def iter_keys(self, prefix: bytes, start_after: bytes | None = None) -> Iterator[bytes]:
+        if start_after is not None and start_after >= prefix:
+            it = self._db.iterator(start=start_after, include_start=False, include_value=False)
+            for key in it:
+                if not key.startswith(prefix):
+                    break
+                yield key
+        else:
+            yield from self._db.iterator(prefix=prefix, include_value=False)
+
+    def write(self, ops: list[tuple[bytes, bytes | None]]) -> None:
+        with self._db.write_batch(transaction=True, sync=self._sync) as batch:
+            for key, value in ops:
+                if value is None:
+                    batch.delete(key)
+                else:
+                    batch.put(key, value)
+
+    def close(self) -> None:
+        if not self._db.closed:
+            self._db.close()
