@@ -16,7 +16,7 @@ from typing import TextIO
 from runtime.primitives.keys import (
     SCHEMES,
     Keypair,
-    KeyError_,
+    KeyringError,
     generate_mnemonic,
     parse_public,
     public_to_account_id,
@@ -140,7 +140,7 @@ def _print_public(out: TextIO, public: bytes, fmt: int, output_type: str,
 def _check_public_scheme(public: bytes, scheme: str) -> None:
     expected = 33 if scheme == "ecdsa" else 32
     if len(public) != expected:
-        raise KeyError_(f"a {scheme} public key has {expected} bytes, got {len(public)}")
+        raise KeyringError(f"a {scheme} public key has {expected} bytes, got {len(public)}")
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def _inspect(args, out: TextIO) -> int:
     if uri is None:
         uri = sys.stdin.readline().rstrip("\r\n")
     if not uri:
-        raise KeyError_("no URI given")
+        raise KeyringError("no URI given")
     if args.public:
         public, addr_fmt = parse_public(uri)
         _check_public_scheme(public, args.scheme)
@@ -169,16 +169,16 @@ def _inspect(args, out: TextIO) -> int:
     fmt = DEFAULT_SS58_FORMAT if args.network is None else args.network
     try:
         is_phrase = validate_mnemonic(uri)
-    except KeyError_:
+    except KeyringError:
         is_phrase = False  # no BIP39 support installed; from_uri reports it if needed
     try:
         kp = Keypair.from_uri(uri, args.scheme, args.password, fmt)
-    except KeyError_ as secret_err:
+    except KeyringError as secret_err:
         # Like subkey: a URI that is not a secret may be a public key / SS58 address.
         try:
             public, addr_fmt = parse_public(uri)
             _check_public_scheme(public, args.scheme)
-        except (KeyError_, SS58Error):
+        except (KeyringError, SS58Error):
             raise secret_err from None
         if args.network is None and addr_fmt is not None:
             fmt = addr_fmt
@@ -201,7 +201,7 @@ def run_key_command(args: argparse.Namespace, out: TextIO | None = None,
             return _inspect(args, out)
         err.write("error: expected 'key generate' or 'key inspect'\n")
         return 2
-    except (KeyError_, SS58Error) as e:
+    except (KeyringError, SS58Error) as e:
         err.write(f"error: {e}\n")
         return 1
 

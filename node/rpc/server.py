@@ -172,7 +172,8 @@ class RpcServer:
         self.connections += 1
         try:
             _tune(stream)
-            await _Http(self, stream).run()
+            if not await _Http(self, stream).run():
+                await _linger_close(stream)
         except Exception as exc:  # a connection never takes the server down
             if _transport_only(exc):
                 log.debug("RPC connection dropped: %r", exc)
@@ -186,12 +187,39 @@ class RpcServer:
         body = b"Too many connections. Please try again later."
         try:
             with trio.move_on_after(5):
+                with trio.move_on_after(1):  # read the request head first, so closing does not reset
+                    head = b""
+                    while b"\r\n\r\n" not in head and len(head) < _HTTP_HEADER_LIMIT:
+                        chunk = await stream.receive_some(_RECEIVE_SIZE)
+                        if not chunk:
+                            break
+                        head += chunk
                 await stream.send_all(b"HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/plain\r\n"
                                       b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body))
+                await _linger_close(stream)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             pass
         finally:
             await trio.aclose_forcefully(stream)
+
+
+async def _linger_close(stream: trio.SocketStream, seconds: float = 1.0) -> None:
+    """Half-close, then discard what the peer still sends for a moment.
+
+    Closing a socket with unread input makes the kernel send RST, which can destroy
+    a response still on its way (a 413 or 429 sent before the request was read).
+    """
+    try:
+        await stream.send_eof()
+        with trio.move_on_after(seconds):
+            received = 0
+            while received < 2**20:
+                chunk = await stream.receive_some(_RECEIVE_SIZE)
+                if not chunk:
+                    break
+                received += len(chunk)
+    except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+        pass
 
 
 def _transport_only(exc: BaseException) -> bool:
@@ -232,29 +260,30 @@ class _Http:
                 continue
             return event
 
-    async def run(self) -> None:
+    async def run(self) -> bool:
+        """Serve requests until the connection ends; True if it became a WebSocket."""
         conn = self.conn
         while True:
             try:
                 with trio.fail_after(self.server.http_keep_alive_timeout):
                     event = await self._next_event()
             except trio.TooSlowError:
-                return
+                return False
             except h11.RemoteProtocolError as exc:
                 await self._send_error(exc.error_status_hint, str(exc))
-                return
+                return False
             if not isinstance(event, h11.Request):
-                return  # ConnectionClosed (or PAUSED after a refused upgrade)
+                return False  # ConnectionClosed (or PAUSED after a refused upgrade)
             try:
                 if await self._request(event):
-                    return  # upgraded to WebSocket and finished there
+                    return True  # upgraded to WebSocket and finished there
             except h11.RemoteProtocolError as exc:
                 await self._send_error(exc.error_status_hint, str(exc))
-                return
+                return False
             except trio.TooSlowError:
-                return
+                return False
             if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
-                return
+                return False
             conn.start_next_cycle()
 
     async def _read_body(self, limit: int) -> bytes:

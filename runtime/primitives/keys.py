@@ -27,7 +27,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import nacl.bindings as _nacl
 import sr25519 as _sr25519
@@ -49,7 +49,7 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "DEV_PHRASE",
     "SCHEMES",
-    "KeyError_",
+    "KeyringError",
     "InvalidSecretUri",
     "InvalidMnemonic",
     "InvalidSeed",
@@ -73,27 +73,27 @@ JUNCTION_ID_LEN = 32
 _U64_MAX = 2**64 - 1
 
 
-class KeyError_(ValueError):
+class KeyringError(ValueError):
     """Base class of key errors (a ``ValueError``)."""
 
 
-class InvalidSecretUri(KeyError_):
+class InvalidSecretUri(KeyringError):
     pass
 
 
-class InvalidMnemonic(KeyError_):
+class InvalidMnemonic(KeyringError):
     pass
 
 
-class InvalidSeed(KeyError_):
+class InvalidSeed(KeyringError):
     pass
 
 
-class InvalidDerivation(KeyError_):
+class InvalidDerivation(KeyringError):
     pass
 
 
-class UnsupportedScheme(KeyError_):
+class UnsupportedScheme(KeyringError):
     pass
 
 
@@ -387,7 +387,7 @@ def public_to_account_id(public: bytes, scheme: str = "sr25519") -> bytes:
         return blake2_256(public)
     if len(public) == 32:
         return public
-    raise KeyError_(f"public key must be 32 bytes (or 33 for ecdsa), got {len(public)}")
+    raise KeyringError(f"public key must be 32 bytes (or 33 for ecdsa), got {len(public)}")
 
 
 def parse_public(text: str) -> tuple[bytes, int | None]:
@@ -397,13 +397,13 @@ def parse_public(text: str) -> tuple[bytes, int | None]:
         try:
             raw = bytes.fromhex(text[2:])
         except ValueError:
-            raise KeyError_(f"invalid hex public key {text!r}") from None
+            raise KeyringError(f"invalid hex public key {text!r}") from None
         if len(raw) not in (32, 33):
-            raise KeyError_(f"public key must be 32 or 33 bytes, got {len(raw)}")
+            raise KeyringError(f"public key must be 32 or 33 bytes, got {len(raw)}")
         return raw, None
     data, fmt = ss58_decode_with_format(text)
     if len(data) not in (32, 33):
-        raise KeyError_(f"SS58 address holds {len(data)} bytes, not a public key")
+        raise KeyringError(f"SS58 address holds {len(data)} bytes, not a public key")
     return data, fmt
 
 

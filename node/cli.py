@@ -1,0 +1,241 @@
+"""`agora`: the node's command line, with Substrate's flags and log lines."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import pathlib
+import shutil
+import sys
+import time
+
+DEV_KEYS = ("alice", "bob", "charlie", "dave", "eve", "ferdie")
+
+
+class SubstrateFormatter(logging.Formatter):
+    """`2026-11-23 08:30:00 message`, plus the target for warnings and errors, as Substrate prints."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
+        message = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            message = f"{record.levelname} {record.name}: {message}"
+        text = f"{stamp} {message}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
+def setup_logging(spec: str | None) -> None:
+    """`--log` takes `level` or `target=level,target=level` like Substrate's `-l`."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SubstrateFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    for part in (spec or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        target, _, level = part.rpartition("=")
+        logging.getLogger(target or None).setLevel(level.upper())
+    for noisy in ("libp2p", "multiaddr", "numba"):
+        logging.getLogger(noisy).setLevel(max(logging.getLogger(noisy).level, logging.WARNING))
+
+
+def _add_node_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dev", action="store_true",
+                   help="Development chain: --chain dev, --alice, --validator, a temporary database unless "
+                        "--base-path is given, instant finality, RPC CORS open")
+    p.add_argument("--chain", default=None, help="Chain spec: 'dev', 'local' or a path to a JSON spec")
+    p.add_argument("-d", "--base-path", type=pathlib.Path, default=None,
+                   help="Where the chain database lives (<base>/chains/<id>/db/full)")
+    p.add_argument("--tmp", action="store_true", help="Use a temporary base path, removed on exit")
+    p.add_argument("--name", default=None, help="The human-readable name for this node")
+    p.add_argument("--validator", action="store_true", help="Author blocks (needs an authority key)")
+    for name in DEV_KEYS:
+        p.add_argument(f"--{name}", action="store_true",
+                       help=f"Shortcut for `--name {name.capitalize()} --validator` with //{name.capitalize()}'s key")
+    p.add_argument("--key", default=None, metavar="SURI", help="Authority key secret URI (sr25519), e.g. '//Alice'")
+    p.add_argument("--rpc-port", type=int, default=9944, help="JSON-RPC port, HTTP and WebSocket (default 9944)")
+    p.add_argument("--rpc-external", action="store_true",
+                   help="Listen on all interfaces; only safe RPC methods unless --rpc-methods unsafe")
+    p.add_argument("--unsafe-rpc-external", action="store_true",
+                   help="Listen on all interfaces and allow unsafe RPC methods")
+    p.add_argument("--rpc-methods", choices=("auto", "safe", "unsafe"), default="auto",
+                   help="Which RPC methods to expose: auto = unsafe only when listening on localhost")
+    p.add_argument("--rpc-cors", default=None,
+                   help="Comma-separated origins allowed to call RPC from a browser, or 'all'")
+    p.add_argument("--rpc-max-connections", type=int, default=100, help="Maximum RPC connections (default 100)")
+    p.add_argument("--port", type=int, default=30333, help="p2p TCP port (default 30333)")
+    p.add_argument("--prometheus-port", type=int, default=9615, help="Prometheus exporter port (default 9615)")
+    p.add_argument("--prometheus-external", action="store_true", help="Expose Prometheus on all interfaces")
+    p.add_argument("--no-prometheus", action="store_true", help="Do not start the Prometheus exporter")
+    p.add_argument("--block-time", type=int, default=None, metavar="MS",
+                   help="Slot duration in milliseconds (1000-6000; default: the chain spec's, 2000 for dev)")
+    p.add_argument("-l", "--log", default=None, help="Log filter, e.g. 'debug' or 'agora.txpool=debug'")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agora", description="Agora: a Substrate-compatible node for decentralized AI")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    node = sub.add_parser("node", help="Run a node")
+    _add_node_args(node)
+    spec = sub.add_parser("build-spec", help="Print a chain spec as JSON")
+    spec.add_argument("--chain", default="dev", help="'dev', 'local' or a path to a JSON spec")
+    spec.add_argument("--raw", action="store_true", help="Print the genesis storage itself (hex key -> value)")
+    purge = sub.add_parser("purge-chain", help="Remove a chain's database")
+    purge.add_argument("--chain", default="dev")
+    purge.add_argument("-d", "--base-path", type=pathlib.Path, required=True)
+    purge.add_argument("-y", action="store_true", help="Do not ask for confirmation")
+    try:
+        from node.keys_cli import add_key_commands
+
+        add_key_commands(sub)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from node.tools_cli import add_tool_commands
+
+        add_tool_commands(sub)
+    except ImportError:
+        pass
+    return parser
+
+
+def _node_config(args: argparse.Namespace):
+    from genesis.spec import ChainSpecError, load_spec
+    from node.service import NodeConfig
+    from runtime.primitives.keys import Keypair
+
+    chain = args.chain or ("dev" if args.dev else None)
+    if chain is None:
+        raise SystemExit("error: give --chain SPEC or --dev")
+    try:
+        spec = load_spec(chain)
+    except ChainSpecError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    dev_key = next((name for name in DEV_KEYS if getattr(args, name)), None)
+    if args.dev and dev_key is None and args.key is None:
+        dev_key = "alice"
+    key = None
+    if args.key:
+        key = Keypair.from_uri(args.key)
+    elif dev_key:
+        key = Keypair.from_uri(f"//{dev_key.capitalize()}")
+    validator = args.validator or args.dev or dev_key is not None
+    slot_ms = args.block_time or spec.get("slotDurationMs", 2000)
+    if not 100 <= slot_ms <= 60_000:
+        raise SystemExit("error: --block-time must be between 100 and 60000 ms")
+    external = args.rpc_external or args.unsafe_rpc_external
+    rpc_methods = "unsafe" if args.unsafe_rpc_external else args.rpc_methods
+    cors = args.rpc_cors
+    if cors is None and args.dev:
+        cors = "all"
+    elif cors is not None and cors != "all":
+        cors = [c.strip() for c in cors.split(",") if c.strip()]
+    base_path = None if args.tmp or (args.dev and args.base_path is None) else args.base_path
+    if base_path is None and not (args.tmp or args.dev):
+        base_path = pathlib.Path.home() / ".local" / "share" / "agora"
+    return NodeConfig(
+        spec=spec, base_path=base_path, temporary=base_path is None,
+        name=args.name or (dev_key.capitalize() if dev_key else "agora-node"),
+        validator=validator, authority_key=key,
+        rpc_host="0.0.0.0" if external else "127.0.0.1", rpc_port=args.rpc_port, rpc_methods=rpc_methods,
+        rpc_cors=cors, rpc_max_connections=args.rpc_max_connections,
+        prometheus_host="0.0.0.0" if args.prometheus_external else "127.0.0.1",
+        prometheus_port=None if args.no_prometheus else args.prometheus_port,
+        slot_ms=slot_ms, instant_finality=len(spec["genesis"].get("runtimeGenesis", {}).get("config", {})
+                                               .get("aura", {}).get("authorities", [1])) <= 1,
+    )
+
+
+def run_node(args: argparse.Namespace) -> int:
+    import trio
+
+    from node.chain import DatabaseMismatch
+    from node.service import IMPL_NAME, IMPL_VERSION, Node
+
+    setup_logging(args.log)
+    log = logging.getLogger("agora")
+    config = _node_config(args)
+    log.info(IMPL_NAME)
+    log.info("✌️  version %s", IMPL_VERSION)
+    log.info("❤️  by Agora, 2026")
+    log.info("📋 Chain specification: %s", config.chain_name)
+    log.info("🏷  Node name: %s", config.name)
+    log.info("👤 Role: %s", "AUTHORITY" if config.validator else "FULL")
+    try:
+        node = Node(config)
+    except DatabaseMismatch as exc:
+        log.error("%s", exc)
+        return 1
+    except OSError as exc:
+        log.error("Cannot open the database: %s", exc)
+        return 1
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(node.run)
+
+    try:
+        trio.run(main)
+    except KeyboardInterrupt:
+        log.info("Shutting down")
+    except OSError as exc:
+        log.error("%s", exc)
+        return 1
+    return 0
+
+
+def run_build_spec(args: argparse.Namespace) -> int:
+    from genesis.spec import ChainSpecError, load_spec, to_raw
+
+    try:
+        spec = load_spec(args.chain)
+        print(json.dumps(to_raw(spec) if args.raw else spec, indent=2))
+    except ChainSpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_purge_chain(args: argparse.Namespace) -> int:
+    from genesis.spec import load_spec
+
+    spec = load_spec(args.chain)
+    path = args.base_path / "chains" / spec["id"] / "db"
+    if not path.exists():
+        print(f"{path} does not exist")
+        return 0
+    if not args.y:
+        answer = input(f"Are you sure to remove {path}? [y/N]: ")
+        if answer.strip().lower() != "y":
+            print("Aborted")
+            return 0
+    shutil.rmtree(path)
+    print(f"{path} removed.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "node":
+        return run_node(args)
+    if args.command == "build-spec":
+        return run_build_spec(args)
+    if args.command == "purge-chain":
+        return run_purge_chain(args)
+    if args.command == "key":
+        from node.keys_cli import run_key_command
+
+        return run_key_command(args)
+    if args.command is not None and hasattr(args, "run"):
+        return args.run(args)
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,13 @@
+"""The Substrate JSON-RPC surface, one module per namespace."""
+from __future__ import annotations
+
+from node.rpc.jsonrpc import RpcModule
+
+
+def build_module(node) -> RpcModule:
+    from node.rpc.api import author, chain, state, system
+
+    module = RpcModule()
+    for namespace in (system, chain, state, author):
+        namespace.register(module, node)
+    return module

@@ -1,0 +1,235 @@
+"""The node: one trio nursery running authoring, RPC and metrics over one chain.
+
+    async with trio.open_nursery() as nursery:
+        node = Node(config)
+        await nursery.start(node.run)      # started() once RPC is listening
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import pathlib
+import shutil
+import tempfile
+import time
+from functools import partial
+from typing import Any
+
+import trio
+
+from genesis.spec import genesis_storage
+from node.chain import Block, Chain
+from node.events import BlockEvent, Hub
+from node.metrics import NodeMetrics
+from node.txpool import TransactionPool
+from runtime.primitives.keys import Keypair
+from storage.chain_store import ChainStore
+from storage.kv import LevelDBKV
+
+log = logging.getLogger("agora")
+
+IMPL_NAME = "Agora Node"
+IMPL_VERSION = "0.1.0"
+
+
+@dataclasses.dataclass
+class NodeConfig:
+    spec: dict
+    base_path: pathlib.Path | None
+    temporary: bool = False
+    name: str = "agora-node"
+    validator: bool = False
+    authority_key: Keypair | None = None
+    rpc_host: str = "127.0.0.1"
+    rpc_port: int = 9944
+    rpc_methods: str = "auto"
+    rpc_cors: Any = None
+    rpc_max_connections: int = 100
+    prometheus_host: str = "127.0.0.1"
+    prometheus_port: int | None = 9615
+    slot_ms: int = 2000
+    instant_finality: bool = True
+    impl_name: str = IMPL_NAME
+    impl_version: str = IMPL_VERSION
+
+    @property
+    def chain_name(self) -> str:
+        return self.spec["name"]
+
+    @property
+    def chain_id(self) -> str:
+        return self.spec.get("id", "agora")
+
+    @property
+    def chain_type(self) -> str:
+        return self.spec.get("chainType", "Live")
+
+    @property
+    def properties(self) -> dict:
+        return self.spec.get("properties", {})
+
+    def database_path(self) -> pathlib.Path:
+        assert self.base_path is not None
+        return self.base_path / "chains" / self.chain_id / "db" / "full"
+
+
+def short(h: bytes) -> str:
+    hexed = h.hex()
+    return f"0x{hexed[:4]}…{hexed[-4:]}"
+
+
+class Node:
+    def __init__(self, config: NodeConfig):
+        self.config = config
+        self.metrics = NodeMetrics()
+        self.hub = Hub()
+        self._tmpdir: str | None = None
+        if config.base_path is None:
+            self._tmpdir = tempfile.mkdtemp(prefix="agora-")
+            config.base_path = pathlib.Path(self._tmpdir)
+        db_path = config.database_path()
+        db_path.mkdir(parents=True, exist_ok=True)
+        log.info("💾 Database: LevelDb at %s", db_path)
+        self.store = ChainStore(LevelDBKV(str(db_path)))
+        self.chain = Chain(self.store, genesis_storage(config.spec))
+        genesis = self.chain.header(self.chain.genesis_hash)
+        log.info("🔨 Initializing Genesis block/state (state: %s, header-hash: %s)",
+                 short(genesis["state_root"]), short(self.chain.genesis_hash))
+        self.pool = TransactionPool(self.chain)
+        self.rpc_port: int | None = None
+        self.prometheus_port: int | None = None
+        self.chain.subscribe(self._on_block)
+        self._last_idle = 0.0
+        self._update_metrics()
+
+    # -- what the RPC layer uses ---------------------------------------------------------------
+    def submit_transaction(self, raw: bytes, watcher=None) -> bytes:
+        tx_hash = self.pool.submit(raw, watcher)
+        self._update_metrics()
+        return tx_hash
+
+    def network_status(self) -> dict:
+        return {"peers": 0, "is_syncing": False, "should_have_peers": self.config.chain_type != "Development",
+                "peer_id": "", "listen_addresses": [], "peer_list": [], "starting_block": 0,
+                "highest_block": self.chain.best_number}
+
+    # -- chain events --------------------------------------------------------------------------
+    def _on_block(self, block: Block, is_new_best: bool) -> None:
+        changes = self.store.changes(block.hash) if is_new_best else None
+        self.hub.publish(BlockEvent("imported", block.hash, block.number, block.header, is_new_best, changes))
+        if is_new_best:
+            self.pool.on_new_best(block.hash, block.extrinsics)
+            self.pool.prune_expired(block.number)
+        self._update_metrics()
+
+    def finalize(self, block: Block) -> None:
+        self.chain.finalize(block.hash)
+        self.hub.publish(BlockEvent("finalized", block.hash, block.number, block.header))
+        self.pool.on_finalized(block.hash, block.extrinsics)
+        self._update_metrics()
+
+    def _update_metrics(self) -> None:
+        self.metrics.block_height.labels("best").set(self.chain.best_number)
+        fin = self.chain.header(self.chain.finalized_hash)
+        self.metrics.block_height.labels("finalized").set(fin["number"] if fin else 0)
+        ready, future = self.pool.counts() if len(self.pool) < 10_000 else (len(self.pool), 0)
+        self.metrics.ready_transactions.set(ready)
+        self.metrics.future_transactions.set(future)
+
+    # -- authoring (Aura slots) ----------------------------------------------------------------
+    def _is_our_slot(self, slot: int) -> bool:
+        key = self.config.authority_key
+        if key is None or not self.config.validator:
+            return False
+        from runtime.pallets import aura
+
+        authorities = aura.Authorities.get(self.store.best_state)
+        return bool(authorities) and authorities[slot % len(authorities)] == key.public_key
+
+    def author_block(self, slot: int, now_ms: int) -> Block | None:
+        key = self.config.authority_key
+        assert key is not None
+        parent = self.chain.best_hash
+        log.info("🙌 Starting consensus session on top of parent %s (#%d)", short(parent), self.chain.best_number)
+        started = time.perf_counter()
+        deadline = time.monotonic() + self.config.slot_ms / 1000 / 3
+        built = self.chain.build_block(parent, now_ms=now_ms, slot=slot, transactions=self.pool.ready(),
+                                       author=key, deadline=deadline)
+        for ext, err in built.invalid:
+            self.pool.report_invalid(ext, err)
+        block = built.block
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        self.metrics.proposer_block_constructed.observe(elapsed_ms / 1000)
+        log.info("🎁 Prepared block for proposing at %d (%d ms) [hash: 0x%s; parent_hash: %s; extrinsics (%d)]",
+                 block.number, elapsed_ms, block.hash.hex(), short(parent), len(block.extrinsics))
+        log.info("🔖 Pre-sealed block for proposal at %d. Hash now 0x%s", block.number, block.hash.hex())
+        log.info("✨ Imported #%d (%s)", block.number, short(block.hash))
+        if self.config.instant_finality:
+            self.finalize(block)
+        return block
+
+    async def _authoring_loop(self) -> None:
+        slot_ms = self.config.slot_ms
+        while True:
+            slot = int(time.time() * 1000) // slot_ms
+            if self._is_our_slot(slot):
+                try:
+                    # the block's timestamp is its slot's start: strictly increasing, one slot apart at least
+                    self.author_block(slot, slot * slot_ms)
+                except Exception:
+                    log.exception("block authoring failed at slot %d", slot)
+            next_slot_ms = (slot + 1) * slot_ms
+            await trio.sleep(max(0.0, (next_slot_ms - time.time() * 1000) / 1000))
+
+    async def _informant(self) -> None:
+        while True:
+            await trio.sleep(5)
+            best = self.chain.best_hash
+            fin = self.chain.finalized_hash
+            fin_header = self.chain.header(fin)
+            log.info("💤 Idle (%d peers), best: #%d (%s), finalized #%d (%s), ⬇ 0 ⬆ 0",
+                     self.network_status()["peers"], self.chain.best_number, short(best),
+                     fin_header["number"] if fin_header else 0, short(fin))
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        from node.prometheus import serve_metrics
+        from node.rpc.api import build_module
+        from node.rpc.server import serve_rpc
+
+        config = self.config
+        try:
+            async with trio.open_nursery() as nursery:
+                module = build_module(self)
+                self.rpc_port = await nursery.start(partial(
+                    serve_rpc, module, config.rpc_host, config.rpc_port, rpc_methods=config.rpc_methods,
+                    cors=config.rpc_cors, max_connections=config.rpc_max_connections))
+                log.info("Running JSON-RPC server: addr=%s:%d, allowed origins=%s", config.rpc_host, self.rpc_port,
+                         config.rpc_cors if config.rpc_cors else "none")
+                if config.prometheus_port is not None:
+                    self.prometheus_port = await nursery.start(
+                        serve_metrics, self.metrics, config.prometheus_host, config.prometheus_port)
+                    log.info("〽️ Prometheus exporter started at %s:%d", config.prometheus_host, self.prometheus_port)
+                if config.validator:
+                    if config.authority_key is None:
+                        raise SystemExit("--validator needs an authority key (--alice, --bob, ... or --key)")
+                    if config.authority_key.public_key not in self._authorities():
+                        log.warning("⚠️  The authority key 0x%s is not in this chain's authority set",
+                                    config.authority_key.public_key.hex()[:16])
+                    nursery.start_soon(self._authoring_loop)
+                nursery.start_soon(self._informant)
+                task_status.started(self)
+        finally:
+            self.close()
+
+    def _authorities(self) -> list[bytes]:
+        from runtime.pallets import aura
+
+        return aura.Authorities.get(self.store.best_state)
+
+    def close(self) -> None:
+        self.store.close()
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
