@@ -13,8 +13,8 @@ from runtime.primitives.scale import U64, Bool, Compact
 pallet = Pallet("Timestamp", "pallet_timestamp", docs=("The time of the current block.",))
 
 MINIMUM_PERIOD = pallet.constant(
-    "MinimumPeriod", U64, 1_000,
-    "The minimum period between blocks (half the slot duration, as with Aura).")
+    "MinimumPeriod", U64, 50,
+    "The minimum period between blocks; the author stamps each block with its slot start time.")
 
 Now = pallet.value("Now", U64, default=0, docs="The current time for the current block.")
 DidUpdate = pallet.value("DidUpdate", Bool, default=False, docs="Whether the timestamp has been updated in this block.")
