@@ -1,0 +1,47 @@
+# Agora: every target sets itself up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ASYNC_VENV := .venv-async
+JS_DIR := tests/integration/js
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: devnet test test-fast bench install clients clean lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The real Substrate clients the integration tests drive (async-substrate-interface needs its own
+# venv: its cyscale installs a module named `scalecodec`, which clashes with substrate-interface's).
+$(ASYNC_VENV)/.installed:
+	$(PYTHON) -m venv $(ASYNC_VENV)
+	$(ASYNC_VENV)/bin/python -m pip install -q --upgrade pip
+	$(ASYNC_VENV)/bin/python -m pip install -q 'async-substrate-interface>=2.2,<3'
+	touch $(ASYNC_VENV)/.installed
+
+$(JS_DIR)/node_modules/.installed: $(JS_DIR)/package.json
+	cd $(JS_DIR) && npm install --no-audit --no-fund --loglevel=error
+	touch $(JS_DIR)/node_modules/.installed
+
+clients: $(ASYNC_VENV)/.installed $(JS_DIR)/node_modules/.installed
+
+devnet: $(STAMP)
+	$(VENV)/bin/agora node --dev $(DEVNET_ARGS)
+
+test: $(STAMP) clients
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not integration and not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m tests.bench.run $(BENCH)
+
+clean:
+	rm -rf $(VENV) $(ASYNC_VENV) $(JS_DIR)/node_modules
