@@ -650,6 +650,8 @@ class NetworkService:
 
     def report_peer(self, peer_id: str, delta: float, reason: str) -> None:
         """Change a peer's reputation; under the threshold it is disconnected and banned."""
+        if self.reputation.banned(peer_id):
+            return
         if delta < 0:
             self.counters["reputation_reports"] += 1
             log.debug("peer %s %+d: %s", peer_id, delta, reason)
@@ -657,12 +659,16 @@ class NetworkService:
             self.ban_peer(peer_id, reason)
 
     def ban_peer(self, peer_id: str, reason: str, duration: float | None = None) -> None:
+        """Disconnect ``peer_id`` now and refuse it for ``duration`` (default config.ban_duration)."""
+        already = self.reputation.banned(peer_id)
         self.reputation.ban(peer_id, reason, duration)
-        self.counters["bans"] += 1
-        log.warning("banning peer %s: %s", peer_id, reason)
+        if not already:
+            self.counters["bans"] += 1
+            log.warning("banning peer %s: %s", peer_id, reason)
         peer = self._peers.get(peer_id)
-        if peer is not None:
-            peer.close_reason = peer.close_reason or f"banned: {reason}"
+        if peer is not None and not peer.closed:
+            # stop processing its messages at once; the connection is closed next
+            peer.close(f"banned: {reason}")
             self._spawn(self._hangup, peer, f"banned: {reason}")
 
     def unban_peer(self, peer_id: str) -> None:
