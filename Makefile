@@ -19,10 +19,12 @@ install: $(STAMP)
 
 # The real Substrate clients the integration tests drive (async-substrate-interface needs its own
 # venv: its cyscale installs a module named `scalecodec`, which clashes with substrate-interface's).
-$(ASYNC_VENV)/.installed:
+# It ships no keypair, so the list also holds the signing backends its driver uses.
+ASYNC_REQS := tests/integration/clients/requirements-async.txt
+$(ASYNC_VENV)/.installed: $(ASYNC_REQS)
 	$(PYTHON) -m venv $(ASYNC_VENV)
 	$(ASYNC_VENV)/bin/python -m pip install -q --upgrade pip
-	$(ASYNC_VENV)/bin/python -m pip install -q 'async-substrate-interface>=2.2,<3'
+	$(ASYNC_VENV)/bin/python -m pip install -q -r $(ASYNC_REQS)
 	touch $(ASYNC_VENV)/.installed
 
 $(JS_DIR)/node_modules/.installed: $(JS_DIR)/package.json
