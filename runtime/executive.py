@@ -8,6 +8,7 @@ extrinsics roots from what these functions leave in the overlay, and commits.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 
 from runtime.construct import Runtime
@@ -18,6 +19,8 @@ from runtime.frame.pallet import CallSpec, CallWeight
 from runtime.frame.state import Overlay, StateReader
 from runtime.pallets import balances, system, transaction_payment
 from runtime.primitives import crypto
+from runtime.primitives.scale import Encoded
+from runtime.primitives.types import DispatchInfo
 from runtime.version import VERSION
 
 log = logging.getLogger("runtime")
@@ -142,9 +145,11 @@ def validate_transaction(runtime: Runtime, best_state: StateReader, best_number:
 
 
 # --- application -------------------------------------------------------------------------------
-def _dispatch_info(weight: CallWeight, spec: CallSpec) -> dict:
-    return {"weight": {"ref_time": weight.ref_time, "proof_size": weight.proof_size},
-            "class": spec.dispatch_class, "pays_fee": "Yes" if spec.pays_fee else "No"}
+@functools.lru_cache(maxsize=4096)
+def _dispatch_info(ref_time: int, proof_size: int, dispatch_class: str, pays_fee: bool) -> Encoded:
+    """The encoded DispatchInfo (the same few values recur in every block)."""
+    return Encoded(DispatchInfo.encode({"weight": {"ref_time": ref_time, "proof_size": proof_size},
+                                        "class": dispatch_class, "pays_fee": "Yes" if pays_fee else "No"}))
 
 
 def apply_extrinsic(builder: BlockBuilder, ext: Extrinsic, *, verify_signature: bool = True) -> ApplyOutcome:
@@ -205,7 +210,7 @@ def apply_extrinsic(builder: BlockBuilder, ext: Extrinsic, *, verify_signature: 
 
     if ext.is_signed:
         ctx.deposit_event(transaction_payment.TransactionFeePaid(ext.signer, fee, ext.tip))
-    info = _dispatch_info(weight, spec)
+    info = _dispatch_info(weight.ref_time, weight.proof_size, spec.dispatch_class, spec.pays_fee)
     if error is None:
         ctx.deposit_event(system.ExtrinsicSuccess(info))
     else:

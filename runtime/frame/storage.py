@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator, Sequence
 
 from runtime.frame.state import Overlay, StateReader
-from runtime.primitives.hashing import Hasher, storage_prefix
+from runtime.primitives.hashing import HASH_FUNCTIONS, Hasher, storage_prefix
 from runtime.primitives.scale import Codec, tuple_of
 
 _NO_DEFAULT = object()
@@ -81,6 +81,9 @@ class StorageMap(StorageItem):
         super().__init__(pallet, name, codec, default, docs)
         self.hashers = tuple(h for h, _ in keys)
         self.key_codecs = tuple(c for _, c in keys)
+        if len(keys) == 1:  # the common case, on the hot path of every transfer
+            hasher, codec = keys[0]
+            self.key = lambda k, _p=self.prefix, _h=HASH_FUNCTIONS[hasher], _e=codec.encode: _p + _h(_e(k))  # type: ignore[method-assign]
 
     def _key_parts(self, keys: tuple) -> bytes:
         if len(keys) > len(self.hashers):

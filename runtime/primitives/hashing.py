@@ -75,6 +75,8 @@ _HASHERS = {
     Hasher.IDENTITY: lambda d: d,
 }
 
+HASH_FUNCTIONS = _HASHERS
+
 _METADATA_NAMES = {
     Hasher.BLAKE2_128: "Blake2_128",
     Hasher.BLAKE2_256: "Blake2_256",

@@ -433,6 +433,10 @@ def _fields(fields: Iterable[Field | tuple]) -> tuple[Field, ...]:
     return tuple(f if isinstance(f, Field) else Field(*f) for f in fields)
 
 
+class Encoded(bytes):
+    """A value already SCALE-encoded for a particular Struct codec (hot-path shortcut)."""
+
+
 class Struct(Codec):
     """A composite. With `cls` (a dataclass) values are instances of it; otherwise dicts.
 
@@ -456,6 +460,9 @@ class Struct(Codec):
     def encode_into(self, value: Any, out: bytearray) -> None:
         if self.newtype:
             self._codecs[0].encode_into(value, out)
+            return
+        if type(value) is Encoded:
+            out += value
             return
         if self.cls is not None and isinstance(value, self.cls):
             for attr, codec in zip(self._attrs, self._codecs):
@@ -511,6 +518,7 @@ class Enum(Codec):
         self._by_name: dict[str, Variant] = {}
         self._by_index: dict[int, Variant] = {}
         self._by_cls: dict[type, Variant] = {}
+        self._cls_encoders: dict[type, tuple[int, list]] = {}
         for v in variants:
             self.add_variant(v if isinstance(v, Variant) else Variant(*v))
 
@@ -524,16 +532,18 @@ class Enum(Codec):
         self._by_index[variant.index] = variant
         if variant.cls is not None:
             self._by_cls[variant.cls] = variant
+            self._cls_encoders[variant.cls] = (variant.index, [(f.attribute, f.codec.encode_into)
+                                                               for f in variant.fields])
 
     def variant(self, name: str) -> Variant:
         return self._by_name[name]
 
     def encode_into(self, value: Any, out: bytearray) -> None:
-        variant = self._by_cls.get(type(value))
-        if variant is not None:
-            out.append(variant.index)
-            for f in variant.fields:
-                f.codec.encode_into(getattr(value, f.attribute), out)
+        encoders = self._cls_encoders.get(type(value))
+        if encoders is not None:
+            out.append(encoders[0])
+            for attr, enc in encoders[1]:
+                enc(getattr(value, attr), out)
             return
         if isinstance(value, str):
             name, payload = value, None

@@ -6,9 +6,10 @@ Type paths matter: scalecodec and polkadot.js pick their decoders by path
 from __future__ import annotations
 
 import dataclasses
+import struct
 
 from runtime.primitives.scale import (
-    U8, U16, U32, U64, U128, Bool, Bytes, Compact, Enum, Field, FixedBytes, Struct, Variant, Vec,
+    ScaleError, U8, U16, U32, U64, U128, Bool, Bytes, Compact, Enum, Field, FixedBytes, Struct, Variant, Vec,
     Array, Option, tuple_of,
 )
 
@@ -141,7 +142,39 @@ AccountDataType = Struct("pallet_balances::types::AccountData", [
                                                              [Field(None, U128, "u128")]), "ExtraFlags"),
 ], params=(("Balance", U128),), cls=AccountData)
 
-AccountInfoType = Struct("frame_system::AccountInfo", [
+_ACCOUNT_HEAD = struct.Struct("<IIII")
+
+
+class _AccountInfoCodec(Struct):
+    """`frame_system::AccountInfo` with a fixed-layout fast path: it is read and written
+    several times per transaction. Metadata comes from the declared fields as usual."""
+
+    def encode_into(self, value, out: bytearray) -> None:
+        if not isinstance(value, AccountInfo):
+            super().encode_into(value, out)
+            return
+        d = value.data
+        try:
+            out += _ACCOUNT_HEAD.pack(value.nonce, value.consumers, value.providers, value.sufficients)
+            if min(d.free, d.reserved, d.frozen, d.flags) < 0:
+                raise OverflowError
+            out += (d.free.to_bytes(16, "little") + d.reserved.to_bytes(16, "little")
+                    + d.frozen.to_bytes(16, "little") + d.flags.to_bytes(16, "little"))
+        except (struct.error, OverflowError, AttributeError, TypeError) as exc:
+            raise ScaleError(f"AccountInfo: {exc}") from None
+
+    def decode_from(self, data: bytes, pos: int):
+        end = pos + 80
+        if end > len(data):
+            raise ScaleError("AccountInfo: input too short")
+        nonce, consumers, providers, sufficients = _ACCOUNT_HEAD.unpack_from(data, pos)
+        f = int.from_bytes
+        account = AccountData(f(data[pos + 16:pos + 32], "little"), f(data[pos + 32:pos + 48], "little"),
+                              f(data[pos + 48:pos + 64], "little"), f(data[pos + 64:end], "little"))
+        return AccountInfo(nonce, consumers, providers, sufficients, account), end
+
+
+AccountInfoType = _AccountInfoCodec("frame_system::AccountInfo", [
     Field("nonce", U32, "Nonce"), Field("consumers", U32, "RefCount"),
     Field("providers", U32, "RefCount"), Field("sufficients", U32, "RefCount"),
     Field("data", AccountDataType, "AccountData"),

@@ -12,7 +12,7 @@ from runtime.frame.dispatch import Origin, PalletError, ensure_root, ensure_sign
 from runtime.frame.outer import RuntimeEventRef
 from runtime.frame.pallet import CallWeight, Pallet
 from runtime.primitives.hashing import Hasher, blake2_256
-from runtime.primitives.scale import U16, U32, U64, Bytes, Field, FixedBytes, Struct, Vec, tuple_of
+from runtime.primitives.scale import U16, U32, Bytes, Field, FixedBytes, Struct, Vec, encode_compact, tuple_of
 from runtime.primitives.types import (
     AccountId, AccountInfo, AccountInfoType, Digest, DispatchErrorType, DispatchInfo, Phase, H256,
 )
@@ -171,11 +171,29 @@ def note_finished_extrinsics(ctx: BlockContext, count: int, total_len: int) -> N
     AllExtrinsicsLen.put(ctx.state, total_len)
 
 
+def _encode_phase(phase) -> bytes:
+    if phase == "Finalization":
+        return b"\x01"
+    if phase == "Initialization":
+        return b"\x02"
+    return b"\x00" + phase[1].to_bytes(4, "little")
+
+
 def finalize(ctx: BlockContext) -> None:
-    """Write the block's events and drop per-block scratch items, as frame_system::finalize does."""
-    records = [{"phase": phase, "event": event, "topics": topics} for phase, event, topics in ctx.events]
-    Events.put(ctx.state, records)
-    EventCount.put(ctx.state, len(records))
+    """Write the block's events and drop per-block scratch items, as frame_system::finalize does.
+
+    The records are encoded straight to `Vec<EventRecord>` bytes (phase, event, no topics):
+    a full block holds thousands of them.
+    """
+    encode_event = ctx.runtime.event_enum.encode_into
+    encode_topics = Vec(H256).encode_into
+    out = bytearray(encode_compact(len(ctx.events)))
+    for phase, event, topics in ctx.events:
+        out += _encode_phase(phase)
+        encode_event(event, out)
+        encode_topics(topics, out)
+    ctx.state.set(Events.key, bytes(out))
+    EventCount.put(ctx.state, len(ctx.events))
     ExtrinsicCount.kill(ctx.state)
     AllExtrinsicsLen.kill(ctx.state)
 

@@ -1,0 +1,35 @@
+"""The `Market` pallet object and the pallet's fixed limits (the tunables live in storage)."""
+from __future__ import annotations
+
+from runtime.frame.pallet import Pallet
+from runtime.primitives.scale import U32, U64
+
+pallet = Pallet("Market", "pallet_market", docs=(
+    "A compute marketplace: providers bid on tenants' orders in a reverse auction;",
+    "leases are paid per block out of the tenant's escrow (a reserve), settled lazily.",
+))
+
+TAO = 10**9
+MiB = 1 << 20
+GiB = 1 << 30
+TiB = 1 << 40
+
+MAX_GROUPS = pallet.constant("MaxGroups", U32, 8, "Groups (one order each) in one deployment.")
+MAX_RESOURCES = pallet.constant("MaxResources", U32, 8, "Resource units in one group.")
+MAX_ATTRIBUTES = pallet.constant("MaxAttributes", U32, 32, "Attributes of a provider or requirements of a group.")
+MAX_ATTRIBUTE_KEY = pallet.constant("MaxAttributeKeyLen", U32, 64, "Bytes in an attribute key.")
+MAX_ATTRIBUTE_VALUE = pallet.constant("MaxAttributeValueLen", U32, 128, "Bytes in an attribute value.")
+MAX_HOST_URI = pallet.constant("MaxHostUriLen", U32, 256, "Bytes in a provider host URI.")
+MAX_GROUP_NAME = pallet.constant("MaxGroupNameLen", U32, 64, "Bytes in a group name.")
+MIN_CPU_MILLIS = pallet.constant("MinCpuMillis", U32, 10, "Smallest CPU request per replica (millicores).")
+MAX_CPU_MILLIS = pallet.constant("MaxCpuMillis", U32, 384_000, "Largest CPU request per replica (millicores).")
+MIN_MEMORY = pallet.constant("MinMemoryBytes", U64, MiB, "Smallest memory request per replica (bytes).")
+MAX_MEMORY = pallet.constant("MaxMemoryBytes", U64, 2 * TiB, "Largest memory request per replica (bytes).")
+MAX_STORAGE = pallet.constant("MaxStorageBytes", U64, 32 * TiB, "Largest storage request per replica (bytes).")
+MAX_GPU_UNITS = pallet.constant("MaxGpuUnits", U32, 24, "Most GPUs per replica.")
+MAX_REPLICAS = pallet.constant("MaxReplicas", U32, 50, "Most replicas of one resource unit.")
+
+GPU_ATTRIBUTE = b"gpu"
+"""Providers declare GPUs as attributes `gpu = <vendor>/<model>` (one per model offered)."""
+WILDCARD = b"*"
+BPS = 10_000
