@@ -89,8 +89,39 @@ class RpcError(Exception):
 
 # --- serialisation ------------------------------------------------------------------------------
 
-_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
-_decode = json.JSONDecoder().decode
+def _not_serialisable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_encode_str = json.encoder.encode_basestring_ascii
+if json.encoder.c_make_encoder is not None:
+    # The C encoder, made once: JSONEncoder.encode builds one per call. No circular-reference
+    # markers: a cyclic result fails with RecursionError instead, which is answered -32603 too.
+    _c_encoder = json.encoder.c_make_encoder(None, _not_serialisable, _encode_str, None, ":", ",",
+                                             False, False, False)
+
+    def _encode(value: Any) -> str:
+        if type(value) is str:
+            return _encode_str(value)
+        return "".join(_c_encoder(value, 0))
+else:  # pragma: no cover - CPython without the _json accelerator
+    _encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+_scan_once = json.JSONDecoder().scan_once
+_JSON_WHITESPACE = " \t\n\r"
+
+
+def _decode(text: str) -> Any:
+    """``json.loads`` for a str, minus the Python-level wrapper; ValueError on bad input."""
+    if text[:1] in _JSON_WHITESPACE:  # also true for ""
+        text = text.lstrip(_JSON_WHITESPACE)
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        raise ValueError("not a JSON document") from None
+    if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
+        raise ValueError("extra data after the JSON document")
+    return value
 
 
 def dumps(value: Any) -> str:

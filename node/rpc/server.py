@@ -147,7 +147,7 @@ class RpcServer:
         self._http_session: RpcSession | None = None
 
     async def serve(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
-        listeners = await trio.open_tcp_listeners(self.port, host=self.host)
+        listeners = await _open_listeners(self.port, self.host)
         addresses = [listener.socket.getsockname() for listener in listeners]
         self.port = addresses[0][1]
         if self.rpc_methods == "auto":
@@ -174,11 +174,11 @@ class RpcServer:
             _tune(stream)
             if not await _Http(self, stream).run():
                 await _linger_close(stream)
-        except Exception as exc:  # a connection never takes the server down
-            if _transport_only(exc):
-                log.debug("RPC connection dropped: %r", exc)
-            else:
-                log.exception("RPC connection failed")
+        # A connection never takes the server down (cancellation still goes through).
+        except* (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as group:
+            log.debug("RPC connection dropped: %r", group.exceptions)
+        except* Exception:
+            log.exception("RPC connection failed")
         finally:
             self.connections -= 1
             await trio.aclose_forcefully(stream)
@@ -203,6 +203,27 @@ class RpcServer:
             await trio.aclose_forcefully(stream)
 
 
+async def _open_listeners(port: int, host: str | None) -> list[trio.SocketListener]:
+    """``trio.open_tcp_listeners``, but with ``port=0`` every address gets the same port.
+
+    (``localhost`` is 127.0.0.1 and ::1: two sockets, which would each pick a port.)
+    """
+    listeners = await trio.open_tcp_listeners(port, host=host)
+    ports = {listener.socket.getsockname()[1] for listener in listeners}
+    for _attempt in range(10):
+        if len(ports) <= 1:
+            return listeners
+        chosen = listeners[0].socket.getsockname()[1]
+        for listener in listeners:
+            await listener.aclose()
+        try:
+            listeners = await trio.open_tcp_listeners(chosen, host=host)
+        except OSError:  # taken meanwhile on one of the addresses: start over
+            listeners = await trio.open_tcp_listeners(0, host=host)
+        ports = {listener.socket.getsockname()[1] for listener in listeners}
+    raise OSError(f"could not bind one port on every address of {host!r}")
+
+
 async def _linger_close(stream: trio.SocketStream, seconds: float = 1.0) -> None:
     """Half-close, then discard what the peer still sends for a moment.
 
@@ -220,12 +241,6 @@ async def _linger_close(stream: trio.SocketStream, seconds: float = 1.0) -> None
                 received += len(chunk)
     except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
         pass
-
-
-def _transport_only(exc: BaseException) -> bool:
-    if isinstance(exc, BaseExceptionGroup):
-        return all(_transport_only(e) for e in exc.exceptions)
-    return isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError, OSError))
 
 
 def _tune(stream: trio.SocketStream) -> None:
@@ -422,6 +437,7 @@ class _WebSocket:
         self._queued = 0
         self._limit = server.send_queue_bytes
         self._writer_lot = trio.lowlevel.ParkingLot()
+        self._writer_idle = False
         self._progress_lot = trio.lowlevel.ParkingLot()
         self._nursery: trio.Nursery | None = None
         self.session: RpcSession | None = None
@@ -436,7 +452,8 @@ class _WebSocket:
     def _push_bytes(self, data: bytes) -> None:
         self._out.append(data)
         self._queued += len(data)
-        if self._writer_lot:
+        if self._writer_idle:
+            self._writer_idle = False
             self._writer_lot.unpark()
 
     async def wait_writable(self) -> None:
@@ -485,6 +502,7 @@ class _WebSocket:
         try:
             while True:
                 while not self._out:
+                    self._writer_idle = True
                     await self._writer_lot.park()
                 out = self._out
                 self._out = []

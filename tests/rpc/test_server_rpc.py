@@ -340,6 +340,11 @@ async def test_unsafe_methods_follow_the_policy():
     async with running(Toy(), rpc_methods="auto") as server:  # bound to loopback: unsafe allowed
         assert "result" in (await post(server.port, call)).json()
     toy = Toy()
+    server = RpcServer(toy.module, "localhost", 0, rpc_methods="auto")  # 127.0.0.1 and maybe ::1
+    async with trio.open_nursery() as nursery:
+        await nursery.start(server.serve)
+        assert "result" in (await post(server.port, call)).json()
+        nursery.cancel_scope.cancel()
     server = RpcServer(toy.module, "0.0.0.0", 0, rpc_methods="auto")
     async with trio.open_nursery() as nursery:
         await nursery.start(server.serve)
