@@ -103,7 +103,9 @@ class Chain:
         self.runtime = runtime or get_runtime()
         self._listeners: list[Callable[[Block, bool], None]] = []
         self._init_genesis(genesis_storage)
-        best_header = self.header(self.best_hash)
+        self._best_hash: bytes = self.store.best_hash  # type: ignore[assignment]
+        self._finalized_hash: bytes = self.store.finalized_hash  # type: ignore[assignment]
+        best_header = self.header(self._best_hash)
         assert best_header is not None
         self._best_number = best_header["number"]
         self.trie = Trie(store.nodes, best_header["state_root"])
@@ -131,9 +133,7 @@ class Chain:
     # -- reads -------------------------------------------------------------------------------
     @property
     def best_hash(self) -> bytes:
-        best = self.store.best_hash
-        assert best is not None
-        return best
+        return self._best_hash
 
     @property
     def best_number(self) -> int:
@@ -141,9 +141,7 @@ class Chain:
 
     @property
     def finalized_hash(self) -> bytes:
-        fin = self.store.finalized_hash
-        assert fin is not None
-        return fin
+        return self._finalized_hash
 
     def header(self, block_hash: bytes) -> dict | None:
         raw = self.store.header(block_hash)
@@ -332,6 +330,7 @@ class Chain:
                                 new_best=new_best)
         if new_best:
             self._best_number = block.number
+            self._best_hash = block.hash
         timings.commit = time.perf_counter() - t0
         for listener in list(self._listeners):
             try:
@@ -341,4 +340,5 @@ class Chain:
 
     def finalize(self, block_hash: bytes) -> None:
         self.store.set_finalized(block_hash)
+        self._finalized_hash = block_hash
 
