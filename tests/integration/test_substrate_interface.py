@@ -110,3 +110,24 @@ def test_blocks_headers_and_query_map(substrate):
     assert block["extrinsics"][0].value["call"]["call_module"] == "Timestamp"
     accounts = list(substrate.query_map("System", "Account", max_results=100))
     assert len(accounts) >= 12
+
+
+def test_signing_payload_over_256_bytes_is_hashed(substrate):
+    """A 300-byte remark makes the signing payload > 256 bytes: both sides must blake2_256 it."""
+    call = substrate.compose_call("System", "remark_with_event", {"remark": "0x" + "ab" * 300})
+    receipt = substrate.submit_extrinsic(substrate.create_signed_extrinsic(call=call, keypair=ALICE),
+                                         wait_for_inclusion=True)
+    assert receipt.is_success, receipt.error_message
+    assert any(e.value["event_id"] == "Remarked" for e in receipt.triggered_events)
+
+
+def test_new_heads_subscription(substrate):
+    seen = []
+
+    def handler(header, update_nr, subscription_id):
+        seen.append(header["header"]["number"])
+        if len(seen) >= 2:
+            return header
+
+    substrate.subscribe_block_headers(handler)
+    assert seen[1] == seen[0] + 1
