@@ -505,7 +505,10 @@ class Dispatcher:
         kind = entry.kind
         if kind == _METHOD:
             if entry.concurrent and not in_batch and session.nursery is not None:
-                await session._concurrency.acquire()
+                try:
+                    session._concurrency.acquire_nowait()  # no checkpoint per message
+                except trio.WouldBlock:
+                    await session._concurrency.acquire()
                 session.nursery.start_soon(self._concurrent_call, session, entry, rid, params)
                 return None
             return await self._call(entry, rid, params)
