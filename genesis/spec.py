@@ -50,8 +50,18 @@ def _spec(name: str, chain_id: str, chain_type: str, authorities: list[str], *, 
     }
 
 
+# Market tunables for dev chains: short windows so an auction, a lease and its escrow running
+# dry fit in a minute of 1 s blocks (the pallet's defaults are for production).
+DEV_MARKET = {
+    "minDeposit": TAO, "bidMinDeposit": TAO // 10, "providerDeposit": TAO, "maxBidsPerOrder": 20,
+    "biddingWindow": 3, "orderTimeout": 30, "settlementPeriod": 5, "takeRateBps": 200, "maxTasksPerBlock": 1_000,
+}
+
+
 def dev_spec(slot_ms: int = 2_000) -> dict:
-    return _spec("Agora Development", "agora_dev", "Development", ["Alice"], slot_ms=slot_ms)
+    spec = _spec("Agora Development", "agora_dev", "Development", ["Alice"], slot_ms=slot_ms)
+    spec["genesis"]["runtimeGenesis"]["config"]["market"] = dict(DEV_MARKET)
+    return spec
 
 
 def local_spec(validators: int = 2, slot_ms: int = 2_000) -> dict:
@@ -99,7 +109,8 @@ def runtime_genesis_config(spec: dict) -> dict[str, Any]:
     out["Aura"] = {"authorities": [_account(a) for a in config.get("aura", {}).get("authorities", [])]}
     for pallet_name, pallet_config in config.items():
         if pallet_name not in ("balances", "sudo", "aura"):
-            out[pallet_name] = pallet_config
+            # JSON keys are lowerCamelCase pallet names ("market"); builders are looked up by pallet name ("Market")
+            out[pallet_name[:1].upper() + pallet_name[1:]] = pallet_config
     return out
 
 

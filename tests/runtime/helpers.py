@@ -58,6 +58,8 @@ class TestExternalities:
         self.number += 1
         parent = (self.number - 1).to_bytes(32, "little")
         self.builder = initialize_block(self.runtime, self.base, self.number, parent, {"logs": []}, GENESIS_HASH)
+        # the author's timestamp inherent: Timestamp's on_finalize requires it once per block
+        self.runtime.dispatch(self.builder.ctx, ("Timestamp", ("set", {"now": self.number * 2_000})), Origin.none())
 
     def run_to_block(self, number: int) -> None:
         while self.number < number:

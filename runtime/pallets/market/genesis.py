@@ -1,0 +1,58 @@
+"""Genesis: the market parameters from the chain spec's `market` section; the treasury is endowed."""
+from __future__ import annotations
+
+from runtime.frame.context import BlockContext
+from runtime.pallets import balances, system
+from runtime.primitives.ss58 import ss58_decode
+
+from runtime.pallets.market.pallet import TAO, pallet
+from runtime.pallets.market.storage import ParamsStore
+from runtime.pallets.market.types import Params
+
+PALLET_ID = b"py/mrket"
+TREASURY = (b"modl" + PALLET_ID).ljust(32, b"\0")
+"""The default treasury: a keyless account (as `PalletId::into_account_truncating`)."""
+
+
+def default_params() -> Params:
+    return Params(
+        min_deposit=1 * TAO, bid_min_deposit=TAO // 2, provider_deposit=10 * TAO, max_bids_per_order=20,
+        bidding_window=10, order_timeout=1_800, settlement_period=300, take_rate_bps=200, treasury=TREASURY,
+        max_tasks_per_block=1_000)
+
+
+_KEYS = {  # spec key (camelCase, as Substrate's JSON genesis) -> Params field
+    "minDeposit": "min_deposit", "bidMinDeposit": "bid_min_deposit", "providerDeposit": "provider_deposit",
+    "maxBidsPerOrder": "max_bids_per_order", "biddingWindow": "bidding_window", "orderTimeout": "order_timeout",
+    "settlementPeriod": "settlement_period", "takeRateBps": "take_rate_bps", "treasury": "treasury",
+    "maxTasksPerBlock": "max_tasks_per_block",
+}
+
+
+def _account(value) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if value.startswith("0x"):
+        return bytes.fromhex(value[2:])
+    return ss58_decode(value)
+
+
+def params_from_config(config: dict) -> Params:
+    p = default_params()
+    for key, value in (config or {}).items():
+        field = _KEYS.get(key, key)
+        if field not in Params.__dataclass_fields__:
+            raise ValueError(f"market genesis: unknown key {key!r}")
+        setattr(p, field, _account(value) if field == "treasury" else int(value))
+    return p
+
+
+@pallet.genesis_builder
+def build_genesis(ctx: BlockContext, config: dict) -> None:
+    from runtime.pallets.market.calls import check_params
+
+    p = params_from_config(config)
+    if system.get_account(ctx, p.treasury).providers == 0:
+        balances.mint(ctx, p.treasury, balances.EXISTENTIAL_DEPOSIT)
+    check_params(ctx, p)
+    ParamsStore.put(ctx.state, p)
