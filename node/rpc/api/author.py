@@ -54,10 +54,22 @@ def register(rpc: RpcModule, node) -> None:
             tx_hash = node.submit_transaction(raw, watcher)
         except PoolError as err:
             raise _rpc_error(err) from None
+        # A single-authority dev chain finalizes each block as it imports it, so `finalized` would
+        # follow `inBlock` within a millisecond. polkadot.js maps each status to its block's events
+        # with rxjs switchMap, and a status that arrives while the previous one's events are still
+        # being fetched cancels it: its callback would never see InBlock (with its events). GRANDPA
+        # finalizes a block or more later; keep at least half a slot between the two notifications.
+        finalized_gap = node.config.slot_ms / 2000
+        in_block_at = None
         try:
             async for status in receive:
+                finalized = isinstance(status, dict) and "finalized" in status
+                if finalized and in_block_at is not None:
+                    await trio.sleep_until(in_block_at + finalized_gap)
                 await sink.send(status)
-                if status in _FINAL or (isinstance(status, dict) and "finalized" in status):
+                if isinstance(status, dict) and "inBlock" in status:
+                    in_block_at = trio.current_time()
+                if status in _FINAL or finalized:
                     return
         finally:
             node.pool.unwatch(tx_hash, watcher)
