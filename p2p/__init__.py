@@ -20,7 +20,22 @@ from p2p.service import (
     parse_peer_addr,
 )
 
+
+
+def quiet_libp2p_logging(level: int | None = None) -> None:
+    """py-libp2p logs routine disconnect races (a stream opened while a peer
+    leaves) at ERROR; call this from the node to raise its loggers' threshold."""
+    import logging
+
+    lvl = logging.CRITICAL if level is None else level
+    logging.getLogger("libp2p").setLevel(lvl)
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("libp2p"):
+            logging.getLogger(name).setLevel(lvl)
+
+
 __all__ = [
+    "quiet_libp2p_logging",
     "NetworkService", "NetworkConfig", "RequestProtocol", "NotificationProtocol",
     "PeerConnected", "PeerDisconnected", "PeerView", "Rep",
     "NetworkError", "StreamClosed", "MalformedFrame", "FrameTooLarge", "RequestFailed",

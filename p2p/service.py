@@ -310,6 +310,7 @@ class NetworkService:
                         background.start_soon(self._dialer)
                         if self.config.enable_discovery:
                             background.start_soon(self._discovery_loop)
+                        log.info("Local node identity is: %s", self.peer_id)
                         log.info("p2p listening on %s", ", ".join(self.listen_addrs))
                         task_status.started()
                         await self._stop.wait()
@@ -585,6 +586,17 @@ class NetworkService:
             return
         if not peer.ready.is_set() and not peer.closed and self._peers.get(peer.id) is peer:
             await self._hangup(peer, "handshake timeout")
+            if not self._has_connection(peer.pid) and self._peers.get(peer.id) is peer:
+                # the swarm will not report a disconnect for a connection that was
+                # already gone: drop the pending entry ourselves
+                del self._peers[peer.id]
+                peer.close("handshake timeout")
+
+    def _has_connection(self, pid: Any) -> bool:
+        try:
+            return any(not c.is_closed for c in self._host.get_network().get_connections(pid))
+        except Exception:
+            return False
 
     def _normalize_addrs(self, peer: _Peer, addrs: list[str]) -> list[str]:
         out = []

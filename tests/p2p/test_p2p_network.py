@@ -223,3 +223,47 @@ async def test_clean_shutdown_notifies_peers():
             e = await ev.receive()
             assert isinstance(e, PeerDisconnected) and e.peer_id == a.peer_id
             assert b.peers() == []
+
+
+async def test_simultaneous_dials_give_one_peer_each_side():
+    a, b = make(), make()
+    ev_a, ev_b = a.subscribe_events(), b.subscribe_events()
+    with trio.fail_after(20):
+        async with running(a, b):
+            async with trio.open_nursery() as n:
+                n.start_soon(a.connect, b.listen_addrs[0])
+                n.start_soon(b.connect, a.listen_addrs[0])
+            await trio.sleep(0.5)
+            assert a.peer_ids() == [b.peer_id] and b.peer_ids() == [a.peer_id]
+            for ev in (ev_a, ev_b):
+                assert isinstance(ev.receive_nowait(), PeerConnected)
+                with pytest.raises(trio.WouldBlock):
+                    ev.receive_nowait()
+
+
+async def test_max_peers_rejects_extra_inbound():
+    hub = make(max_peers=1, enable_discovery=False)
+    x, y = make(enable_discovery=False), make(enable_discovery=False)
+    with trio.fail_after(20):
+        async with running(hub, x, y):
+            await x.connect(hub.listen_addrs[0])
+            with pytest.raises(DialFailed, match="too many peers"):
+                await y.connect(hub.listen_addrs[0])
+            assert hub.peer_ids() == [x.peer_id]
+
+
+async def test_pooled_stream_closed_by_idle_server_is_retried():
+    a, b = make(), make(request_idle_timeout=0.3)
+
+    async def echo(peer_id, req):
+        return req
+    b.register_request_handler(ECHO, echo)
+    with trio.fail_after(20):
+        async with running(a, b):
+            pid = await a.connect(b.listen_addrs[0])
+            assert await a.request(pid, ECHO, b"1") == b"1"
+            await trio.sleep(0.8)      # the server closes the idle pooled stream
+            assert await a.request(pid, ECHO, b"2") == b"2"
+            # registering a handler after start works too
+            b.register_request_handler("/late/1", echo)
+            assert await a.request(pid, "/late/1", b"3") == b"3"
