@@ -22,6 +22,7 @@ Wire format (no extension nodes; "nibbled branches" carry a partial key):
 from __future__ import annotations
 
 import hashlib
+from itertools import compress
 from typing import NamedTuple
 
 from .errors import BadNode
@@ -31,8 +32,13 @@ HEX = "0123456789abcdef"
 NIBBLE = {c: i for i, c in enumerate(HEX)}
 
 
+_BLAKE2_256 = hashlib.blake2b(digest_size=32).copy
+
+
 def blake2_256(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=32).digest()
+    h = _BLAKE2_256()  # copying a prepared state beats keyword construction
+    h.update(data)
+    return h.digest()
 
 
 EMPTY_NODE = b"\x00"
@@ -81,20 +87,26 @@ class Node:
     """A leaf (`children is None`) or a branch (`children` = 16 slots, each None,
     a `Node`, or the 32-byte hash of a node not loaded yet).
 
-    `enc`/`hash` cache the encoding; a node whose `enc` is None is new (dirty).
+    `enc`/`hash` cache the encoding; a node whose `enc` is None is new.  A
+    branch also keeps `refs`, its children's references as encoded (Compact
+    length ++ hash or inline encoding, None for an empty slot); a new branch
+    made from an old one copies them and lists in `dirty` the slots to redo,
+    so encoding it costs in proportion to what changed.
     Committed nodes are treated as immutable and may be shared between roots;
     the one permitted mutation is replacing a hash in `children` by the decoded
     node it names."""
 
-    __slots__ = ("partial", "value", "children", "enc", "hash")
+    __slots__ = ("partial", "value", "children", "enc", "hash", "refs", "dirty")
 
     def __init__(self, partial: str, value, children: list | None,
-                 enc: bytes | None = None, hash: bytes | None = None) -> None:
+                 refs: list | None = None, dirty: list | None = None) -> None:
         self.partial = partial
         self.value = value
         self.children = children
-        self.enc = enc
-        self.hash = hash
+        self.enc = None
+        self.hash = None
+        self.refs = refs    # None: all slots to compute
+        self.dirty = dirty  # slots whose ref in `refs` is stale
 
     def __repr__(self) -> str:
         kind = "Leaf" if self.children is None else "Branch"
@@ -182,36 +194,89 @@ def _partial_bytes(partial: str) -> bytes:
 
 # ---------------------------------------------------------------- encoding
 
-def encode_leaf(partial: str, value) -> bytes:
-    """Encoding of a leaf; `value` must be bytes or a hashed ValueRef."""
-    if type(value) is bytes:
-        return b"".join((header(LEAF, len(partial)), _partial_bytes(partial),
-                         compact(len(value)), value))
-    return header(HASHED_LEAF, len(partial)) + _partial_bytes(partial) + value.hash
+_TABLE = 1024  # headers precomputed for partial keys shorter than this
+_LEAF_H = [header(LEAF, n) for n in range(_TABLE)]
+_HLEAF_H = [header(HASHED_LEAF, n) for n in range(_TABLE)]
+_BRANCH_H = [header(BRANCH_NO_VALUE, n) for n in range(_TABLE)]
+_VBRANCH_H = [header(BRANCH_WITH_VALUE, n) for n in range(_TABLE)]
+_HBRANCH_H = [header(HASHED_BRANCH, n) for n in range(_TABLE)]
+_fromhex = bytes.fromhex
+_BITS = [1 << i for i in range(16)]
 
 
-def encode_branch(partial: str, value, child_refs: list[bytes | None]) -> bytes:
-    """`child_refs[i]` is the already-encoded child reference (Compact length
-    ++ hash or inline encoding) or None."""
-    bitmap = 0
-    parts = [b"", _partial_bytes(partial), b""]
+def encode_node(node: Node, out: dict[bytes, bytes], fresh: list[Node]) -> bytes:
+    """Encodes `node`, first encoding its new descendants (the ones whose
+    `enc` is None).  Every node newly stored by hash goes to `out` (hash ->
+    encoding) and to `fresh`; value nodes newly stored go to `out` too.
+    Sets `enc` (and `hash`, `refs`) on the nodes encoded."""
+    partial = node.partial
+    n = len(partial)
+    pk = _fromhex("0" + partial if n & 1 else partial)
+    value = node.value
+    children = node.children
+    if children is None:
+        if type(value) is bytes:
+            size = len(value)
+            enc = b"".join((_LEAF_H[n] if n < _TABLE else header(LEAF, n), pk,
+                            _COMPACT_SMALL[size] if size < 64 else compact(size), value))
+        else:
+            h = value.hash
+            if h is None:
+                hasher = _BLAKE2_256()
+                hasher.update(value.data)
+                h = value.hash = hasher.digest()
+                out[h] = value.data
+            enc = b"".join((_HLEAF_H[n] if n < _TABLE else header(HASHED_LEAF, n), pk, h))
+        node.enc = enc
+        return enc
+
     if value is None:
-        parts[0] = header(BRANCH_NO_VALUE, len(partial))
+        head = [_BRANCH_H[n] if n < _TABLE else header(BRANCH_NO_VALUE, n), pk]
     elif type(value) is bytes:
-        parts[0] = header(BRANCH_WITH_VALUE, len(partial))
-        parts.append(compact(len(value)))
-        parts.append(value)
+        head = [_VBRANCH_H[n] if n < _TABLE else header(BRANCH_WITH_VALUE, n), pk, None,
+                compact(len(value)), value]
     else:
-        parts[0] = header(HASHED_BRANCH, len(partial))
-        parts.append(value.hash)
-    bit = 1
-    for ref in child_refs:
-        if ref is not None:
-            bitmap |= bit
-            parts.append(ref)
-        bit <<= 1
-    parts[2] = bitmap.to_bytes(2, "little")
-    return b"".join(parts)
+        h = value.hash
+        if h is None:
+            h = value.hash = blake2_256(value.data)
+            out[h] = value.data
+        head = [_HBRANCH_H[n] if n < _TABLE else header(HASHED_BRANCH, n), pk, None, h]
+    refs = node.refs
+    if refs is None:
+        refs = node.refs = [None] * 16
+        slots = range(16)
+    else:
+        slots = node.dirty or ()
+    for i in slots:
+        c = children[i]
+        if c is None:
+            refs[i] = None
+        elif type(c) is bytes:
+            refs[i] = b"\x80" + c  # Compact(32) ++ hash
+        else:
+            e = c.enc
+            if e is None:
+                e = encode_node(c, out, fresh)
+            if len(e) < HASH_LEN:
+                refs[i] = _COMPACT_SMALL[len(e)] + e
+            else:
+                h = c.hash
+                if h is None:
+                    hasher = _BLAKE2_256()
+                    hasher.update(e)
+                    h = c.hash = hasher.digest()
+                    out[h] = e
+                    fresh.append(c)
+                refs[i] = b"\x80" + h
+    node.dirty = None
+    bitmap = sum(compress(_BITS, children)).to_bytes(2, "little")
+    if len(head) == 2:
+        head.append(bitmap)
+    else:
+        head[2] = bitmap
+    head.extend(filter(None, refs))
+    enc = node.enc = b"".join(head)
+    return enc
 
 
 # ---------------------------------------------------------------- decoding
@@ -292,10 +357,13 @@ def _decode(data: bytes, pos: int, end: int, hash: bytes | None) -> tuple[Node |
             value = data[pos:pos + n]
             pos += n
 
+    refs = None
     if is_branch:
         children = [None] * 16
+        refs = [None] * 16
         for i in range(16):
             if bitmap >> i & 1:
+                ref_start = pos
                 n, pos = decode_compact(data, pos)
                 if pos + n > end:
                     raise BadNode("truncated child reference")
@@ -307,7 +375,9 @@ def _decode(data: bytes, pos: int, end: int, hash: bytes | None) -> tuple[Node |
                         raise BadNode("empty inline child")
                     children[i] = child
                 pos += n
+                refs[i] = data[ref_start:pos]
 
-    node = Node(partial, value, children, None, hash)
+    node = Node(partial, value, children, refs)
+    node.hash = hash
     node.enc = data if (start == 0 and end == len(data)) else data[start:end]
     return node, pos

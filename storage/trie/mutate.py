@@ -7,16 +7,14 @@ Keys are walked with an offset `d` (in nibbles) instead of being sliced.
 `apply_changes` merges a whole change set into a node in one pass: the changes
 under a branch are grouped by their next nibble and each group is merged into
 the matching child, so every node on a dirty path is rebuilt exactly once and
-untouched subtrees are shared, encodings and hashes included.  `commit` then
-encodes and hashes only the new nodes.
+untouched subtrees are shared, encodings and hashes included; encoding
+(`codec.encode_node`) then only visits the new nodes.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from .codec import (
-    HASH_LEN, HEX, NIBBLE, Node, ValueRef, blake2_256, compact, encode_branch, encode_leaf,
-)
+from .codec import HEX, NIBBLE, Node
 
 Item = tuple[str, object]
 Loader = Callable[[bytes], Node]
@@ -101,7 +99,7 @@ def apply_changes(node: Node | None, ch: list[Item], d: int, load: Loader) -> No
             # in a sorted list, the ends share the least with the path
             split = min(_partial_match_len(first, d, p), _partial_match_len(last, d, p))
             children = [None] * 16
-            children[NIBBLE[p[split]]] = Node(p[split + 1:], node.value, node.children)
+            children[NIBBLE[p[split]]] = Node(p[split + 1:], node.value, node.children, node.refs)
             node = Node(p[:split], None, children)
             p = node.partial
 
@@ -109,6 +107,8 @@ def apply_changes(node: Node | None, ch: list[Item], d: int, load: Loader) -> No
     value = node.value
     children = node.children
     new_children = None
+    dirty = []
+    removed = False
     i = 0
     if len(first) == e:
         value = ch[0][1]
@@ -123,21 +123,45 @@ def apply_changes(node: Node | None, ch: list[Item], d: int, load: Loader) -> No
         old = children[idx]
         if type(old) is bytes:
             old = children[idx] = load(old)
-        new = apply_changes(old, ch[i:j] if (i or j < m) else ch, e + 1, load)
+        if j - i == 1 and old is not None and old.children is None:
+            # one write meeting a leaf: mostly a new value for that very key
+            k, v = ch[i]
+            lp = old.partial
+            if v is not None and len(k) == e + 1 + len(lp) and k.startswith(lp, e + 1):
+                new = Node(lp, v, None)
+            else:
+                new = _apply_leaf(old, ch[i:j], e + 1)
+        else:
+            new = apply_changes(old, ch[i:j] if (i or j < m) else ch, e + 1, load)
         if new is not old:
             if new_children is None:
                 new_children = list(children)
             new_children[idx] = new
+            dirty.append(idx)
+            if new is None:
+                removed = True
         i = j
+    refs = node.refs
     if new_children is None:
         if value is node.value:
             return node
         new_children = children
-    return _normalize(p, value, new_children, load)
+    elif refs is not None:
+        refs = list(refs)
+    if removed or (value is None and node.value is not None):
+        return _normalize(p, value, new_children, load, refs, dirty)
+    return Node(p, value, new_children, refs, dirty)  # nothing removed: still a valid branch
 
 
 def _apply_leaf(node: Node, ch: list[Item], d: int) -> Node | None:
-    full = ch[0][0][:d] + node.partial
+    p = node.partial
+    if len(ch) == 1:  # the common case: one write to this very key, or none
+        k, v = ch[0]
+        if len(k) == d + len(p) and k.startswith(p, d):
+            return None if v is None else Node(p, v, None)
+        if v is None:
+            return node
+    full = ch[0][0][:d] + p
     value = node.value
     items = []
     for k, v in ch:
@@ -150,7 +174,7 @@ def _apply_leaf(node: Node, ch: list[Item], d: int) -> Node | None:
             return node
         if value is None:
             return None
-        return Node(node.partial, value, None)
+        return Node(p, value, None)
     if value is not None:
         # insert the leaf's own entry in order (keys are unique, so the
         # comparison never reaches the values)
@@ -165,7 +189,8 @@ def _apply_leaf(node: Node, ch: list[Item], d: int) -> Node | None:
     return build(items, d)
 
 
-def _normalize(partial: str, value, children: list, load: Loader) -> Node | None:
+def _normalize(partial: str, value, children: list, load: Loader,
+               refs: list | None, dirty: list) -> Node | None:
     """A branch must keep a value or two children: fold what is left."""
     count = 16 - children.count(None)
     if count == 0:
@@ -177,44 +202,5 @@ def _normalize(partial: str, value, children: list, load: Loader) -> Node | None
                 break
         if type(child) is bytes:
             child = children[i] = load(child)
-        return Node(partial + HEX[i] + child.partial, child.value, child.children)
-    return Node(partial, value, children)
-
-
-# ---------------------------------------------------------------- commit
-
-def encode_node(node: Node, out: dict[bytes, bytes], fresh: list[Node]) -> bytes:
-    """Encodes `node` and, first, its new descendants.  Every newly hashed node
-    goes to `out` (hash -> encoding) and to `fresh`; values newly stored by hash
-    go to `out` too."""
-    value = node.value
-    if type(value) is ValueRef and value.hash is None:
-        value.hash = blake2_256(value.data)
-        out[value.hash] = value.data
-    children = node.children
-    if children is None:
-        enc = encode_leaf(node.partial, value)
-    else:
-        refs = [None] * 16
-        for i in range(16):
-            c = children[i]
-            if c is None:
-                continue
-            if type(c) is bytes:
-                refs[i] = b"\x80" + c  # Compact(32) ++ hash
-                continue
-            e = c.enc
-            if e is None:
-                e = encode_node(c, out, fresh)
-            if len(e) < HASH_LEN:
-                refs[i] = compact(len(e)) + e
-            else:
-                h = c.hash
-                if h is None:
-                    h = c.hash = blake2_256(e)
-                    out[h] = e
-                    fresh.append(c)
-                refs[i] = b"\x80" + h
-        enc = encode_branch(node.partial, value, refs)
-    node.enc = enc
-    return enc
+        return Node(partial + HEX[i] + child.partial, child.value, child.children, child.refs)
+    return Node(partial, value, children, refs, dirty)

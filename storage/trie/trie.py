@@ -9,16 +9,17 @@ Old nodes are never deleted, so every historic root stays readable (archive).
 """
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Protocol
 
 from .codec import (
     EMPTY_NODE, EMPTY_ROOT, HASH_LEN, HEX, NIBBLE, Layout, LayoutV1, Node, ValueRef,
-    blake2_256, decode_node,
+    blake2_256, decode_node, encode_node,
 )
 from .errors import MissingNode, ProofError
-from .mutate import apply_changes, build, encode_node
+from .mutate import apply_changes, build
 
 # values at most this long are memoized in their ValueRef once read
 _MEMO_VALUE_MAX = 16 * 1024
@@ -45,6 +46,13 @@ class NodeCache:
             for old in list(islice(iter(nodes), max(1, self.capacity // 16))):
                 del nodes[old]
         nodes[hash] = node
+
+    def put_many(self, nodes: list[Node]) -> None:
+        if len(self._nodes) + len(nodes) > self.capacity:
+            for node in nodes:
+                self.put(node.hash, node)
+        else:
+            self._nodes.update({node.hash: node for node in nodes})
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -219,18 +227,23 @@ class Trie:
         if not isinstance(changes, Mapping):
             changes = dict(changes)
         limit = self.layout.max_inline_value
-        ch = []
-        for k, v in changes.items():
-            if v is not None:
-                v = bytes(v)
-                if limit is not None and len(v) > limit:
-                    v = ValueRef(None, v)
-            ch.append((bytes(k).hex(), v))
+        if limit is None:
+            limit = 1 << 62
+        ch = [(k.hex(), v if v is None or (type(v) is bytes and len(v) <= limit) else _value_slot(v, limit))
+              for k, v in changes.items()]
         root = self._root_node()
-        if ch:
-            ch.sort(key=_first)
-            root = apply_changes(root, ch, 0, self._load)
-        return self._commit(root)
+        # the tens of thousands of objects a block creates hold no cycles:
+        # pausing the cyclic collector keeps it from walking the whole tree
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            if ch:
+                ch.sort(key=_first)
+                root = apply_changes(root, ch, 0, self._load)
+            return self._commit(root)
+        finally:
+            if paused:
+                gc.enable()
 
     def _commit(self, root: Node | None) -> tuple[bytes, dict[bytes, bytes]]:
         out: dict[bytes, bytes] = {}
@@ -244,9 +257,7 @@ class Trie:
                 root.hash = blake2_256(enc)
             out[root.hash] = enc
             fresh.append(root)
-            put = self.cache.put
-            for node in fresh:
-                put(node.hash, node)
+            self.cache.put_many(fresh)
         return root.hash, out
 
     # ------------------------------------------------------------ proofs
@@ -269,6 +280,12 @@ class Trie:
 
 def _first(item):
     return item[0]
+
+
+def _value_slot(value, limit: int):
+    """A written value as a node holds it: bytes inline, else a ValueRef."""
+    value = bytes(value)
+    return value if len(value) <= limit else ValueRef(None, value)
 
 
 class _ProofStore:

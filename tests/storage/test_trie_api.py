@@ -10,9 +10,9 @@ from storage.trie import (
     build_trie, decode_node, layout_for, trie_root,
 )
 from storage.trie.codec import (
-    BRANCH_NO_VALUE, HASHED_BRANCH, HASHED_LEAF, LEAF, ValueRef, compact, decode_compact, header,
+    BRANCH_NO_VALUE, HASHED_BRANCH, HASHED_LEAF, LEAF, ValueRef, compact, decode_compact,
+    encode_node, header,
 )
-from storage.trie.mutate import encode_node
 
 
 # ---------------------------------------------------------------- codec
@@ -49,7 +49,7 @@ def test_long_partials_roundtrip(partial_len, value_len):
         for enc in nodes.values():
             if enc not in contents.values():
                 node = decode_node(enc)
-                node.enc = None  # encode again from the decoded fields
+                node.enc = node.refs = None  # encode again from the decoded fields
                 assert encode_node(node, {}, []) == enc
 
 

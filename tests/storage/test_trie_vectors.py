@@ -23,8 +23,7 @@ from storage.trie import (
     EMPTY_ROOT, LayoutV0, LayoutV1, ProofError, Trie, blake2_256, build_trie, decode_node,
     ordered_trie_root, trie_root, verify_proof,
 )
-from storage.trie.codec import ValueRef, decode_compact
-from storage.trie.mutate import encode_node
+from storage.trie.codec import ValueRef, decode_compact, encode_node
 
 SMOLDOT_POLKADOT_GENESIS_PROOF = (
     "18d47d01542596adb05d6140c170ac479edf7cfd5aa35357590acfe5d11a804d944e500d1456fdda7b8ec7f9"
@@ -243,7 +242,7 @@ def _reencode(enc: bytes) -> bytes:
     node = decode_node(enc)
 
     def forget(n):
-        n.enc = None
+        n.enc = n.refs = None
         for c in n.children or ():
             if c is not None and type(c) is not bytes:
                 forget(c)
