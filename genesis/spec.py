@@ -46,6 +46,9 @@ def _spec(name: str, chain_id: str, chain_type: str, authorities: list[str], *, 
             "balances": {"balances": [[who, DEV_ENDOWMENT] for who in endowed]},
             "sudo": {"key": dev_account("Alice")},
             "aura": {"authorities": [dev_account(a) for a in authorities]},
+            # SubtensorModule: devnet-short epochs and cheap subnets (keys: runtime/pallets/subtensor/calls.py)
+            "subtensorModule": {"tempo": 10, "weightsSetRateLimit": 0, "networkRateLimit": 0,
+                                "networkMinLockCost": 100 * TAO},
         }}},
     }
 

@@ -22,6 +22,7 @@ PALLETS: tuple[tuple[int, Pallet], ...] = (
     # 4: Grandpa (finality, reserved)
     (5, balances.pallet),
     (6, transaction_payment.pallet),
+    (7, __import__("runtime.pallets.subtensor", fromlist=["pallet"]).pallet),
     (8, __import__("runtime.pallets.market", fromlist=["pallet"]).pallet),
     (12, sudo.pallet),
 )

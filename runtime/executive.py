@@ -242,6 +242,8 @@ def build_genesis_state(runtime: Runtime, genesis_config: dict) -> dict[bytes, b
     ctx = BlockContext(runtime, Overlay(EmptyState()), 0)
     for pallet in runtime.pallets:
         if pallet.genesis is not None:
-            pallet.genesis(ctx, genesis_config.get(pallet.name, {}))
+            # by runtime name, or by the chain-spec JSON key (lowerCamelCase, as Substrate's)
+            json_key = pallet.name[:1].lower() + pallet.name[1:]
+            pallet.genesis(ctx, genesis_config.get(pallet.name, genesis_config.get(json_key, {})))
     ctx.events.clear()  # genesis deposits no events
     return {k: v for k, v in ctx.state.changes.items() if v is not None}

@@ -1,0 +1,79 @@
+"""Codecs, constants and upstream defaults of the SubtensorModule pallet.
+
+Types keep subtensor's shapes (`pallets/subtensor/src/lib.rs`): a `NetUid` is a u16, a
+`TaoBalance`/`AlphaBalance` is a u64 of rao, weights and bonds are `Vec<(u16, u16)>`.
+This chain has TAO only (no dTAO pools), so "alpha" stake is TAO stake 1:1.
+"""
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+
+from runtime.primitives.scale import U16, U32, U64, U128, Bool, Field, Struct, Vec, struct_of, tuple_of
+
+TAO = 10**9                      # rao per TAO
+U16_MAX = 0xFFFF
+U64_MAX = (1 << 64) - 1
+
+NetUid = U16                     # subtensor_runtime_common::NetUid (a u16 newtype)
+NetUidStorageIndex = U16         # netuid + mecid * 4096 (subnets/mechanism.rs); mecid 0 only here
+Balance64 = U64                  # TaoBalance / AlphaBalance: u64 rao
+WeightRow = Vec(tuple_of(U16, U16))
+
+# substrate_fixed::FixedU128<U64> (U64F64): the raw bits, value = bits / 2**64.
+U64F64 = Struct("substrate_fixed::FixedU128", [Field("bits", U128, "u128")])
+
+
+def u64f64_from_decimal(text: str) -> int:
+    """`U64F64::from_num(f64)` for a literal: the f64's exact value, rounded to 64 fractional bits."""
+    value = Fraction(float(text))
+    scaled = value * (1 << 64)
+    floor = scaled.numerator // scaled.denominator
+    rest = scaled - floor
+    return floor + (1 if rest > Fraction(1, 2) or (rest == Fraction(1, 2) and floor % 2) else 0)
+
+
+# --- upstream defaults (runtime/src/lib.rs ~L960-1042, pallets/subtensor/src/lib.rs type_values,
+#     subnets/subnet.rs init_new_network) ---------------------------------------------------------
+DEFAULT_BLOCK_EMISSION = 1_000_000_000          # DefaultBlockEmission: 1 TAO per block
+TOTAL_SUPPLY = 21_000_000 * TAO                 # TotalSupply
+DEFAULT_MIN_STAKE = 2_000_000                   # SubtensorInitialMinStake (DefaultMinStake), 0.002 TAO
+DEFAULT_TAKE = 11_796                           # SubtensorInitialDefaultTake (Delegates default), 18%
+DEFAULT_BURN_INCREASE_MULT = u64f64_from_decimal("1.26")   # DefaultBurnIncreaseMult
+MECHANISM_STORAGE_STRIDE = 4096                 # GLOBAL_MAX_SUBNET_COUNT (subnets/mechanism.rs)
+
+
+@dataclasses.dataclass
+class SubnetDefaults:
+    """What `init_new_network` writes for a new subnet. Agora keeps these in storage so a chain
+    spec can tune them (a devnet wants a short tempo); the defaults are subtensor's."""
+    tempo: int = 360                      # DefaultTempo (INITIAL_SUBNET_TEMPO)
+    max_allowed_uids: int = 256           # init_new_network
+    max_allowed_validators: int = 64      # init_new_network
+    min_allowed_weights: int = 1          # init_new_network
+    immunity_period: int = 5000           # init_new_network
+    burn: int = 1_000_000_000             # DefaultNeuronBurnCost
+    min_burn: int = 500_000               # SubtensorInitialMinBurn
+    max_burn: int = 100_000_000_000       # SubtensorInitialMaxBurn
+    weights_set_rate_limit: int = 100     # DefaultWeightsSetRateLimit
+    activity_cutoff_factor_milli: int = 13_889   # INITIAL_ACTIVITY_CUTOFF_FACTOR_MILLI
+    min_non_immune_uids: int = 10         # DefaultMinNonImmuneUids
+    yuma3_enabled: bool = True            # init_new_network sets Yuma3On
+    # Agora does not implement commit-reveal; subtensor's default is true.
+    commit_reveal_weights_enabled: bool = False
+
+
+SubnetDefaultsType = struct_of(SubnetDefaults, "pallet_subtensor::types::SubnetDefaults", {
+    "tempo": U16, "max_allowed_uids": U16, "max_allowed_validators": U16, "min_allowed_weights": U16,
+    "immunity_period": U16, "burn": U64, "min_burn": U64, "max_burn": U64, "weights_set_rate_limit": U64,
+    "activity_cutoff_factor_milli": U32, "min_non_immune_uids": U16, "yuma3_enabled": Bool,
+    "commit_reveal_weights_enabled": Bool,
+})
+
+# Subnet token symbols (subnets/symbols.rs starts with the Greek alphabet after tau for root).
+SYMBOLS = ["τ", "α", "β", "γ", "δ", "ε", "ζ", "η", "θ", "ι", "κ", "λ", "μ", "ν", "ξ", "ο", "π", "ρ", "σ",
+           "υ", "φ", "χ", "ψ", "ω"]
+
+
+def symbol_for(netuid: int) -> bytes:
+    return (SYMBOLS[netuid] if netuid < len(SYMBOLS) else f"SN{netuid}").encode()
