@@ -293,7 +293,7 @@ def close_lease(ctx: BlockContext, origin: Origin, lease: int) -> None:
     if dep.escrow < dep.rate:  # ran dry at an earlier block: close as the scheduler would have
         lifecycle.close_deployment(ctx, l.deployment, dep, "InsufficientFunds")
         return
-    lifecycle.close_lease(ctx, lease, l, dep, "TenantClosed" if who == l.tenant else "ProviderClosed")
+    lifecycle.close_lease(ctx, lease, dep, "TenantClosed" if who == l.tenant else "ProviderClosed")
     lifecycle.store(ctx, l.deployment, dep)
 
 

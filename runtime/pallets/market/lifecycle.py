@@ -11,7 +11,7 @@ from runtime.pallets.market.escrow import U128_MAX, reschedule
 from runtime.pallets.market.events import (BidClosed, DeploymentClosed, LeaseClosed, LeaseCreated, OrderClosed)
 from runtime.pallets.market.storage import (Bids, Deployments, Leases, OrderBids, Orders, ProviderBids, ProviderLeases,
                                             Providers)
-from runtime.pallets.market.types import Bid, Deployment, Lease, Order
+from runtime.pallets.market.types import Bid, Deployment, Lease, Order  # noqa: F401
 
 
 def _provider_delta(ctx: BlockContext, who: bytes, open_bids: int = 0, active_leases: int = 0) -> None:
@@ -49,8 +49,9 @@ def close_open_order(ctx: BlockContext, order_id: int, dep: Deployment, reason: 
     ctx.deposit_event(OrderClosed(order_id, reason))
 
 
-def close_lease(ctx: BlockContext, lease_id: int, lease: Lease, dep: Deployment, reason: str) -> None:
+def close_lease(ctx: BlockContext, lease_id: int, dep: Deployment, reason: str) -> None:
     """Close a lease of a settled deployment (paid up to `dep.settled_at`); its order closes too."""
+    lease = Leases.get(ctx.state, lease_id)
     balances.unreserve(ctx, lease.provider, lease.deposit)
     Leases.remove(ctx.state, lease_id)
     ProviderLeases.remove(ctx.state, lease.provider, lease_id)
@@ -69,8 +70,7 @@ def close_deployment(ctx: BlockContext, dep_id: int, dep: Deployment, reason: st
     """Close every lease and order, refund what is left in escrow, remove the deployment."""
     funds = reason == "InsufficientFunds"
     for lease_id in list(dep.leases):
-        close_lease(ctx, lease_id, Leases.get(ctx.state, lease_id), dep,
-                    "InsufficientFunds" if funds else "DeploymentClosed")
+        close_lease(ctx, lease_id, dep, "InsufficientFunds" if funds else "DeploymentClosed")
     for order_id in list(dep.orders):
         close_open_order(ctx, order_id, dep, "InsufficientFunds" if funds else "DeploymentClosed")
     refund = dep.escrow
