@@ -1,4 +1,4 @@
-"""Batch construction and update of trie structure, and committing it.
+"""Batch construction and update of the trie structure.
 
 Both work on a sorted list of `(hex_key, value)` pairs, `value` being None
 (delete), bytes (inline value) or a ValueRef (hashed value, state version 1).
@@ -202,5 +202,7 @@ def _normalize(partial: str, value, children: list, load: Loader,
                 break
         if type(child) is bytes:
             child = children[i] = load(child)
-        return Node(partial + HEX[i] + child.partial, child.value, child.children, child.refs)
+        # the child may itself be new: its stale refs go along with it
+        return Node(partial + HEX[i] + child.partial, child.value, child.children,
+                    child.refs, child.dirty)
     return Node(partial, value, children, refs, dirty)

@@ -18,8 +18,8 @@ from .codec import (
     EMPTY_NODE, EMPTY_ROOT, HASH_LEN, HEX, NIBBLE, Layout, LayoutV1, Node, ValueRef,
     blake2_256, decode_node, encode_node,
 )
-from .errors import MissingNode, ProofError
-from .mutate import apply_changes, build
+from .errors import BadNode, MissingNode, ProofError
+from .mutate import apply_changes
 
 # values at most this long are memoized in their ValueRef once read
 _MEMO_VALUE_MAX = 16 * 1024
@@ -90,7 +90,7 @@ class Trie:
                 raise MissingNode(hash)
             node = decode_node(bytes(enc), hash)
             if node is None:
-                raise MissingNode(hash)
+                raise BadNode(f"empty-trie node referenced as node 0x{hash.hex()}")
             self.cache.put(hash, node)
         return node
 
@@ -222,8 +222,9 @@ class Trie:
               ) -> tuple[bytes, dict[bytes, bytes]]:
         """Applies a change set (value None = delete) and returns
         `(new_root, new_nodes)`: the caller persists `new_nodes` (hash ->
-        encoded node or hashed value).  This view is left unchanged; open the
-        new state with `at(new_root)`."""
+        encoded node or hashed value; `{EMPTY_ROOT: EMPTY_NODE}` when the trie
+        becomes empty).  This view is left unchanged; open the new state with
+        `at(new_root)`."""
         if not isinstance(changes, Mapping):
             changes = dict(changes)
         limit = self.layout.max_inline_value
@@ -232,8 +233,8 @@ class Trie:
         ch = [(k.hex(), v if v is None or (type(v) is bytes and len(v) <= limit) else _value_slot(v, limit))
               for k, v in changes.items()]
         root = self._root_node()
-        # the tens of thousands of objects a block creates hold no cycles:
-        # pausing the cyclic collector keeps it from walking the whole tree
+        # a block allocates tens of thousands of containers, none in a cycle:
+        # pausing the cyclic collector spares the collections they would set off
         paused = gc.isenabled()
         gc.disable()
         try:
@@ -307,6 +308,8 @@ def verify_proof(root: bytes, proof: Iterable[bytes], keys: Iterable[bytes]) -> 
             result[bytes(key)] = trie.get(key)
         except MissingNode as e:
             raise ProofError(f"proof is incomplete for key 0x{bytes(key).hex()}: {e}") from None
+        except BadNode as e:
+            raise ProofError(f"proof holds a malformed node: {e}") from None
     return result
 
 
@@ -316,4 +319,4 @@ def build_trie(items: Mapping[bytes, bytes] | Iterable[tuple[bytes, bytes]],
     return Trie({}, EMPTY_ROOT, layout).apply(items)
 
 
-__all__ = ["NodeCache", "Trie", "TrieNodeStore", "build_trie", "verify_proof", "build"]
+__all__ = ["NodeCache", "Trie", "TrieNodeStore", "build_trie", "verify_proof"]

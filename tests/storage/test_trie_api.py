@@ -192,3 +192,21 @@ def test_node_cache_is_bounded():
     trie = Trie(nodes, root, cache=cache)
     assert len(list(trie.items())) == 64
     assert len(cache) <= 32
+
+
+def test_values_of_other_bytes_types_are_stored_as_bytes():
+    root, nodes = Trie({}).apply({b"a": bytearray(b"x" * 40), b"b": memoryview(b"yz")})
+    assert root == trie_root({b"a": b"x" * 40, b"b": b"yz"})
+    trie = Trie(nodes, root)
+    assert type(trie.get(b"a")) is bytes and trie.get(b"b") == b"yz"
+
+
+def test_collapse_onto_a_branch_changed_in_the_same_apply():
+    # found by hypothesis: deleting `00` folds the root into branch `01`,
+    # which the same change set modifies below
+    state = {b"\x00": b"", b"\x01": b"", b"\x01\x00": b""}
+    changes = {b"\x00": None, b"\x01\x00\x00": b""}
+    for layout in (LayoutV0, LayoutV1):
+        root, nodes = build_trie(state, layout)
+        new_root, _ = Trie(nodes, root, layout).apply(changes)
+        assert new_root == trie_root({b"\x01": b"", b"\x01\x00": b"", b"\x01\x00\x00": b""}, layout)

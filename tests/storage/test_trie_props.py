@@ -23,6 +23,7 @@ change_sets = st.dictionaries(keys, st.one_of(st.none(), values), max_size=12)
 layouts = st.sampled_from([LayoutV0, LayoutV1])
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+APPLY_SETTINGS = settings(SETTINGS, max_examples=300)
 
 
 def _check_reads(trie: Trie, model: dict[bytes, bytes]) -> None:
@@ -31,7 +32,7 @@ def _check_reads(trie: Trie, model: dict[bytes, bytes]) -> None:
     assert list(trie.items()) == sorted(model.items())
 
 
-@SETTINGS
+@APPLY_SETTINGS
 @given(layout=layouts, steps=st.lists(change_sets, min_size=1, max_size=6))
 def test_apply_matches_rebuild(layout, steps):
     store: dict[bytes, bytes] = {}
@@ -56,7 +57,7 @@ def test_apply_matches_rebuild(layout, steps):
         _check_reads(Trie(store, root, layout, NodeCache()), snapshot)
 
 
-@SETTINGS
+@APPLY_SETTINGS
 @given(layout=layouts, base=change_sets, changes=change_sets)
 def test_apply_on_cold_trie(layout, base, changes):
     # the update path that loads nodes lazily from the store gives the same root
