@@ -6,11 +6,14 @@ changes) and commit everything in one write batch.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
 from typing import Callable, Iterable, Iterator, Protocol
 
+from consensus import fork_choice
+from consensus.aura import Equivocation, EquivocationDetector
 from node.metrics import ImportTimings
 from runtime.construct import Runtime, get_runtime
 from runtime.executive import (
@@ -88,6 +91,26 @@ class DatabaseMismatch(RuntimeError):
     pass
 
 
+class UnknownParent(Exception):
+    """The block's parent is not known yet: fetch the ancestry first (not a fault of the sender)."""
+
+
+class StaleBlock(Exception):
+    """The block does not descend from the finalized block: it can never be part of the chain."""
+
+
+class Equivocated(Exception):
+    """The block's author already sealed another block for the same slot (the second is rejected)."""
+
+    def __init__(self, equivocation: Equivocation):
+        super().__init__(f"equivocation: slot {equivocation.slot} by 0x{equivocation.author.hex()[:16]}…: "
+                         f"0x{equivocation.first.hex()[:16]}… and 0x{equivocation.second.hex()[:16]}…")
+        self.equivocation = equivocation
+
+
+ReorgListener = Callable[[fork_choice.TreeRoute], None]
+
+
 @dataclasses.dataclass
 class BuiltBlock:
     block: Block
@@ -102,12 +125,19 @@ class Chain:
         self.store = store
         self.runtime = runtime or get_runtime()
         self._listeners: list[Callable[[Block, bool], None]] = []
+        self._reorg_listeners: list[ReorgListener] = []
+        self._meta_cache: dict[bytes, tuple[bytes, int]] = {}
+        self.equivocations = EquivocationDetector()
         self._init_genesis(genesis_storage)
         self._best_hash: bytes = self.store.best_hash  # type: ignore[assignment]
         self._finalized_hash: bytes = self.store.finalized_hash  # type: ignore[assignment]
         best_header = self.header(self._best_hash)
         assert best_header is not None
         self._best_number = best_header["number"]
+        fin = self.meta(self._finalized_hash)
+        self._finalized_number = fin[1] if fin else 0
+        # leaves of the block tree (in memory: after a restart only the best block is one)
+        self._leaves: dict[bytes, int] = {self._best_hash: self._best_number}
         self.trie = Trie(store.nodes, best_header["state_root"])
 
     # -- genesis -----------------------------------------------------------------------------
@@ -142,6 +172,36 @@ class Chain:
     @property
     def finalized_hash(self) -> bytes:
         return self._finalized_hash
+
+    @property
+    def finalized_number(self) -> int:
+        return self._finalized_number
+
+    def meta(self, block_hash: bytes) -> tuple[bytes, int] | None:
+        """(parent_hash, number) of a known block, cached (what fork choice and finality walk)."""
+        m = self._meta_cache.get(block_hash)
+        if m is None:
+            raw = self.store.header(block_hash)
+            if raw is None:
+                return None
+            header = Header.decode(raw)
+            m = (header["parent_hash"], header["number"])
+            if len(self._meta_cache) > 200_000:
+                self._meta_cache.clear()
+            self._meta_cache[block_hash] = m
+        return m
+
+    def has_block(self, block_hash: bytes) -> bool:
+        return block_hash in self._meta_cache or self.store.header(block_hash) is not None
+
+    def is_canonical(self, block_hash: bytes, number: int) -> bool:
+        return self.store.canonical_hash(number) == block_hash
+
+    def leaves(self) -> dict[bytes, int]:
+        return dict(self._leaves)
+
+    def justification(self, block_hash: bytes) -> bytes | None:
+        return self.store.justification(block_hash)
 
     def header(self, block_hash: bytes) -> dict | None:
         raw = self.store.header(block_hash)
@@ -184,6 +244,20 @@ class Chain:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
+    def subscribe_reorg(self, listener: ReorgListener) -> None:
+        """`listener(route)` when the best chain switches forks (before the block listeners run)."""
+        self._reorg_listeners.append(listener)
+
+    @contextlib.contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Many imports in a row (sync): one fsync at the end instead of one per block."""
+        deferred = getattr(self.store.kv, "deferred_sync", None)
+        if deferred is None:
+            yield
+            return
+        with deferred():
+            yield
+
     # -- building -------------------------------------------------------------------------------
     def build_block(self, parent_hash: bytes, *, now_ms: int, slot: int, transactions: Iterable[Extrinsic],
                     author: Signer, deadline: float | None = None) -> BuiltBlock:
@@ -217,6 +291,9 @@ class Chain:
         timings.execute = time.perf_counter() - t0
         block, changes = self._seal_and_commit(ctx, parent_hash, parent, digest, [e.raw for e in included], author,
                                                timings)
+        public = getattr(author, "public_key", None)
+        if public is not None:
+            self.equivocations.note(slot, public, block.hash)
         return BuiltBlock(block, included, invalid, changes, timings)
 
     def _roots(self, parent: dict, changes: dict, extrinsics: list[bytes], timings: ImportTimings):
@@ -248,12 +325,16 @@ class Chain:
             return timings
         parent = self.header(block.parent_hash)
         if parent is None:
-            raise InvalidBlock(f"unknown parent 0x{block.parent_hash.hex()}")
+            raise UnknownParent(f"unknown parent 0x{block.parent_hash.hex()}")
         if block.number != parent["number"] + 1:
             raise InvalidBlock("block number is not parent + 1")
+        self._check_descends_finalized(block.parent_hash, parent["number"])
         parent_state = self.state_at(block.parent_hash)
         t0 = time.perf_counter()
-        self.verify_seal(block, parent_state)
+        slot, author = self.verify_seal(block, parent_state)
+        equivocation = self.equivocations.check(slot, author, block.hash)
+        if equivocation is not None:
+            raise Equivocated(equivocation)
         logs = block.header["digest"]["logs"]
         pre_digest = {"logs": [item for item in logs if not (isinstance(item, tuple) and item[0] == "Seal")]}
         try:
@@ -286,7 +367,17 @@ class Chain:
         if state_root != block.header["state_root"]:
             raise InvalidBlock(f"state root mismatch: computed 0x{state_root.hex()}")
         self._commit(block, ctx.state.changes, nodes, timings)
+        self.equivocations.note(slot, author, block.hash)
         return timings
+
+    def _check_descends_finalized(self, parent_hash: bytes, parent_number: int) -> None:
+        fin_hash, fin_number = self._finalized_hash, self._finalized_number
+        if parent_number < fin_number:
+            raise StaleBlock(f"block #{parent_number + 1} is below the finalized block #{fin_number}")
+        if parent_hash == fin_hash or self.store.canonical_hash(parent_number) == parent_hash:
+            return  # the canonical chain always contains the finalized block
+        if fork_choice.ancestor_at(self.meta, parent_hash, fin_number) != fin_hash:
+            raise StaleBlock("the block does not descend from the finalized block")
 
     def _payload_for(self, ext: Extrinsic, parent_state: StateReader, block: Block) -> bytes:
         from runtime.pallets import system
@@ -304,7 +395,8 @@ class Chain:
                 era_hash = system.BlockHash.get(parent_state, birth)
         return ext.signing_payload(VERSION.spec_version, VERSION.transaction_version, self.genesis_hash, era_hash)
 
-    def verify_seal(self, block: Block, parent_state: StateReader) -> None:
+    def verify_seal(self, block: Block, parent_state: StateReader) -> tuple[int, bytes]:
+        """Check the Aura seal; returns (slot, author)."""
         logs = block.header["digest"]["logs"]
         if not logs or not (isinstance(logs[-1], tuple) and logs[-1][0] == "Seal"):
             raise InvalidBlock("header is not sealed")
@@ -321,24 +413,90 @@ class Chain:
         unsealed = dict(block.header, digest={"logs": logs[:-1]})
         if not crypto.verify_sr25519(signature, seal_pre_hash(unsealed), expected):
             raise InvalidBlock(f"bad seal: slot {slot} belongs to 0x{expected.hex()[:16]}…")
+        return slot, expected
 
     # -- commit --------------------------------------------------------------------------------
     def _commit(self, block: Block, changes: dict, nodes: dict, timings: ImportTimings) -> None:
         t0 = time.perf_counter()
-        new_best = block.parent_hash == self.best_hash
+        extends_best = block.parent_hash == self.best_hash
         self.store.commit_block(block.hash, block.number, block.header_bytes, block.body_bytes(), changes, nodes,
-                                new_best=new_best)
-        if new_best:
+                                new_best=extends_best)
+        self._meta_cache[block.hash] = (block.parent_hash, block.number)
+        self._leaves.pop(block.parent_hash, None)
+        self._leaves[block.hash] = block.number
+        route = None
+        if extends_best:
             self._best_number = block.number
             self._best_hash = block.hash
+        elif fork_choice.is_better((block.hash, block.number), (self._best_hash, self._best_number)):
+            route = self._reorg_to(block.hash)
         timings.commit = time.perf_counter() - t0
+        if route is not None:
+            self._notify_reorg(route)
+        new_best = self._best_hash == block.hash
         for listener in list(self._listeners):
             try:
                 listener(block, new_best)
             except Exception:  # a listener must never break import
                 log.exception("block listener failed")
 
-    def finalize(self, block_hash: bytes) -> None:
-        self.store.set_finalized(block_hash)
-        self._finalized_hash = block_hash
+    def _reorg_to(self, target: bytes) -> fork_choice.TreeRoute:
+        """Make `target` the best block (the flat state follows: undo, then redo)."""
+        route = fork_choice.tree_route(self.meta, self._best_hash, target)
+        self.store.reorg(route.retracted, route.enacted)
+        self._best_hash, self._best_number = route.enacted[-1]
+        if route.retracted:
+            log.info("♻️  Reorg on #%d,0x%s to #%d,0x%s, common ancestor #%d,0x%s", route.retracted[0][1],
+                     route.retracted[0][0].hex()[:8], self._best_number, self._best_hash.hex()[:8],
+                     route.common[1], route.common[0].hex()[:8])
+        return route
 
+    def _notify_reorg(self, route: fork_choice.TreeRoute) -> None:
+        for listener in list(self._reorg_listeners):
+            try:
+                listener(route)
+            except Exception:
+                log.exception("reorg listener failed")
+
+    def finalize(self, block_hash: bytes, justification: bytes | None = None) -> list[tuple[bytes, int]]:
+        """Finalize `block_hash` (and its ancestors); returns the newly finalized (hash, number), oldest first.
+
+        The block must descend from the current finalized block. If it is not on the best
+        chain, the best block becomes the highest leaf that descends from it.
+        """
+        m = self.meta(block_hash)
+        if m is None:
+            raise KeyError(f"unknown block 0x{block_hash.hex()}")
+        number = m[1]
+        old = (self._finalized_hash, self._finalized_number)
+        if block_hash == old[0]:
+            if justification is not None and self.store.justification(block_hash) is None:
+                self.store.set_finalized(block_hash, justification)
+            return []
+        if number <= old[1] or fork_choice.ancestor_at(self.meta, block_hash, old[1]) != old[0]:
+            raise StaleBlock(f"#{number} 0x{block_hash.hex()[:16]}… does not descend the finalized block")
+        route = None
+        if self.store.canonical_hash(number) != block_hash:
+            target = fork_choice.best_leaf(self.meta, self._leaves.items(), (block_hash, number)) or (block_hash, number)
+            route = self._reorg_to(target[0])
+        self.store.set_finalized(block_hash, justification)
+        self._finalized_hash, self._finalized_number = block_hash, number
+        newly = []
+        h, n = block_hash, number
+        while n > old[1]:
+            newly.append((h, n))
+            h = self.meta(h)[0]  # type: ignore[index]
+            n -= 1
+        newly.reverse()
+        for leaf in [leaf for leaf, n in self._leaves.items()
+                     if leaf != self._best_hash and fork_choice.ancestor_at(self.meta, leaf, number) != block_hash]:
+            del self._leaves[leaf]
+        if route is not None:
+            self._notify_reorg(route)
+            head = self.block(self._best_hash)
+            for listener in list(self._listeners):
+                try:
+                    listener(head, True)
+                except Exception:
+                    log.exception("block listener failed")
+        return newly

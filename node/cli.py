@@ -67,7 +67,19 @@ def _add_node_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rpc-cors", default=None,
                    help="Comma-separated origins allowed to call RPC from a browser, or 'all'")
     p.add_argument("--rpc-max-connections", type=int, default=100, help="Maximum RPC connections (default 100)")
-    p.add_argument("--port", type=int, default=30333, help="p2p TCP port (default 30333)")
+    p.add_argument("--port", type=int, default=None,
+                   help="p2p TCP port (default 30333; --dev: an ephemeral port on 127.0.0.1)")
+    p.add_argument("--listen-addr", action="append", default=[], metavar="MULTIADDR",
+                   help="Listen on this multiaddr, e.g. /ip4/0.0.0.0/tcp/30333 (repeatable; overrides --port)")
+    p.add_argument("--public-addr", action="append", default=[], metavar="MULTIADDR",
+                   help="Advertise this multiaddr to peers instead of the listen addresses (repeatable)")
+    p.add_argument("--bootnodes", nargs="+", action="extend", default=[], metavar="MULTIADDR",
+                   help="Peers to connect to first: /ip4/1.2.3.4/tcp/30333/p2p/12D3KooW...")
+    p.add_argument("--node-key", default=None, metavar="HEX",
+                   help="The 32-byte Ed25519 secret of the node's libp2p identity, as hex (default: "
+                        "<base>/chains/<id>/network/secret_ed25519, created on first start)")
+    p.add_argument("--max-peers", type=int, default=50, help="Maximum number of connected peers (default 50)")
+    p.add_argument("--no-network", action="store_true", help="Do not start the p2p network")
     p.add_argument("--prometheus-port", type=int, default=9615, help="Prometheus exporter port (default 9615)")
     p.add_argument("--prometheus-external", action="store_true", help="Expose Prometheus on all interfaces")
     p.add_argument("--no-prometheus", action="store_true", help="Do not start the Prometheus exporter")
@@ -134,6 +146,24 @@ def _node_config(args: argparse.Namespace):
         cors = "all"
     elif cors is not None and cors != "all":
         cors = [c.strip() for c in cors.split(",") if c.strip()]
+    if args.no_network:
+        listen = None
+    elif args.listen_addr:
+        listen = list(args.listen_addr)
+    elif args.port is not None:
+        listen = [f"/ip4/0.0.0.0/tcp/{args.port}"]
+    elif args.dev:
+        listen = ["/ip4/127.0.0.1/tcp/0"]
+    else:
+        listen = ["/ip4/0.0.0.0/tcp/30333"]
+    if args.node_key is not None:
+        from p2p import keypair_from_hex
+
+        try:
+            keypair_from_hex(args.node_key)
+        except ValueError as exc:
+            raise SystemExit(f"error: --node-key: {exc}") from None
+    bootnodes = list(dict.fromkeys([*args.bootnodes, *spec.get("bootNodes", [])]))
     base_path = None if args.tmp or (args.dev and args.base_path is None) else args.base_path
     if base_path is None and not (args.tmp or args.dev):
         base_path = pathlib.Path.home() / ".local" / "share" / "agora"
@@ -145,8 +175,9 @@ def _node_config(args: argparse.Namespace):
         rpc_cors=cors, rpc_max_connections=args.rpc_max_connections,
         prometheus_host="0.0.0.0" if args.prometheus_external else "127.0.0.1",
         prometheus_port=None if args.no_prometheus else args.prometheus_port,
-        slot_ms=slot_ms, instant_finality=len(spec["genesis"].get("runtimeGenesis", {}).get("config", {})
-                                               .get("aura", {}).get("authorities", [1])) <= 1,
+        slot_ms=slot_ms, instant_finality=None,
+        listen_addrs=listen, bootnodes=bootnodes, public_addrs=list(args.public_addr), node_key=args.node_key,
+        max_peers=args.max_peers,
     )
 
 

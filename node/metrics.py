@@ -40,6 +40,9 @@ class NodeMetrics:
                                       registry=self.registry)
         self.finality_grandpa_round = Gauge("substrate_finality_grandpa_round", "Highest completed GRANDPA round",
                                             registry=self.registry)
+        self.equivocations = Counter("substrate_consensus_equivocations", "Equivocations detected (and rejected)",
+                                     ["kind"], registry=self.registry)
+        self.reorgs = Counter("substrate_block_reorgs", "Best-chain reorganizations", registry=self.registry)
 
     def render(self) -> bytes:
         from prometheus_client import generate_latest

@@ -48,7 +48,13 @@ class NodeConfig:
     prometheus_host: str = "127.0.0.1"
     prometheus_port: int | None = 9615
     slot_ms: int = 2000
-    instant_finality: bool = True
+    instant_finality: bool | None = True     # None: only when the chain has a single authority
+    # p2p (None: no networking at all)
+    listen_addrs: list[str] | None = None
+    bootnodes: list[str] = dataclasses.field(default_factory=list)
+    public_addrs: list[str] = dataclasses.field(default_factory=list)
+    node_key: str | None = None
+    max_peers: int = 50
     impl_name: str = IMPL_NAME
     impl_version: str = IMPL_VERSION
 
@@ -68,9 +74,12 @@ class NodeConfig:
     def properties(self) -> dict:
         return self.spec.get("properties", {})
 
-    def database_path(self) -> pathlib.Path:
+    def chain_path(self) -> pathlib.Path:
         assert self.base_path is not None
-        return self.base_path / "chains" / self.chain_id / "db" / "full"
+        return self.base_path / "chains" / self.chain_id
+
+    def database_path(self) -> pathlib.Path:
+        return self.chain_path() / "db" / "full"
 
 
 def short(h: bytes) -> str:
@@ -95,38 +104,110 @@ class Node:
         genesis = self.chain.header(self.chain.genesis_hash)
         log.info("🔨 Initializing Genesis block/state (state: %s, header-hash: %s)",
                  short(genesis["state_root"]), short(self.chain.genesis_hash))
+        if config.instant_finality is None:
+            config.instant_finality = len(self._authorities()) <= 1
         self.pool = TransactionPool(self.chain)
         self.rpc_port: int | None = None
         self.prometheus_port: int | None = None
+        self.network = None
+        self._pending_route = None
+        self.chain.subscribe_reorg(self._on_reorg)
         self.chain.subscribe(self._on_block)
         self._last_idle = 0.0
+        self._started = time.monotonic()
         self._update_metrics()
+        if config.listen_addrs is not None:
+            from node.network.bridge import NetworkBridge, NetworkSettings
+
+            self.network = NetworkBridge(self, NetworkSettings(
+                listen_addrs=config.listen_addrs, bootnodes=config.bootnodes, public_addrs=config.public_addrs,
+                node_key=config.node_key, key_dir=config.chain_path(), max_peers=config.max_peers,
+                finality=not config.instant_finality))
 
     # -- what the RPC layer uses ---------------------------------------------------------------
     def submit_transaction(self, raw: bytes, watcher=None) -> bytes:
         tx_hash = self.pool.submit(raw, watcher)
+        if self.network is not None:
+            self.network.propagate_transaction(raw)
         self._update_metrics()
         return tx_hash
 
     def network_status(self) -> dict:
-        return {"peers": 0, "is_syncing": False, "should_have_peers": self.config.chain_type != "Development",
-                "peer_id": "", "listen_addresses": [], "peer_list": [], "starting_block": 0,
-                "highest_block": self.chain.best_number}
+        should = self.config.chain_type != "Development"
+        if self.network is None:
+            return {"peers": 0, "is_syncing": False, "should_have_peers": should, "peer_id": "",
+                    "listen_addresses": [], "peer_list": [], "starting_block": 0,
+                    "highest_block": self.chain.best_number}
+        return {**self.network.status(), "should_have_peers": should}
+
+    def is_major_syncing(self) -> bool:
+        return self.network is not None and self.network.sync.is_major_syncing()
 
     # -- chain events --------------------------------------------------------------------------
+    def _on_reorg(self, route) -> None:
+        self._pending_route = route
+        self.metrics.reorgs.inc()
+
     def _on_block(self, block: Block, is_new_best: bool) -> None:
-        changes = self.store.changes(block.hash) if is_new_best else None
-        self.hub.publish(BlockEvent("imported", block.hash, block.number, block.header, is_new_best, changes))
-        if is_new_best:
+        route, self._pending_route = self._pending_route, None
+        if not is_new_best:
+            self.hub.publish(BlockEvent("imported", block.hash, block.number, block.header, False, None))
+            self._update_metrics()
+            return
+        if route is None:
+            changes = self.store.changes(block.hash)
             self.pool.on_new_best(block.hash, block.extrinsics)
-            self.pool.prune_expired(block.number)
+        else:
+            changes = self._apply_route_to_pool(route)
+        self.hub.publish(BlockEvent("imported", block.hash, block.number, block.header, True, changes))
+        self.pool.prune_expired(block.number)
         self._update_metrics()
 
-    def finalize(self, block: Block) -> None:
-        self.chain.finalize(block.hash)
-        self.hub.publish(BlockEvent("finalized", block.hash, block.number, block.header))
-        self.pool.on_finalized(block.hash, block.extrinsics)
+    def _apply_route_to_pool(self, route) -> dict:
+        """After a reorg: enacted blocks leave the pool, retracted transactions return to it."""
+        keys: set[bytes] = set()
+        retracted_txs: list[bytes] = []
+        for block_hash, _ in route.retracted:
+            keys.update(self.store.changes(block_hash))
+            old = self.chain.block(block_hash)
+            if old is not None:
+                retracted_txs += [raw for raw in old.extrinsics[1:]]
+        for block_hash, _ in route.enacted:
+            keys.update(self.store.changes(block_hash))
+            new = self.chain.block(block_hash)
+            if new is not None:
+                self.pool.on_new_best(block_hash, new.extrinsics)
+        returned = 0
+        for raw in retracted_txs:
+            try:
+                self.pool.submit(raw)
+                returned += 1
+            except Exception:
+                pass
+        if retracted_txs:
+            log.info("♻️  %d of %d retracted transactions returned to the pool", returned, len(retracted_txs))
+        best = self.store.best_state
+        return {key: best.get(key) for key in keys}
+
+    def finalize_block(self, block_hash: bytes, justification: bytes | None = None) -> list[tuple[bytes, int]]:
+        """Finalize a block (and its ancestors); returns what was newly finalized."""
+        newly = self.chain.finalize(block_hash, justification)
+        if not newly:
+            return newly
+        if self.pool.watchers:
+            for h, _ in newly:
+                block = self.chain.block(h)
+                if block is not None:
+                    self.pool.on_finalized(h, block.extrinsics)
+        head = self.chain.header(block_hash)
+        self.hub.publish(BlockEvent("finalized", block_hash, newly[-1][1], head))
+        if self.network is not None:
+            self.network.on_finalized()
         self._update_metrics()
+        return newly
+
+    def finalize(self, block: Block) -> None:
+        self.finalize_block(block.hash)
 
     def _update_metrics(self) -> None:
         self.metrics.block_height.labels("best").set(self.chain.best_number)
@@ -168,11 +249,20 @@ class Node:
             self.finalize(block)
         return block
 
+    def _may_author(self) -> bool:
+        if self.network is None:
+            return True
+        if self.network.sync.is_major_syncing():
+            return False
+        # just started with bootnodes and no peer yet: give the network a moment to tell us the head
+        return bool(len(self.network.peers)) or not self.config.bootnodes or \
+            time.monotonic() - self._started > 3 * self.config.slot_ms / 1000
+
     async def _authoring_loop(self) -> None:
         slot_ms = self.config.slot_ms
         while True:
             slot = int(time.time() * 1000) // slot_ms
-            if self._is_our_slot(slot):
+            if self._is_our_slot(slot) and self._may_author():
                 try:
                     # the block's timestamp is its slot's start: strictly increasing, one slot apart at least
                     self.author_block(slot, slot * slot_ms)
@@ -182,14 +272,33 @@ class Node:
             await trio.sleep(max(0.0, (next_slot_ms - time.time() * 1000) / 1000))
 
     async def _informant(self) -> None:
+        last_idle = time.monotonic()
         while True:
-            await trio.sleep(5)
+            await trio.sleep(1)
             best = self.chain.best_hash
             fin = self.chain.finalized_hash
-            fin_header = self.chain.header(fin)
-            log.info("💤 Idle (%d peers), best: #%d (%s), finalized #%d (%s), ⬇ 0 ⬆ 0",
-                     self.network_status()["peers"], self.chain.best_number, short(best),
-                     fin_header["number"] if fin_header else 0, short(fin))
+            status = self.network_status()
+            if self.is_major_syncing():
+                bps = self.network.importer.blocks_per_second()  # type: ignore[union-attr]
+                log.info("⚙️  Syncing %.1f bps, target=#%d (%d peers), best: #%d (%s), finalized #%d (%s)",
+                         bps, status["highest_block"], status["peers"], self.chain.best_number, short(best),
+                         self.chain.finalized_number, short(fin))
+            elif time.monotonic() - last_idle >= 5:
+                last_idle = time.monotonic()
+                log.info("💤 Idle (%d peers), best: #%d (%s), finalized #%d (%s), ⬇ %s ⬆ %s",
+                         status["peers"], self.chain.best_number, short(best), self.chain.finalized_number,
+                         short(fin), *self._bandwidth())
+
+    def _bandwidth(self) -> tuple[str, str]:
+        if self.network is None:
+            return "0", "0"
+        counters = self.network.net.counters
+        sent = counters.get("notification_bytes_sent", 0)
+        prev = getattr(self, "_bw_prev", (time.monotonic(), sent))
+        now = time.monotonic()
+        self._bw_prev = (now, sent)
+        rate = (sent - prev[1]) / max(now - prev[0], 1e-3)
+        return "-", f"{rate / 1024:.1f}kiB/s"
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -210,6 +319,8 @@ class Node:
                     self.prometheus_port = await nursery.start(
                         serve_metrics, self.metrics, config.prometheus_host, config.prometheus_port)
                     log.info("〽️ Prometheus exporter started at %s:%d", config.prometheus_host, self.prometheus_port)
+                if self.network is not None:
+                    await nursery.start(self.network.run)
                 if config.validator:
                     if config.authority_key is None:
                         raise SystemExit("--validator needs an authority key (--alice, --bob, ... or --key)")

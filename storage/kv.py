@@ -5,6 +5,7 @@ Writes go through `WriteBatch` so one imported block is one atomic LevelDB write
 from __future__ import annotations
 
 import bisect
+import contextlib
 from typing import Iterator, Protocol
 
 
@@ -80,6 +81,23 @@ class LevelDBKV:
                     batch.delete(key)
                 else:
                     batch.put(key, value)
+
+    @contextlib.contextmanager
+    def deferred_sync(self) -> Iterator[None]:
+        """Writes inside are atomic but not fsynced one by one; one fsync when the block exits.
+
+        LevelDB applies batches in order, so a crash inside loses a suffix of them, never a middle.
+        """
+        if not self._sync:
+            yield
+            return
+        self._sync = False
+        try:
+            yield
+        finally:
+            self._sync = True
+            if not self._db.closed:
+                self._db.write_batch(sync=True).write()   # empty batch: fsyncs the log
 
     def close(self) -> None:
         if not self._db.closed:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from node.rpc.api.common import parse_account, positional
-from node.rpc.jsonrpc import RpcModule
+from node.rpc.jsonrpc import RpcError, RpcModule
 from runtime.pallets import system as system_pallet
 
 
@@ -44,6 +44,36 @@ def register(rpc: RpcModule, node) -> None:
     @rpc.method("system_peers", unsafe=True)
     def system_peers(params):
         return node.network_status()["peer_list"]
+
+    def _network():
+        if node.network is None:
+            raise RpcError(-32000, "The p2p network is not running")
+        return node.network
+
+    def _peer_ids(params):
+        (ids,) = positional(params, ("peerIds",), 1)
+        if isinstance(ids, str):
+            ids = [ids]
+        if not isinstance(ids, list) or not all(isinstance(i, str) and 0 < len(i) < 128 for i in ids):
+            raise RpcError(-32602, "Invalid params", "peerIds: expected a list of peer ids")
+        return ids
+
+    @rpc.method("agora_blockPeers", unsafe=True)
+    def block_peers(params):
+        """Disconnect these peers and refuse them until unblocked (network partitions in tests)."""
+        network = _network()
+        ids = _peer_ids(params)
+        for peer_id in ids:
+            network.block_peer(peer_id)
+        return len(ids)
+
+    @rpc.method("agora_unblockPeers", unsafe=True)
+    def unblock_peers(params):
+        network = _network()
+        ids = _peer_ids(params)
+        for peer_id in ids:
+            network.unblock_peer(peer_id)
+        return len(ids)
 
     @rpc.method("system_nodeRoles")
     def system_node_roles(params):

@@ -1,0 +1,485 @@
+"""`agora devnet`: a local multi-validator network, from genesis/devnet.yaml.
+
+    agora devnet up --validators 4 [--base-dir DIR]   start the nodes as local processes
+    agora devnet status [--base-dir DIR]              best / finalized / peers per node
+    agora devnet down [--base-dir DIR] [--purge]      stop them (and remove their data)
+    agora devnet spec --validators 4 [--out FILE]     the devnet chain spec (JSON)
+    agora devnet compose [--out FILE]                 docker-compose.yml for the same topology
+    agora devnet health --rpc-port 9944               exit 0 when a node is up and has peers
+    agora devnet gen-chain --blocks 2000 --base-path DIR   build blocks offline (fake clock)
+
+The process runner and the compose file are both planned here from the same YAML, so
+the topology the tests exercise is the one compose runs.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from typing import Any, Callable
+
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+DEVNET_YAML = REPO / "genesis" / "devnet.yaml"
+STATE_FILE = "devnet.json"
+SPEC_FILE = "spec.json"
+
+
+# -- the plan ---------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class NodePlan:
+    name: str
+    validator: bool
+    key: str | None
+    node_key: str
+    peer_id: str
+    host: str
+    p2p_port: int
+    rpc_port: int
+    prometheus_port: int
+    base_path: pathlib.Path
+
+    @property
+    def multiaddr(self) -> str:
+        return f"/ip4/{self.host}/tcp/{self.p2p_port}/p2p/{self.peer_id}"
+
+
+def load(path: str | os.PathLike | None = None) -> dict:
+    with open(path or DEVNET_YAML) as f:
+        devnet = yaml.safe_load(f)
+    if not isinstance(devnet, dict) or "validators" not in devnet:
+        raise ValueError(f"{path or DEVNET_YAML}: not a devnet description")
+    return devnet
+
+
+def _count(devnet: dict, validators: int | None) -> int:
+    n = devnet["chain"]["validators"] if validators is None else validators
+    if not 1 <= n <= len(devnet["validators"]):
+        raise ValueError(f"--validators must be between 1 and {len(devnet['validators'])}")
+    return n
+
+
+def chain_spec(devnet: dict, validators: int | None = None) -> dict:
+    """The chain spec every devnet node runs: the local testnet with the first N validators."""
+    from genesis.spec import local_spec
+    from runtime.primitives.keys import Keypair
+
+    n = _count(devnet, validators)
+    spec = local_spec(validators=n, slot_ms=devnet["chain"]["slot_ms"])
+    spec["name"] = devnet["chain"]["name"]
+    spec["id"] = devnet["chain"]["id"]
+    spec["genesis"]["runtimeGenesis"]["config"]["aura"]["authorities"] = [
+        Keypair.from_uri(v["key"]).ss58_address for v in devnet["validators"][:n]]
+    return spec
+
+
+def _peer_id(node_key: str) -> str:
+    from p2p import keypair_from_hex, peer_id_of
+
+    return peer_id_of(keypair_from_hex(node_key))
+
+
+PortFn = Callable[[int], "tuple[int, int, int]"]
+
+
+def plan(devnet: dict, validators: int | None, base_dir: pathlib.Path, *, host: str = "127.0.0.1",
+         ports: PortFn | None = None, rpc_nodes: bool = True) -> list[NodePlan]:
+    """One NodePlan per process: the first N validators, then the rpc nodes."""
+    n = _count(devnet, validators)
+    base = devnet["ports"]
+    if ports is None:
+        def ports(i: int) -> tuple[int, int, int]:
+            return base["p2p"] + i, base["rpc"] + i, base["prometheus"] + i
+    entries = [(v, True) for v in devnet["validators"][:n]]
+    if rpc_nodes:
+        entries += [(r, False) for r in devnet.get("rpc_nodes", [])]
+    out = []
+    for i, (entry, is_validator) in enumerate(entries):
+        p2p, rpc, prom = ports(i)
+        out.append(NodePlan(entry["name"], is_validator, entry.get("key") if is_validator else None,
+                            entry["node_key"], _peer_id(entry["node_key"]), host, p2p, rpc, prom,
+                            pathlib.Path(base_dir) / entry["name"]))
+    return out
+
+
+def bootnodes(devnet: dict, nodes: list[NodePlan]) -> list[str]:
+    return [n.multiaddr for n in nodes if n.validator][:devnet.get("bootnodes", 2)]
+
+
+def node_args(node: NodePlan, spec_path: str, boot: list[str], *, listen_host: str | None = None,
+              public: bool = False, extra: list[str] = ()) -> list[str]:
+    """The `agora` arguments that run ``node``."""
+    args = ["node", "--chain", spec_path, "--base-path", str(node.base_path), "--name", node.name,
+            "--node-key", node.node_key,
+            "--listen-addr", f"/ip4/{listen_host or node.host}/tcp/{node.p2p_port}",
+            "--rpc-port", str(node.rpc_port), "--prometheus-port", str(node.prometheus_port)]
+    if public:
+        args += ["--public-addr", f"/ip4/{node.host}/tcp/{node.p2p_port}"]
+    if node.validator:
+        args += ["--validator", "--key", node.key]  # type: ignore[list-item]
+    others = [b for b in boot if not b.endswith("/p2p/" + node.peer_id)]
+    if others:
+        args += ["--bootnodes", *others]
+    return args + list(extra)
+
+
+# -- docker compose ------------------------------------------------------------------------------------
+
+COMPOSE_HEADER = """\
+# GENERATED from genesis/devnet.yaml by `agora devnet compose --out docker-compose.yml`.
+# Do not edit by hand: change genesis/devnet.yaml and regenerate (a test checks they agree).
+#
+#   docker compose up -d        4 validators + 1 RPC node (RPC on http://127.0.0.1:9944)
+#   docker compose ps           health comes from each node's RPC (system_health)
+"""
+
+
+def compose(devnet: dict, validators: int | None = None) -> str:
+    docker = devnet["docker"]
+    prefix = docker["subnet"].rsplit(".", 1)[0]
+    first = docker["first_ip"]
+    base = devnet["ports"]
+
+    def same_ports(i: int) -> tuple[int, int, int]:
+        return base["p2p"], base["rpc"], base["prometheus"]
+
+    nodes = plan(devnet, validators, pathlib.Path("/data"), host="0.0.0.0", ports=same_ports)
+    for i, node in enumerate(nodes):
+        node.host = f"{prefix}.{first + i}"
+        node.base_path = pathlib.Path("/data")
+    boot = bootnodes(devnet, nodes)
+    services: dict[str, Any] = {}
+    health = ["CMD", "agora", "devnet", "health", "--rpc-port", str(base["rpc"])]
+    for node in nodes:
+        extra = ["--prometheus-external"]
+        if not node.validator:
+            extra += ["--rpc-external", "--rpc-cors", "all"]
+        svc: dict[str, Any] = {
+            "image": docker["image"],
+            "build": ".",
+            "command": node_args(node, docker["spec_path"], boot, listen_host="0.0.0.0", public=True, extra=extra),
+            "volumes": [f"{node.name}-data:/data"],
+            "networks": {"devnet": {"ipv4_address": node.host}},
+            "healthcheck": {"test": list(health), "interval": "10s", "timeout": "5s", "retries": 6,
+                            "start_period": "30s"},
+            "restart": "unless-stopped",
+        }
+        if not node.validator:
+            svc["ports"] = [f"{docker['rpc_host_port']}:{node.rpc_port}"]
+            svc["depends_on"] = [n.name for n in nodes if n.validator]
+        services[node.name] = svc
+    doc = {
+        "name": "agora-devnet",
+        "services": services,
+        "volumes": {f"{n.name}-data": {} for n in nodes},
+        "networks": {"devnet": {"ipam": {"config": [{"subnet": docker["subnet"]}]}}},
+    }
+    return COMPOSE_HEADER + yaml.safe_dump(doc, sort_keys=False, width=1000, default_flow_style=False)
+
+
+# -- RPC helpers ---------------------------------------------------------------------------------------------
+
+def rpc(port: int, method: str, params: list | None = None, timeout: float = 3.0, host: str = "127.0.0.1") -> Any:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
+    req = urllib.request.Request(f"http://{host}:{port}", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        reply = json.loads(resp.read())
+    if "error" in reply:
+        raise RuntimeError(f"{method}: {reply['error']}")
+    return reply["result"]
+
+
+def node_status(port: int) -> dict:
+    """best / finalized / peers / syncing of the node at RPC ``port`` (raises OSError when down)."""
+    health = rpc(port, "system_health")
+    best = rpc(port, "chain_getHeader")
+    fin_hash = rpc(port, "chain_getFinalizedHead")
+    fin = rpc(port, "chain_getHeader", [fin_hash])
+    return {"peers": health["peers"], "syncing": health["isSyncing"], "best": int(best["number"], 16),
+            "finalized": int(fin["number"], 16), "finalized_hash": fin_hash}
+
+
+# -- process runner -------------------------------------------------------------------------------------------
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:   # a zombie child of ours is not alive
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_process(node: NodePlan, args: list[str], log_path: pathlib.Path) -> subprocess.Popen:
+    node.base_path.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "ab")
+    try:
+        return subprocess.Popen([sys.executable, "-m", "node", *args], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=str(REPO), start_new_session=True,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    finally:
+        log.close()
+
+
+def up(base_dir: pathlib.Path, validators: int | None = None, *, devnet_path: str | None = None,
+       free_ports: bool = False, wait: float = 60.0, extra: list[str] = ()) -> dict:
+    devnet = load(devnet_path)
+    base_dir = pathlib.Path(base_dir).resolve()
+    base_dir.mkdir(parents=True, exist_ok=True)
+    state_path = base_dir / STATE_FILE
+    if state_path.exists():
+        old = json.loads(state_path.read_text())
+        if any(_alive(n["pid"]) for n in old["nodes"]):
+            raise RuntimeError(f"a devnet is already running from {base_dir} (agora devnet down --base-dir ...)")
+    spec_path = base_dir / SPEC_FILE
+    spec_path.write_text(json.dumps(chain_spec(devnet, validators), indent=2))
+    ports = (lambda i: (free_port(), free_port(), free_port())) if free_ports else None
+    nodes = plan(devnet, validators, base_dir, ports=ports)
+    boot = bootnodes(devnet, nodes)
+    state = {"base_dir": str(base_dir), "spec": str(spec_path), "started": time.time(), "nodes": []}
+    for node in nodes:
+        log_path = base_dir / f"{node.name}.log"
+        proc = start_process(node, node_args(node, str(spec_path), boot, extra=extra), log_path)
+        state["nodes"].append({"name": node.name, "validator": node.validator, "pid": proc.pid,
+                               "peer_id": node.peer_id, "p2p_port": node.p2p_port, "rpc_port": node.rpc_port,
+                               "prometheus_port": node.prometheus_port, "log": str(log_path),
+                               "base_path": str(node.base_path)})
+    state_path.write_text(json.dumps(state, indent=2))
+    deadline = time.monotonic() + wait
+    for n in state["nodes"]:
+        while time.monotonic() < deadline:
+            try:
+                rpc(n["rpc_port"], "system_health", timeout=1)
+                break
+            except OSError:
+                if not _alive(n["pid"]):
+                    raise RuntimeError(f"{n['name']} exited; see {n['log']}") from None
+                time.sleep(0.2)
+        else:
+            raise TimeoutError(f"{n['name']} did not answer RPC within {wait:.0f}s; see {n['log']}")
+    return state
+
+
+def read_state(base_dir: pathlib.Path) -> dict:
+    path = pathlib.Path(base_dir) / STATE_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"no devnet in {base_dir} (agora devnet up --base-dir ...)")
+    return json.loads(path.read_text())
+
+
+def status(base_dir: pathlib.Path) -> list[dict]:
+    rows = []
+    for n in read_state(base_dir)["nodes"]:
+        row = {"name": n["name"], "role": "validator" if n["validator"] else "full", "pid": n["pid"],
+               "alive": _alive(n["pid"]), "rpc": n["rpc_port"], "peer_id": n["peer_id"]}
+        try:
+            row.update(node_status(n["rpc_port"]))
+        except (OSError, RuntimeError, KeyError, ValueError):
+            row.update({"peers": None, "best": None, "finalized": None, "syncing": None})
+        rows.append(row)
+    return rows
+
+
+def down(base_dir: pathlib.Path, *, purge: bool = False, timeout: float = 10.0) -> int:
+    state = read_state(base_dir)
+    pids = [n["pid"] for n in state["nodes"] if _alive(n["pid"])]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGINT)
+        except OSError:
+            pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    for pid in pids:
+        if _alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    (pathlib.Path(base_dir) / STATE_FILE).unlink(missing_ok=True)
+    if purge:
+        import shutil
+
+        for n in state["nodes"]:
+            shutil.rmtree(n["base_path"], ignore_errors=True)
+    return len(pids)
+
+
+# -- command line -----------------------------------------------------------------------------------------------
+
+def _default_base() -> pathlib.Path:
+    return pathlib.Path(tempfile.gettempdir()) / "agora-devnet"
+
+
+def _print_status(rows: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Agora devnet")
+    for col in ("node", "role", "pid", "rpc", "peers", "best", "finalized", "syncing", "peer id"):
+        table.add_column(col)
+
+    def cell(v: Any) -> str:
+        return "-" if v is None else str(v)
+
+    for r in rows:
+        state = "" if r["alive"] else " [red](down)[/red]"
+        table.add_row(r["name"] + state, r["role"], cell(r["pid"]), cell(r["rpc"]), cell(r["peers"]),
+                      cell(r["best"]), cell(r["finalized"]), cell(r["syncing"]), r["peer_id"][-12:])
+    Console(width=max(120, Console().width)).print(table)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    try:
+        state = up(args.base_dir, args.validators, devnet_path=args.devnet, free_ports=args.free_ports,
+                   wait=args.wait)
+    except (RuntimeError, TimeoutError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"devnet up in {state['base_dir']} (chain spec {state['spec']})")
+    _print_status(status(args.base_dir))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    try:
+        rows = status(args.base_dir)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_status(rows)
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    try:
+        stopped = down(args.base_dir, purge=args.purge)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"stopped {stopped} node(s)")
+    return 0
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    text = json.dumps(chain_spec(load(args.devnet), args.validators), indent=2)
+    if args.out:
+        pathlib.Path(args.out).write_text(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_compose(args: argparse.Namespace) -> int:
+    text = compose(load(args.devnet), args.validators)
+    if args.out:
+        pathlib.Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    try:
+        health = rpc(args.rpc_port, "system_health", timeout=3)
+    except (OSError, RuntimeError, ValueError) as exc:
+        print(f"unhealthy: {exc}", file=sys.stderr)
+        return 1
+    if health["peers"] < args.min_peers:
+        print(f"unhealthy: {health['peers']} peers", file=sys.stderr)
+        return 1
+    print(json.dumps(health))
+    return 0
+
+
+def cmd_gen_chain(args: argparse.Namespace) -> int:
+    from node.chaingen import generate
+
+    devnet = load(args.devnet)
+    if args.chain:
+        from genesis.spec import load_spec
+
+        spec = load_spec(args.chain)
+    else:
+        spec = chain_spec(devnet, args.validators)
+    uris = [v["key"] for v in devnet["validators"]]
+    slot_ms = args.block_time or spec.get("slotDurationMs", 2000)
+    g = generate(spec, args.base_path, args.blocks, authority_uris=uris, slot_ms=slot_ms,
+                 transfers_per_block=args.transfers, finalize_every=args.finalize_every)
+    print(f"built {g.blocks} blocks ({g.transactions} transfers) in {g.seconds:.1f}s: best #{g.best_number} "
+          f"0x{g.best_hash.hex()}, finalized #{g.finalized_number}")
+    return 0
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("devnet", help="A local multi-validator network (genesis/devnet.yaml)")
+    sub = p.add_subparsers(dest="devnet_command", metavar="DEVNET_COMMAND", required=True)
+
+    def common(q: argparse.ArgumentParser, base: bool = True) -> None:
+        q.add_argument("--devnet", default=None, help="Devnet description (default genesis/devnet.yaml)")
+        if base:
+            q.add_argument("--base-dir", type=pathlib.Path, default=_default_base(),
+                           help="Where the nodes keep their data, logs and the run state")
+
+    q = sub.add_parser("up", help="Start the validators (and RPC node) as local processes")
+    common(q)
+    q.add_argument("--validators", type=int, default=None, help="How many validators (default from the YAML)")
+    q.add_argument("--free-ports", action="store_true", help="Pick free ports instead of the YAML's base ports")
+    q.add_argument("--wait", type=float, default=60.0, help="Seconds to wait for every RPC to answer")
+    q.set_defaults(run=cmd_up)
+    q = sub.add_parser("status", help="Best, finalized and peers of every node")
+    common(q)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(run=cmd_status)
+    q = sub.add_parser("down", help="Stop the devnet's processes")
+    common(q)
+    q.add_argument("--purge", action="store_true", help="Also remove the nodes' data")
+    q.set_defaults(run=cmd_down)
+    q = sub.add_parser("spec", help="Print the devnet chain spec")
+    common(q, base=False)
+    q.add_argument("--validators", type=int, default=None)
+    q.add_argument("--out", default=None)
+    q.set_defaults(run=cmd_spec)
+    q = sub.add_parser("compose", help="Print docker-compose.yml for the devnet")
+    common(q, base=False)
+    q.add_argument("--validators", type=int, default=None)
+    q.add_argument("--out", default=None)
+    q.set_defaults(run=cmd_compose)
+    q = sub.add_parser("health", help="Exit 0 when the node's RPC answers and it has peers (healthchecks)")
+    q.add_argument("--rpc-port", type=int, default=9944)
+    q.add_argument("--min-peers", type=int, default=1)
+    q.set_defaults(run=cmd_health)
+    q = sub.add_parser("gen-chain", help="Build blocks offline into a base path with a fake clock")
+    common(q, base=False)
+    q.add_argument("--base-path", type=pathlib.Path, required=True)
+    q.add_argument("--blocks", type=int, required=True)
+    q.add_argument("--validators", type=int, default=None)
+    q.add_argument("--chain", default=None, help="A chain spec file instead of the devnet's")
+    q.add_argument("--block-time", type=int, default=None, metavar="MS")
+    q.add_argument("--transfers", type=int, default=0, help="Signed transfers per block")
+    q.add_argument("--finalize-every", type=int, default=100, help="A justification every N blocks (0: none)")
+    q.set_defaults(run=cmd_gen_chain)

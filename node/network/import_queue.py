@@ -1,0 +1,157 @@
+"""Importing blocks that came from peers: decode, check the slot, import, judge the sender.
+
+Every block from the network goes through :meth:`BlockImporter.import_block`, which
+turns the chain's exceptions into an outcome and a reputation change for the peer:
+an invalid block or undecodable bytes get the sender banned; an unknown parent asks
+for the ancestry; stale or future blocks are dropped with a small penalty; an
+equivocation is logged, counted and rejected.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections import deque
+from typing import Callable
+
+import trio
+
+from consensus import aura as aura_slots
+from node.chain import Block, Chain, Equivocated, StaleBlock, UnknownParent
+from node.network import peers as rep
+from node.network.protocol import BlockData
+from runtime.frame.dispatch import InvalidBlock
+from runtime.pallets import aura
+
+log = logging.getLogger("agora.sync")
+
+Reporter = Callable[[str, int, str], None]          # (peer_id, delta, reason)
+JustificationSink = Callable[[Block, bytes, "str | None"], None]
+
+
+class Outcome(enum.Enum):
+    IMPORTED = "imported"
+    KNOWN = "known"
+    UNKNOWN_PARENT = "unknown-parent"
+    STALE = "stale"
+    FUTURE = "future"
+    EQUIVOCATION = "equivocation"
+    INVALID = "invalid"
+
+    @property
+    def ok(self) -> bool:
+        return self in (Outcome.IMPORTED, Outcome.KNOWN)
+
+
+def decode_block(data: BlockData) -> Block:
+    """A block from a sync response / announcement; raises InvalidBlock on bad bytes."""
+    header, body, _ = data
+    if body is None:
+        raise InvalidBlock("block without a body")
+    try:
+        return Block.from_parts(header, body)
+    except Exception as exc:
+        raise InvalidBlock(f"undecodable block: {type(exc).__name__}: {exc}") from None
+
+
+class BlockImporter:
+    def __init__(self, chain: Chain, report: Reporter, *, slot_ms: int, metrics=None,
+                 on_justification: JustificationSink | None = None, max_drift_slots: int = 1) -> None:
+        self.chain = chain
+        self.report = report
+        self.slot_ms = slot_ms
+        self.metrics = metrics
+        self.on_justification = on_justification
+        self.max_drift_slots = max_drift_slots
+        self.log_imports = True          # off while major syncing (one line per block would flood)
+        self.imported_total = 0
+        self.equivocations: list[aura_slots.Equivocation] = []
+        self._stamps: deque[tuple[float, int]] = deque()   # (monotonic, imported_total) for bps
+
+    # -- one block -----------------------------------------------------------------------------
+    def import_block(self, block: Block, peer: str | None, justification: bytes | None = None) -> Outcome:
+        chain = self.chain
+        if chain.has_block(block.hash):
+            if justification is not None and self.on_justification is not None:
+                self.on_justification(block, justification, peer)
+            return Outcome.KNOWN
+        try:
+            slot = aura.slot_from_digest(block.header["digest"])
+        except InvalidBlock as exc:
+            return self._invalid(block, peer, str(exc))
+        if slot is not None and aura_slots.is_future_slot(slot, int(time.time() * 1000), self.slot_ms,
+                                                          self.max_drift_slots):
+            if peer:
+                self.report(peer, rep.STALE, "block from a future slot")
+            log.debug("dropping #%d from a future slot %d", block.number, slot)
+            return Outcome.FUTURE
+        try:
+            chain.import_block(block)
+        except UnknownParent:
+            return Outcome.UNKNOWN_PARENT
+        except StaleBlock as exc:
+            if peer:
+                self.report(peer, rep.STALE, str(exc))
+            return Outcome.STALE
+        except Equivocated as exc:
+            self.equivocations.append(exc.equivocation)
+            log.warning("⚠️  Equivocation detected: %s (rejected the second block)", exc)
+            if self.metrics is not None:
+                self.metrics.equivocations.labels("aura").inc()
+            if peer:
+                self.report(peer, rep.EQUIVOCATION, "relayed an equivocating block")
+            return Outcome.EQUIVOCATION
+        except InvalidBlock as exc:
+            return self._invalid(block, peer, str(exc))
+        except Exception as exc:   # a runtime bug on hostile input must not kill the node
+            log.exception("importing #%d 0x%s raised", block.number, block.hash.hex()[:16])
+            return self._invalid(block, peer, f"{type(exc).__name__}: {exc}")
+        self.imported_total += 1
+        if self.log_imports and chain.best_hash == block.hash:
+            log.info("✨ Imported #%d (0x%s…%s)", block.number, block.hash.hex()[:4], block.hash.hex()[-4:])
+        if self.metrics is not None:
+            self.metrics.imported_blocks.inc()
+        if justification is not None and self.on_justification is not None:
+            self.on_justification(block, justification, peer)
+        return Outcome.IMPORTED
+
+    def _invalid(self, block: Block, peer: str | None, reason: str) -> Outcome:
+        log.warning("💔 Error importing block #%d 0x%s from %s: %s", block.number, block.hash.hex()[:16],
+                    peer or "local", reason)
+        if peer:
+            self.report(peer, rep.FATAL, f"invalid block: {reason}")
+        return Outcome.INVALID
+
+    # -- many blocks (oldest first) ----------------------------------------------------------
+    async def import_many(self, blocks: list[tuple[Block, bytes | None]], peer: str | None,
+                          yield_every: float = 0.05) -> tuple[int, Outcome]:
+        """Import in order until one fails; returns (how many were imported or known, last outcome)."""
+        done = 0
+        outcome = Outcome.KNOWN
+        last_yield = time.monotonic()
+        with self.chain.bulk():
+            for block, justification in blocks:
+                outcome = self.import_block(block, peer, justification)
+                if not outcome.ok:
+                    break
+                done += 1
+                if time.monotonic() - last_yield > yield_every:
+                    await trio.sleep(0)
+                    last_yield = time.monotonic()
+        self.note_progress()
+        return done, outcome
+
+    # -- progress ---------------------------------------------------------------------------------
+    def note_progress(self) -> None:
+        now = time.monotonic()
+        self._stamps.append((now, self.imported_total))
+        while self._stamps and now - self._stamps[0][0] > 10:
+            self._stamps.popleft()
+
+    def blocks_per_second(self, window: float = 5.0) -> float:
+        now = time.monotonic()
+        self.note_progress()
+        old = next(((t, n) for t, n in self._stamps if now - t <= window), None)
+        if old is None or now - old[0] < 0.5:
+            return 0.0
+        return (self.imported_total - old[1]) / (now - old[0])
