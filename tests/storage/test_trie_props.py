@@ -13,7 +13,11 @@ from storage.trie import (
 
 # few distinct bytes, short keys: lots of shared prefixes, keys that are
 # prefixes of others, odd/even split points, the empty key
-keys = st.lists(st.sampled_from([0x00, 0x01, 0x10, 0x1F, 0xA5, 0xFF]), max_size=4).map(bytes)
+short_keys = st.lists(st.sampled_from([0x00, 0x01, 0x10, 0x1F, 0xA5, 0xFF]), max_size=4).map(bytes)
+# and FRAME-like keys under long shared prefixes (partial keys past the
+# 63-nibble header limit, multi-byte headers)
+LONG_PREFIXES = [bytes(range(32)), bytes(range(32))[:31] + b"\xff", b"\x01" * 40]
+keys = st.one_of(short_keys, st.tuples(st.sampled_from(LONG_PREFIXES), short_keys).map(b"".join))
 values = st.one_of(
     st.binary(max_size=3),
     st.binary(min_size=30, max_size=36),  # around the 32-byte V1 threshold
