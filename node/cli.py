@@ -206,8 +206,16 @@ def run_node(args: argparse.Namespace) -> int:
         return 1
 
     async def main() -> None:
-        async with trio.open_nursery() as nursery:
-            await nursery.start(node.run)
+        import signal
+
+        # SIGINT (Ctrl-C) and SIGTERM (docker stop): cancel everything, close the database cleanly
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(node.run)
+                async for signum in signals:
+                    log.info("Shutting down (%s)", signal.Signals(signum).name)
+                    nursery.cancel_scope.cancel()
+                    break
 
     try:
         trio.run(main)

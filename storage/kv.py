@@ -60,6 +60,7 @@ class LevelDBKV:
 
         self._db = plyvel.DB(path, create_if_missing=True, max_open_files=256)
         self._sync = sync
+        self._deferred = 0
 
     def get(self, key: bytes) -> bytes | None:
         return self._db.get(key)
@@ -75,7 +76,7 @@ class LevelDBKV:
             yield from self._db.iterator(prefix=prefix, include_value=False)
 
     def write(self, ops: list[tuple[bytes, bytes | None]]) -> None:
-        with self._db.write_batch(transaction=True, sync=self._sync) as batch:
+        with self._db.write_batch(transaction=True, sync=self._sync and not self._deferred) as batch:
             for key, value in ops:
                 if value is None:
                     batch.delete(key)
@@ -84,19 +85,17 @@ class LevelDBKV:
 
     @contextlib.contextmanager
     def deferred_sync(self) -> Iterator[None]:
-        """Writes inside are atomic but not fsynced one by one; one fsync when the block exits.
+        """Writes inside are atomic but not fsynced one by one; one fsync when the last such block exits.
 
-        LevelDB applies batches in order, so a crash inside loses a suffix of them, never a middle.
+        Re-entrant (also across interleaved tasks). LevelDB applies batches in order, so a crash
+        inside loses a suffix of them, never a middle.
         """
-        if not self._sync:
-            yield
-            return
-        self._sync = False
+        self._deferred += 1
         try:
             yield
         finally:
-            self._sync = True
-            if not self._db.closed:
+            self._deferred -= 1
+            if self._deferred == 0 and self._sync and not self._db.closed:
                 self._db.write_batch(sync=True).write()   # empty batch: fsyncs the log
 
     def close(self) -> None:

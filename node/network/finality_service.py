@@ -72,6 +72,7 @@ class FinalityService:
         self._fetch_send, self._fetch_recv = trio.open_memory_channel(64)
         self.finalized_by_votes = 0
         self.finalized_by_commits = 0
+        self._pending: tuple[int, bytes, bytes, str | None] | None = None   # (number, hash, justification, peer)
 
     # -- persistence --------------------------------------------------------------------------------
     def _load(self) -> dict:
@@ -97,6 +98,10 @@ class FinalityService:
 
     def on_block(self, block: Block, is_new_best: bool) -> None:
         self._wake.set()
+        pending = self._pending
+        if pending is not None and block.hash == pending[1]:
+            self._pending = None
+            self.on_justification(None, pending[2], pending[3])
 
     # -- incoming ----------------------------------------------------------------------------------------
     def handle(self, peer_id: str, payload: bytes) -> None:
@@ -164,6 +169,9 @@ class FinalityService:
         if j.target_number <= self.chain.finalized_number:
             return
         if not self.chain.has_block(j.target_hash):
+            # keep the highest one until its block arrives (sync or announcement)
+            if self._pending is None or j.target_number > self._pending[0]:
+                self._pending = (j.target_number, j.target_hash, data, peer_id)
             if peer_id is not None:
                 try:
                     self._fetch_send.send_nowait((peer_id, j.target_hash, j.target_number))

@@ -32,6 +32,8 @@ from runtime.primitives.hashing import blake2_256
 log = logging.getLogger("agora.sync")
 
 MAJOR_SYNC_BLOCKS = 5
+MAX_FETCH_AHEAD = 64          # fetch_chain serves blocks at most this far above our best...
+MAX_FETCH_DEPTH = 1024        # ...and walks back by hash at most this many blocks
 BATCH = 128
 REQUEST_TIMEOUT = 20.0
 
@@ -147,11 +149,14 @@ class SyncService:
             return Outcome.KNOWN
         if block_hash in self._fetching or number <= self.chain.finalized_number:
             return Outcome.STALE
+        if number > self.chain.best_number + MAX_FETCH_AHEAD:
+            self.wake()          # far ahead: that is the catch-up loop's job, by number
+            return Outcome.UNKNOWN_PARENT
         self._fetching.add(block_hash)
         try:
             pending: list[tuple[Block, bytes | None]] = []
             cursor = block_hash
-            limit = number - self.chain.finalized_number
+            limit = min(number - self.chain.finalized_number, MAX_FETCH_DEPTH)
             while len(pending) < limit:
                 data = await self.request_blocks(peer, cursor, direction=proto.DESC,
                                                  max_blocks=min(self.batch, limit - len(pending)))

@@ -1,0 +1,154 @@
+"""Peers that send garbage or invalid blocks get banned; the honest nodes carry on.
+
+Two validators (alice, bob) run as processes; each attack comes from a fresh in-process
+libp2p peer that passes the handshake (right genesis) and then misbehaves once.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+import trio
+
+from node.network import protocol as proto
+from p2p import DialFailed, NetworkConfig, NetworkService
+from runtime.primitives.hashing import blake2_256
+from runtime.primitives.types import Header
+from tests.network.harness import Devnet, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    d = Devnet(tmp_path_factory.mktemp("devnet2"), 2)
+    try:
+        d.start()
+        wait_for(lambda: d["alice"].finalized()[0] >= 2, 40, "finality on the 2-validator devnet", net=d)
+        yield d
+    finally:
+        d.stop()
+
+
+def attacker(net: Devnet, *, best: int | None = None, sync_handler=None) -> NetworkService:
+    alice = net["alice"]
+    genesis = bytes.fromhex(alice.hash_at(0)[2:])
+    number = alice.best() if best is None else best
+    status = proto.Status(genesis, number, os.urandom(32), 0, genesis)
+    svc = NetworkService(NetworkConfig(listen_addrs=["/ip4/127.0.0.1/tcp/0"], enable_discovery=False,
+                                       handshake_payload=proto.encode_status(status)))
+    for p in (proto.BLOCK_ANNOUNCES, proto.TRANSACTIONS, proto.FINALITY):
+        svc.register_notification_protocol(p, lambda peer, data: None, max_size=proto.MAX_ANNOUNCE)
+    svc.register_request_handler(proto.SYNC, sync_handler, max_response_size=proto.MAX_SYNC_RESPONSE)
+    return svc
+
+
+async def attack(net: Devnet, svc: NetworkService, protocol: str | None, payload: bytes | None) -> None:
+    """Connect to alice, send one message, and expect to be banned."""
+    alice = net["alice"]
+    async with trio.open_nursery() as nursery:
+        await nursery.start(svc.run)
+        try:
+            with trio.fail_after(20):
+                pid = await svc.connect(alice.plan.multiaddr)
+                if protocol is not None:
+                    assert await svc.send(pid, protocol, payload)
+                while svc.is_connected(pid):
+                    await trio.sleep(0.05)
+                await trio.sleep(0.3)
+                with pytest.raises(DialFailed):
+                    await svc.connect(alice.plan.multiaddr)     # refused: banned
+        finally:
+            svc.stop()
+    assert f"banning peer {svc.peer_id}" in alice.log_text()
+
+
+def bad_block(net: Devnet) -> tuple[bytes, bytes]:
+    """A well-formed block on alice's best whose seal and state root are made up."""
+    alice = net["alice"]
+    best = alice.rpc("chain_getBlock")["block"]
+    parent = blake2_256(Header.encode(_header_from_json(best["header"])))
+    import time
+
+    slot = int(time.time() * 1000) // net.slot_ms
+    header = {"parent_hash": parent, "number": int(best["header"]["number"], 16) + 1, "state_root": os.urandom(32),
+              "extrinsics_root": os.urandom(32),
+              "digest": {"logs": [("PreRuntime", (b"aura", slot.to_bytes(8, "little"))),
+                                  ("Seal", (b"aura", os.urandom(64)))]}}
+    body = bytes.fromhex("00")     # no extrinsics
+    return Header.encode(header), body
+
+
+def _header_from_json(h: dict) -> dict:
+    from runtime.primitives.types import DigestItem
+
+    return {"parent_hash": bytes.fromhex(h["parentHash"][2:]), "number": int(h["number"], 16),
+            "state_root": bytes.fromhex(h["stateRoot"][2:]), "extrinsics_root": bytes.fromhex(h["extrinsicsRoot"][2:]),
+            "digest": {"logs": [DigestItem.decode(bytes.fromhex(x[2:])) for x in h["digest"]["logs"]]}}
+
+
+async def test_garbage_block_announcement_is_banned(net):
+    await attack(net, attacker(net), proto.BLOCK_ANNOUNCES, os.urandom(200))
+
+
+async def test_invalid_block_is_banned(net):
+    header, body = bad_block(net)
+    await attack(net, attacker(net), proto.BLOCK_ANNOUNCES, proto.encode_announce(header, True, body))
+    assert "Error importing block" in net["alice"].log_text()
+
+
+async def test_garbage_transactions_are_banned(net):
+    await attack(net, attacker(net), proto.TRANSACTIONS, b"\xc1" * 50)
+
+
+async def test_undecodable_extrinsics_are_banned(net):
+    await attack(net, attacker(net), proto.TRANSACTIONS, proto.encode_transactions([os.urandom(40) for _ in range(5)]))
+
+
+async def test_garbage_finality_message_is_banned(net):
+    await attack(net, attacker(net), proto.FINALITY, proto._pack({"k": "votes", "s": 0, "l": [[1, b"x", 2, 3, 4]]}))
+
+
+async def test_forged_vote_is_banned(net):
+    genesis = bytes.fromhex(net["alice"].hash_at(0)[2:])
+    from consensus.finality import Vote
+    from runtime.primitives.keys import Keypair
+
+    forged = Vote(10**6, genesis, 0, Keypair.from_uri("//Alice").public_key, os.urandom(64))
+    await attack(net, attacker(net), proto.FINALITY, proto.encode_votes(0, [forged]))
+
+
+async def test_garbage_sync_response_is_banned(net):
+    async def garbage(peer, request):
+        return b"\x93\x01\x02"          # a msgpack list, but not of blocks
+
+    await attack(net, attacker(net, best=10**6, sync_handler=garbage), None, None)
+
+
+async def test_invalid_blocks_in_sync_response_are_banned(net):
+    header, body = bad_block(net)
+    start = net["alice"].best() + 1
+    hdr = Header.decode(header)
+
+    async def invalid(peer, request):
+        req = proto.decode_block_request(request)
+        if isinstance(req.start, int) and req.start == hdr["number"]:
+            return proto.encode_block_response([(header, body, None)])
+        # ancestor search: claim alice's own block at that height
+        h = net["alice"].hash_at(req.start) if isinstance(req.start, int) else None
+        if h is None:
+            return proto.encode_block_response([])
+        blk = net["alice"].rpc("chain_getBlock", [h])["block"]
+        return proto.encode_block_response([(Header.encode(_header_from_json(blk["header"])), None, None)])
+
+    assert start == hdr["number"]
+    await attack(net, attacker(net, best=start + 50, sync_handler=invalid), None, None)
+
+
+def test_honest_nodes_carried_on(net):
+    alice, bob = net["alice"], net["bob"]
+    assert alice.alive and bob.alive
+    b0, f0 = alice.best(), alice.finalized()[0]
+    wait_for(lambda: bob.best() >= b0 + 2 and alice.finalized()[0] >= f0 + 2, 30, "blocks and finality", net=net)
+    assert alice.status()["peers"] == 1 and bob.status()["peers"] == 1
+    assert "Traceback" not in alice.log_text()
