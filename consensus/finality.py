@@ -171,9 +171,9 @@ def commit_votes(votes: RoundVotes, tallied: Tally, target: Target) -> list[Vote
 class RoundTracker:
     """Which round a voter is in, the votes of the rounds around it, and when to move on.
 
-    Votes are kept for rounds ``current - 1 .. current + window``; votes of later rounds
-    let a voter that was away jump forward (it enters ``k + 1`` as soon as any kept
-    round ``k >= current`` is completable).
+    Votes are kept for round ``current - 1`` and later (at most ``window`` rounds);
+    votes of later rounds let a voter that was away jump forward (it enters ``k + 1``
+    as soon as any kept round ``k >= current`` is completable).
     """
 
     def __init__(self, voters: Sequence[bytes], *, round_number: int = 1, window: int = 64) -> None:
@@ -188,17 +188,20 @@ class RoundTracker:
         return threshold(self.n)
 
     def accepts(self, round_number: int) -> bool:
-        return self.current - 1 <= round_number <= self.current + self.window
+        return round_number >= self.current - 1
 
     def round(self, round_number: int) -> RoundVotes:
         r = self.rounds.get(round_number)
         if r is None:
             r = self.rounds[round_number] = RoundVotes(round_number, self.voters)
+            ahead = sorted(k for k in self.rounds if k > self.current and k != round_number)
+            while len(self.rounds) > self.window and ahead:
+                del self.rounds[ahead.pop(0)]   # bounded memory: forget the nearest future rounds first
         return r
 
     def add(self, vote: Vote) -> str:
         if not self.accepts(vote.round):
-            return DUPLICATE if vote.round < self.current else NOT_A_VOTER
+            return DUPLICATE
         return self.round(vote.round).add(vote)
 
     def enter(self, round_number: int) -> None:
