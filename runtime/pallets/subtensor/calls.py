@@ -93,12 +93,10 @@ register_setters(pallet)
 def block_step(ctx: BlockContext) -> None:
     """`coinbase/block_step.rs block_step`: registration prices, emission, due epochs."""
     netuids = all_netuids(ctx.state)
-    if not netuids:
-        sync_total_issuance(ctx)
-        return
     update_registration_prices(ctx, netuids)
     run_coinbase(ctx, netuids)
-    run_due_epochs(ctx, netuids)
+    if netuids:
+        run_due_epochs(ctx, netuids)
 
 
 @pallet.hook_on_finalize

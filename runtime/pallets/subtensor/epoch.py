@@ -25,6 +25,7 @@ from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.emission import distribute, pay_owner_cut, proportion_of
 from runtime.pallets.subtensor.events import EpochDeferred, EpochSkipped, IncentiveAlphaEmittedToMiners
 from runtime.pallets.subtensor.staking import sync_total_issuance
+from runtime.pallets.subtensor.types import TOTAL_SUPPLY
 from runtime.pallets.subtensor.weights import owner_uid
 
 log = logging.getLogger("runtime.subtensor")
@@ -114,6 +115,7 @@ def epoch_for_subnet(ctx: BlockContext, netuid: int) -> int:
     state = ctx.state
     pending = S.PendingEmission.get(state, netuid)
     S.PendingEmission.insert(state, netuid, 0)
+    pending = min(pending, max(TOTAL_SUPPLY - S.TotalIssuance.get(state), 0))   # never past 21M TAO
     cut = proportion_of(pending, S.SubnetOwnerCut.get(state))
     minted = pay_owner_cut(ctx, netuid, cut)
     inputs, hotkeys = gather_epoch_inputs(state, netuid, ctx.block_number, pending - cut)

@@ -1,0 +1,311 @@
+"""TAO emission: halvings, the per-subnet split, epoch scheduling and payouts, issuance conservation."""
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from runtime.pallets import balances
+from runtime.pallets.subtensor import epoch as epoch_module
+from runtime.pallets.subtensor import events
+from runtime.pallets.subtensor import storage as S
+from runtime.pallets.subtensor.emission import block_emission_for_issuance, proportion_of
+from runtime.pallets.subtensor.epoch import gather_epoch_inputs
+from runtime.pallets.subtensor.types import TOTAL_SUPPLY
+from runtime.primitives.ss58 import ss58_encode
+from tests.runtime.helpers import ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE
+from tests.runtime.subtensor_setup import (
+    TAO, assert_issuance_conserved, call, ext_with, hot, register, register_subnet, run_to_next_epoch,
+    spec_with, stake, subnet_with_validators,
+)
+from tests.runtime import helpers
+
+MILLION = 1_000_000 * TAO
+
+
+# --- halvings -------------------------------------------------------------------------------------
+def subtensor_fixed_point_emission(issuance: int) -> int:
+    """get_block_emission_for_issuance in I96F32 bits (32 fractional bits), floor log2."""
+    if issuance >= TOTAL_SUPPLY:
+        return 0
+    x = (issuance << 32) // TOTAL_SUPPLY                 # issuance / (2 * 10.5M TAO)
+    one_minus = (1 << 32) - x
+    inverse = (1 << 64) // one_minus                     # 1 / (1 - x)
+    k = inverse.bit_length() - 1 - 32                    # floor(log2)
+    multiplier = 1 << k
+    percentage = (1 << 32) // multiplier                 # 1 / 2^k
+    return (percentage * 1_000_000_000) >> 32
+
+
+@pytest.mark.parametrize("issuance, emission", [
+    (0, 10**9),
+    (10_500_000 * TAO - 1, 10**9),
+    (10_500_000 * TAO, 500_000_000),
+    (15_750_000 * TAO - 1, 500_000_000),
+    (15_750_000 * TAO, 250_000_000),
+    (18_375_000 * TAO - 1, 250_000_000),
+    (18_375_000 * TAO, 125_000_000),
+    (19_687_500 * TAO, 62_500_000),
+    (20_343_750 * TAO, 31_250_000),
+    (TOTAL_SUPPLY - 1, 0),
+    (TOTAL_SUPPLY, 0),
+    (30 * MILLION, 0),
+])
+def test_halving_boundaries(issuance, emission):
+    assert block_emission_for_issuance(issuance) == emission
+
+
+def test_integer_rule_equals_subtensors_fixed_point_rule():
+    rng = random.Random(1)
+    boundaries = [TOTAL_SUPPLY - (TOTAL_SUPPLY >> k) for k in range(1, 40)]
+    samples = [b + d for b in boundaries for d in (-10**7, -4_900_000, -1, 0, 1, 4_900_000)]
+    samples += [rng.randrange(0, TOTAL_SUPPLY + 10**15) for _ in range(20_000)]
+    for issuance in samples:
+        if issuance >= 0:
+            assert block_emission_for_issuance(issuance) == subtensor_fixed_point_emission(issuance), issuance
+
+
+def set_issuance(ext, total: int) -> None:
+    """Move Ferdie's balance so that TotalIssuance (balances + stake) is exactly `total`."""
+    current = balances.TotalIssuance.get(ext.state) + S.TotalStake.get(ext.state)
+    ext.call(None, "Balances", "force_set_balance", who=("Id", FERDIE),
+             new_free=balances.free_balance(ext.ctx, FERDIE) + total - current)
+
+
+def ext_with_issuance(total: int, **cfg):
+    """Alice holds 1M TAO, Ferdie the rest of `total`."""
+    accounts = [[ss58_encode(ALICE), MILLION], [ss58_encode(FERDIE), total - MILLION]]
+    ext = helpers.TestExternalities.dev(spec_with(balances_override=accounts, **cfg))
+    set_issuance(ext, total)
+    ext.next_block()
+    return ext
+
+
+def test_block_emission_halves_on_chain_at_10_5m_tao():
+    ext = ext_with_issuance(10_500_000 * TAO - 1)
+    netuid = register_subnet(ext)
+    ext.next_block()
+    assert S.BlockEmission.get(ext.state) == 10**9
+    pending = S.PendingEmission.get(ext.state, netuid)
+    set_issuance(ext, 10_500_000 * TAO)
+    ext.next_block()
+    assert S.TotalIssuance.get(ext.state) == 10_500_000 * TAO
+    assert S.BlockEmission.get(ext.state) == 500_000_000
+    assert S.PendingEmission.get(ext.state, netuid) in (pending + 500_000_000, 0)
+
+
+def test_issuance_never_passes_21m():
+    ext = ext_with_issuance(TOTAL_SUPPLY - 40 * TAO)
+    netuid = register_subnet(ext)
+    register(ext, netuid, ["Bob"], coldkey=ALICE)
+    stake(ext, "Bob", netuid, 10 * TAO, coldkey=ALICE)
+    for _ in range(300):
+        ext.next_block()
+        assert S.TotalIssuance.get(ext.state) <= TOTAL_SUPPLY
+    assert S.TotalIssuance.get(ext.state) > TOTAL_SUPPLY - 41 * TAO     # 1 TAO burned, then emission
+    assert_issuance_conserved(ext)
+
+
+# --- the split ------------------------------------------------------------------------------------
+def test_block_emission_is_split_by_subnet_tao():
+    ext = ext_with()
+    register_subnet(ext)                                   # 100 TAO lock
+    register_subnet(ext, BOB, hot("Bob"))                  # 200 TAO lock (doubled)
+    ext.next_block()
+    e = S.BlockEmission.get(ext.state)
+    assert S.EmissionValues.get(ext.state, 1) == e * 100 // 300
+    assert S.EmissionValues.get(ext.state, 2) == e * 200 // 300
+
+
+# --- epochs ---------------------------------------------------------------------------------------
+def test_epoch_runs_every_tempo_blocks_from_a_staggered_start():
+    ext = ext_with()
+    netuid = register_subnet(ext)
+    registered = ext.number
+    assert S.LastEpochBlock.get(ext.state, netuid) == registered - netuid % 10
+    blocks = []
+    for _ in range(35):
+        ext.next_block()
+        if S.LastEpochBlock.get(ext.state, netuid) == ext.number:
+            blocks.append(ext.number)
+    first = registered - 1 + 10
+    assert blocks == [first, first + 10, first + 20]
+    assert S.SubnetEpochIndex.get(ext.state, netuid) == 3
+    assert S.BlocksSinceLastStep.get(ext.state, netuid) == ext.number - blocks[-1]
+
+
+def test_max_epochs_per_block_defers_the_rest():
+    ext = ext_with(maxEpochsPerBlock=1)
+    register_subnet(ext)
+    register_subnet(ext, BOB, hot("Bob"))
+    due = S.LastEpochBlock.get(ext.state, 1) + 10
+    call(ext, None, "sudo_set_tempo", netuid=2, tempo=due - S.LastEpochBlock.get(ext.state, 2))  # both due together
+    ext.run_to_block(due)
+    assert S.LastEpochBlock.get(ext.state, 1) == due and S.LastEpochBlock.get(ext.state, 2) < due
+    assert events.EpochDeferred(2, due, due + 1) in ext.events()
+    ext.next_block()
+    assert S.LastEpochBlock.get(ext.state, 2) == due + 1
+
+
+def test_a_failing_kernel_skips_the_epoch_and_keeps_the_emission(monkeypatch):
+    ext = ext_with()
+    netuid = register_subnet(ext)
+
+    def broken(_inputs):
+        raise RuntimeError("kernel bug")
+
+    monkeypatch.setattr(epoch_module, "run_kernel", broken)
+    due = S.LastEpochBlock.get(ext.state, netuid) + 10
+    ext.run_to_block(due - 1)
+    pending = S.PendingEmission.get(ext.state, netuid)
+    ext.next_block()
+    assert events.EpochSkipped(netuid, due) in ext.events()
+    assert S.LastEpochBlock.get(ext.state, netuid) == due
+    assert S.PendingEmission.get(ext.state, netuid) == pending + S.EmissionValues.get(ext.state, netuid)
+    assert_issuance_conserved(ext)
+
+
+def test_gathering_inputs_only_reads():
+    ext, netuid = subnet_with_validators()
+    call(ext, hot("Bob"), "set_weights", netuid=netuid, dests=[3, 4], weights=[2, 1], version_key=0)
+    before = ext.snapshot()
+    inputs, hotkeys = gather_epoch_inputs(ext.state, netuid, ext.number, 12345)
+    assert ext.snapshot() == before
+    assert hotkeys == [hot(n) for n in ("Alice", "Bob", "Charlie", "Dave", "Eve")]
+    assert list(inputs.alpha_stake) == [S.TotalHotkeyAlpha.get(ext.state, hk, netuid) for hk in hotkeys]
+    assert inputs.alpha_stake[1] >= 1000 * TAO and inputs.alpha_stake[3] == 0
+    assert inputs.weights[1] == [(3, 65535), (4, 32768)]
+    assert list(inputs.validator_permit) == [True, True, True, False, False]
+    assert inputs.owner_uid == 0 and inputs.tempo == 10 and inputs.rao_emission == 12345
+    assert inputs.yuma3_enabled and inputs.kappa == 32_767
+
+
+def test_epoch_outputs_are_persisted_and_paid_out():
+    ext, netuid = subnet_with_validators()
+    call(ext, FERDIE, "add_stake", hotkey=hot("Bob"), netuid=netuid, amount_staked=1000 * TAO)  # nominator
+    call(ext, hot("Bob"), "set_weights", netuid=netuid, dests=[0, 3, 4], weights=[1, 3, 1], version_key=0)
+    call(ext, hot("Charlie"), "set_weights", netuid=netuid, dests=[3, 4], weights=[1, 1], version_key=0)
+    due = S.LastEpochBlock.get(ext.state, netuid) + 10
+    ext.run_to_block(due - 1)
+    pending = S.PendingEmission.get(ext.state, netuid) + S.EmissionValues.get(ext.state, netuid)
+    hk_stake = {n: S.TotalHotkeyAlpha.get(ext.state, hot(n), netuid) for n in ("Alice", "Bob", "Charlie", "Dave", "Eve")}
+    bob_cold, ferdie = (S.Alpha.get(ext.state, hot("Bob"), c, netuid) for c in (BOB, FERDIE))
+    alice_free = balances.free_balance(ext.ctx, ALICE)
+    issuance = S.TotalIssuance.get(ext.state)
+    captured = {}
+    real_kernel = epoch_module.run_kernel
+
+    def spy(inputs):
+        captured["out"] = out = real_kernel(inputs)
+        captured["rao"] = inputs.rao_emission
+        return out
+
+    epoch_module.run_kernel, saved = spy, epoch_module.run_kernel
+    try:
+        ext.next_block()
+    finally:
+        epoch_module.run_kernel = saved
+    out = captured["out"]
+    cut = proportion_of(pending, S.SubnetOwnerCut.get(ext.state))
+    assert captured["rao"] == pending - cut
+    assert balances.free_balance(ext.ctx, ALICE) == alice_free + cut             # owner cut in TAO
+    # outputs under subtensor's names
+    assert S.Incentive.get(ext.state, netuid) == [int(v) for v in out.incentive]
+    assert S.Dividends.get(ext.state, netuid) == [int(v) for v in out.dividends]
+    assert S.Emission.get(ext.state, netuid) == [int(v) for v in out.emission]
+    assert S.Consensus.get(ext.state, netuid) == [int(v) for v in out.consensus]
+    assert S.ValidatorTrust.get(ext.state, netuid) == [int(v) for v in out.validator_trust]
+    assert S.Trust.get(ext.state, netuid) == [int(v) for v in out.trust]
+    assert S.Rank.get(ext.state, netuid) == [int(v) for v in out.rank]
+    assert S.PruningScores.get(ext.state, netuid) == [int(v) for v in out.pruning_scores]
+    assert S.Active.get(ext.state, netuid) == [bool(v) for v in out.active]
+    assert S.ValidatorPermit.get(ext.state, netuid) == [bool(v) for v in out.validator_permit]
+    assert [S.Bonds.get(ext.state, netuid, uid) for uid in range(5)] == out.bonds.to_rows()
+    assert S.LastMechansimStepBlock.get(ext.state, netuid) == due
+    assert events.IncentiveAlphaEmittedToMiners(netuid, [int(v) for v in out.server_emission]) in ext.events()
+    server, validator = out.server_emission, out.validator_emission
+    assert server[3] > 0 and server[4] > 0 and validator[1] > 0 and validator[2] > 0
+    assert server[0] > 0                                                          # the owner hotkey earned...
+    assert S.TotalHotkeyAlpha.get(ext.state, hot("Alice"), netuid) == hk_stake["Alice"]   # ...and it was burned
+    for uid, name in ((3, "Dave"), (4, "Eve")):
+        assert S.TotalHotkeyAlpha.get(ext.state, hot(name), netuid) == hk_stake[name] + int(server[uid])
+    # Bob's dividends: 18% take to Bob's coldkey, the rest pro rata to Bob and Ferdie (floor, remainder to Bob)
+    d = int(validator[1])
+    take = proportion_of(d, 11_796)
+    total = bob_cold + ferdie
+    ferdie_share = (d - take) * ferdie // total
+    assert S.Alpha.get(ext.state, hot("Bob"), FERDIE, netuid) == ferdie + ferdie_share
+    assert S.Alpha.get(ext.state, hot("Bob"), BOB, netuid) == bob_cold + d - ferdie_share
+    minted = cut + int(server[3]) + int(server[4]) + int(validator.sum())
+    assert S.TotalIssuance.get(ext.state) == issuance + minted
+    assert S.PendingEmission.get(ext.state, netuid) == 0
+    assert_issuance_conserved(ext)
+
+
+# --- conservation over thousands of blocks ----------------------------------------------------------
+NAMES = ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"]
+COLD = dict(zip(NAMES, [ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE]))
+
+netuid = st.sampled_from([1, 1, 1, 1, 2, 3])
+pair = st.one_of(st.sampled_from(NAMES).map(lambda n: (n, n)), st.tuples(st.sampled_from(NAMES), st.sampled_from(NAMES)))
+amount = st.one_of(st.integers(2_000_000, 20 * TAO), st.integers(2_000_000, 5000 * TAO))
+action = st.one_of(
+    st.tuples(st.just("advance"), st.integers(1, 250)),
+    st.tuples(st.just("register_network"), st.sampled_from(NAMES)),
+    st.tuples(st.just("register"), st.sampled_from(NAMES), netuid),
+    st.tuples(st.just("stake"), pair, netuid, amount),
+    st.tuples(st.just("unstake"), pair, netuid, st.integers(0, 100)),
+    st.tuples(st.just("weights"), st.sampled_from(["Bob", "Bob", "Charlie", *NAMES]), netuid,
+              st.lists(st.tuples(st.integers(0, 4), st.integers(0, 65535)), min_size=1, max_size=4)),
+    st.tuples(st.just("transfer"), st.sampled_from(NAMES), st.sampled_from(NAMES), st.integers(0, 10**6 * TAO)),
+)
+
+
+def apply(ext, act) -> None:
+    kind = act[0]
+    if kind == "advance":
+        for _ in range(act[1]):
+            ext.next_block()
+        return
+    if kind == "register_network":
+        args = (COLD[act[1]], "register_network", {"hotkey": hot(act[1])})
+    elif kind == "register":
+        args = (COLD[act[1]], "burned_register", {"netuid": act[2], "hotkey": hot(act[1])})
+    elif kind == "stake":
+        (cold, hotkey), net, value = act[1:]
+        args = (COLD[cold], "add_stake", {"hotkey": hot(hotkey), "netuid": net, "amount_staked": value})
+    elif kind == "unstake":                 # a percentage of the current stake (100: all of it)
+        (cold, hotkey), net, percent = act[1:]
+        value = S.Alpha.get(ext.state, hot(hotkey), COLD[cold], net) * percent // 100
+        args = (COLD[cold], "remove_stake", {"hotkey": hot(hotkey), "netuid": net, "amount_unstaked": value})
+    elif kind == "weights":
+        dests = list(dict.fromkeys(d for d, _ in act[3]))
+        weights = [dict(act[3])[d] for d in dests]
+        args = (hot(act[1]), "set_weights", {"netuid": act[2], "dests": dests, "weights": weights, "version_key": 0})
+    else:
+        try:
+            ext.call(COLD[act[1]], "Balances", "transfer_allow_death", dest=("Id", COLD[act[2]]), value=act[3])
+        except Exception as err:
+            assert type(err).__name__ == "ModuleError", err
+        return
+    who, name, kwargs = args
+    try:
+        call(ext, who, name, **kwargs)
+    except Exception as err:        # a failed call must be a clean module error (and, by assert_noop elsewhere, a no-op)
+        assert type(err).__name__ in ("ModuleError", "TokenError"), err
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(action, min_size=10, max_size=40))
+def test_total_issuance_is_conserved_over_thousands_of_blocks(actions):
+    ext = ext_with(maxAllowedUids=5, immunityPeriod=30, minNonImmuneUids=1)
+    register_subnet(ext)
+    register(ext, 1, ["Bob", "Charlie"])
+    stake(ext, "Bob", 1, 1000 * TAO)
+    blocks_before = ext.number
+    for act in [*actions, ("advance", 250)]:
+        apply(ext, act)
+        assert_issuance_conserved(ext, synced=act[0] != "transfer")   # Balances may burn dust mid-block
+    while ext.number - blocks_before < 1000:
+        apply(ext, ("advance", 250))
+        assert_issuance_conserved(ext)
+    assert S.SubnetEpochIndex.get(ext.state, 1) >= 90                    # ~100 epochs paid out
