@@ -1,14 +1,18 @@
-"""Extra `agora` sub-commands: a thin registry.
+"""Tool sub-commands of `agora` (a thin registry; `node.cli` calls `add_tool_commands`).
 
-Each tool module exposes ``add_commands(subparsers)`` and sets ``run=`` on its parsers;
-`agora` dispatches to ``args.run(args)``.  Add one line per tool below.
+Each tool module registers its own parser and sets `run` on it (`parser.set_defaults(run=...)`);
+`node.cli.main` dispatches to `args.run(args)`. Tool modules keep heavy imports (clients,
+codecs) inside their commands, so registering never fails for want of them.
 """
 from __future__ import annotations
 
-import argparse
 
+def add_tool_commands(subparsers) -> None:
+    from node.devnet import add_commands as add_devnet_commands
 
-def add_tool_commands(subparsers: argparse._SubParsersAction) -> None:
-    from node import devnet
+    add_devnet_commands(subparsers)
+    from node.market_cli import add_market_command
+    from node.provider_bot import add_provider_command
 
-    devnet.add_commands(subparsers)
+    add_provider_command(subparsers)
+    add_market_command(subparsers)

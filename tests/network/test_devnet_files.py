@@ -1,0 +1,97 @@
+"""docker-compose.yml, the Dockerfile and `agora devnet` come from one description
+(genesis/devnet.yaml). Docker is not available here, so this checks that they agree."""
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import yaml
+
+from genesis.spec import genesis_storage
+from node import devnet as dn
+from node.cli import build_parser
+from runtime.primitives.keys import Keypair
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def test_compose_file_is_generated_from_devnet_yaml():
+    assert (REPO / "docker-compose.yml").read_text() == dn.compose(dn.load()), \
+        "docker-compose.yml is stale: run `agora devnet compose --out docker-compose.yml`"
+
+
+def test_compose_topology():
+    devnet = dn.load()
+    doc = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    services = doc["services"]
+    n = devnet["chain"]["validators"]
+    validators = [v["name"] for v in devnet["validators"][:n]]
+    assert n == 4 and list(services) == validators + ["rpc"]
+    parser = build_parser()
+    ips = {}
+    for name, svc in services.items():
+        args = parser.parse_args(svc["command"])
+        assert args.command == "node" and args.chain == devnet["docker"]["spec_path"]
+        assert str(args.base_path) == "/data" and svc["volumes"] == [f"{name}-data:/data"]
+        assert f"{name}-data" in doc["volumes"]
+        assert svc["healthcheck"]["test"][:4] == ["CMD", "agora", "devnet", "health"]
+        ips[name] = svc["networks"]["devnet"]["ipv4_address"]
+        assert args.public_addr == [f"/ip4/{ips[name]}/tcp/{devnet['ports']['p2p']}"]
+        entry = next(v for v in devnet["validators"] + devnet["rpc_nodes"] if v["name"] == name)
+        assert args.node_key == entry["node_key"]
+        if name in validators:
+            assert args.validator and args.key == entry["key"]
+        else:
+            assert not args.validator and args.rpc_external and svc["ports"] == ["9944:9944"]
+        for boot in args.bootnodes:       # bootnodes: the first validators, by static IP and peer id
+            ip = boot.split("/")[2]
+            target = next(k for k, v in ips.items() if v == ip) if ip in ips.values() else None
+            peer = boot.rsplit("/", 1)[1]
+            assert peer != dn._peer_id(entry["node_key"])
+            owner = next(v for v in devnet["validators"] if dn._peer_id(v["node_key"]) == peer)
+            assert owner["name"] in validators[:devnet["bootnodes"]]
+            assert target in (None, owner["name"])
+    assert len(set(ips.values())) == len(ips)
+    assert doc["networks"]["devnet"]["ipam"]["config"][0]["subnet"] == devnet["docker"]["subnet"]
+
+
+def test_dockerfile_bakes_the_same_spec():
+    text = (REPO / "Dockerfile").read_text()
+    devnet = dn.load()
+    assert f"agora devnet spec --out {devnet['docker']['spec_path']}" in text
+    assert 'ENTRYPOINT ["agora"]' in text
+
+
+def test_processes_and_containers_run_the_same_nodes(tmp_path):
+    devnet = dn.load()
+    procs = dn.plan(devnet, None, tmp_path)
+    doc = yaml.safe_load(dn.compose(devnet))
+    parser = build_parser()
+    assert [p.name for p in procs] == list(doc["services"])
+    for p in procs:
+        local = parser.parse_args(dn.node_args(p, "spec.json", dn.bootnodes(devnet, procs)))
+        container = parser.parse_args(doc["services"][p.name]["command"])
+        for field in ("name", "node_key", "validator", "key"):
+            assert getattr(local, field) == getattr(container, field), field
+        assert [b.rsplit("/", 1)[1] for b in local.bootnodes] == [b.rsplit("/", 1)[1] for b in container.bootnodes]
+
+
+def test_devnet_chain_spec():
+    devnet = dn.load()
+    spec = dn.chain_spec(devnet, 4)
+    auths = spec["genesis"]["runtimeGenesis"]["config"]["aura"]["authorities"]
+    assert auths == [Keypair.from_uri(v["key"]).ss58_address for v in devnet["validators"][:4]]
+    assert spec["slotDurationMs"] == devnet["chain"]["slot_ms"] and spec["id"] == devnet["chain"]["id"]
+    assert genesis_storage(spec) == genesis_storage(json.loads(json.dumps(spec)))   # deterministic
+    out = subprocess.run([sys.executable, "-m", "node", "devnet", "spec", "--validators", "4"], cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == json.loads(json.dumps(spec))
+
+
+def test_health_command_fails_without_a_node():
+    port = dn.free_port()
+    r = subprocess.run([sys.executable, "-m", "node", "devnet", "health", "--rpc-port", str(port)], cwd=REPO,
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "unhealthy" in r.stderr
