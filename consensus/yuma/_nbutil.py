@@ -1,0 +1,42 @@
+"""Small numba helpers for input conversion / validation (O(nnz), no fixed-point maths)."""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def dense_to_csr(mat):
+    """Non-zero entries of a 2-D integer matrix as CSR (row-major order)."""
+    rows, cols = mat.shape
+    indptr = np.zeros(rows + 1, np.int64)
+    nnz = 0
+    for i in range(rows):
+        for j in range(cols):
+            if mat[i, j] != 0:
+                nnz += 1
+        indptr[i + 1] = nnz
+    indices = np.empty(nnz, np.int64)
+    values = np.empty(nnz, np.int64)
+    q = 0
+    for i in range(rows):
+        for j in range(cols):
+            v = mat[i, j]
+            if v != 0:
+                indices[q] = j
+                values[q] = v
+                q += 1
+    return indptr, indices, values
+
+
+@njit(cache=True)
+def first_duplicate_row(indptr, indices):
+    """Index of the first row that lists a column twice, or -1 (columns must be < 65536)."""
+    mark = np.full(65536, -1, np.int64)
+    for i in range(len(indptr) - 1):
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            if mark[j] == i:
+                return i
+            mark[j] = i
+    return -1
