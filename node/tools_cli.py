@@ -16,3 +16,5 @@ def add_tool_commands(subparsers) -> None:
 
     add_provider_command(subparsers)
     add_market_command(subparsers)
+    from node.subtensor_cli import add_subtensor_commands
+    add_subtensor_commands(subparsers)
