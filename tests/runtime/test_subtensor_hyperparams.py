@@ -1,0 +1,107 @@
+"""AdminUtils-style setters (Root or the subnet owner) and the chain-spec section."""
+import pytest
+
+from genesis.spec import dev_spec, genesis_storage
+from runtime.frame.dispatch import BadOrigin
+from runtime.pallets.subtensor import Error, events
+from runtime.pallets.subtensor import storage as S
+from runtime.pallets.subtensor.hyperparams import ADMIN_INDEX_OFFSET, SETTERS
+from tests.runtime.helpers import ALICE, BOB
+from tests.runtime.subtensor_setup import PALLET, TAO, call, ext_with, register_subnet
+
+
+@pytest.fixture()
+def net():
+    ext = ext_with()
+    return ext, register_subnet(ext)
+
+
+@pytest.mark.parametrize("setter", [s for s in SETTERS if s.per_subnet], ids=lambda s: s.name)
+def test_per_subnet_setter_origins(net, setter):
+    ext, netuid = net
+    value = {"bits": 2 << 64} if setter.arg == "burn_increase_mult" else \
+        True if setter.codec.type_name == "bool" else 5000 if setter.arg == "factor_milli" else 7
+    value = {"max_allowed_uids": 300, "max_burn": 10**12}.get(setter.arg, value)
+    args = {"netuid": netuid, setter.arg: value}
+    with ext.assert_noop(BadOrigin):                 # neither root nor the owner
+        call(ext, BOB, setter.name, **args)
+    if setter.who == "root":
+        with ext.assert_noop(BadOrigin):             # the owner may not either
+            call(ext, ALICE, setter.name, **args)
+    call(ext, ALICE if setter.who == "owner" else None, setter.name, **args)
+    assert setter.item.get(ext.state, netuid) == value
+    if setter.event is not None:
+        assert setter.event(netuid, value) in ext.events()
+    with ext.assert_noop(Error.SubnetNotExists if setter.who == "root" else BadOrigin):
+        call(ext, ALICE if setter.who == "owner" else None, setter.name, **{**args, "netuid": 7})
+
+
+@pytest.mark.parametrize("setter", [s for s in SETTERS if not s.per_subnet], ids=lambda s: s.name)
+def test_global_setters_are_root_only(net, setter):
+    ext, _ = net
+    with ext.assert_noop(BadOrigin):
+        call(ext, ALICE, setter.name, **{setter.arg: 3})
+    call(ext, None, setter.name, **{setter.arg: 3})
+    assert setter.item.get(ext.state) == 3
+    assert setter.event(3) in ext.events()
+
+
+def test_call_indices_follow_admin_utils():
+    calls = {spec.name: spec.index for spec in S.pallet.calls.values()}
+    assert calls["sudo_set_kappa"] == ADMIN_INDEX_OFFSET + 16
+    assert calls["sudo_set_tempo"] == ADMIN_INDEX_OFFSET + 30
+    assert calls["sudo_set_alpha_values"] == ADMIN_INDEX_OFFSET + 51
+    assert (calls["set_weights"], calls["add_stake"], calls["remove_stake"], calls["burned_register"],
+            calls["register_network"], calls["set_mechanism_weights"]) == (0, 2, 3, 7, 59, 119)
+
+
+def test_value_checks(net):
+    ext, netuid = net
+    with ext.assert_noop(Error.ActivityCutoffTooLow):
+        call(ext, ALICE, "set_activity_cutoff_factor", netuid=netuid, factor_milli=999)
+    with ext.assert_noop(Error.InvalidValue):
+        call(ext, ALICE, "set_activity_cutoff_factor", netuid=netuid, factor_milli=50_001)
+    with ext.assert_noop(Error.InvalidValue):
+        call(ext, ALICE, "sudo_set_min_burn", netuid=netuid, min_burn=S.MaxBurn.get(ext.state, netuid) + 1)
+    with ext.assert_noop(Error.InvalidValue):
+        call(ext, ALICE, "sudo_set_bonds_moving_average", netuid=netuid, bonds_moving_average=1_000_001)
+
+
+def test_alpha_values(net):
+    ext, netuid = net
+    with ext.assert_noop(Error.LiquidAlphaDisabled):
+        call(ext, ALICE, "sudo_set_alpha_values", netuid=netuid, alpha_low=2000, alpha_high=3000)
+    call(ext, ALICE, "sudo_set_liquid_alpha_enabled", netuid=netuid, enabled=True)
+    with ext.assert_noop(Error.AlphaHighTooLow):
+        call(ext, ALICE, "sudo_set_alpha_values", netuid=netuid, alpha_low=1000, alpha_high=1637)
+    with ext.assert_noop(Error.AlphaLowOutOfRange):
+        call(ext, ALICE, "sudo_set_alpha_values", netuid=netuid, alpha_low=1637, alpha_high=3000)
+    with ext.assert_noop(Error.AlphaLowOutOfRange):
+        call(ext, ALICE, "sudo_set_alpha_values", netuid=netuid, alpha_low=3001, alpha_high=3000)
+    with ext.assert_noop(BadOrigin):
+        call(ext, BOB, "sudo_set_alpha_values", netuid=netuid, alpha_low=2000, alpha_high=3000)
+    call(ext, ALICE, "sudo_set_alpha_values", netuid=netuid, alpha_low=2000, alpha_high=3000)
+    assert S.AlphaValues.get(ext.state, netuid) == (2000, 3000)
+
+
+def test_tempo_zero_stops_epochs(net):
+    ext, netuid = net
+    call(ext, None, "sudo_set_tempo", netuid=netuid, tempo=0)
+    assert events.TempoSet(netuid, 0) in ext.events()
+    index = S.SubnetEpochIndex.get(ext.state, netuid)
+    ext.run_to_block(ext.number + 30)
+    assert S.SubnetEpochIndex.get(ext.state, netuid) == index
+
+
+def test_chain_spec_section():
+    ext = ext_with(tempo=7, immunityPeriod=9, networkMinLockCost=5 * TAO, stakeThreshold=11)
+    assert S.StakeThreshold.get(ext.state) == 11
+    assert S.NetworkMinLockCost.get(ext.state) == S.NetworkLastLockCost.get(ext.state) == 5 * TAO
+    netuid = register_subnet(ext)
+    assert S.Tempo.get(ext.state, netuid) == 7 and S.ImmunityPeriod.get(ext.state, netuid) == 9
+    spec = dev_spec()
+    assert spec["genesis"]["runtimeGenesis"]["config"]["subtensorModule"]["tempo"] == 10
+    spec["genesis"]["runtimeGenesis"]["config"]["subtensorModule"]["tempoo"] = 1
+    with pytest.raises(ValueError, match="tempoo"):
+        genesis_storage(spec)
+    assert PALLET == S.pallet.name
