@@ -127,6 +127,7 @@ class Chain:
         self._listeners: list[Callable[[Block, bool], None]] = []
         self._reorg_listeners: list[ReorgListener] = []
         self._meta_cache: dict[bytes, tuple[bytes, int]] = {}
+        self._recent: dict[bytes, dict] = {}            # headers of the last blocks committed
         self.equivocations = EquivocationDetector()
         self._init_genesis(genesis_storage)
         self._best_hash: bytes = self.store.best_hash  # type: ignore[assignment]
@@ -323,7 +324,7 @@ class Chain:
         timings = ImportTimings()
         if self.store.header(block.hash) is not None:
             return timings
-        parent = self.header(block.parent_hash)
+        parent = self._recent.get(block.parent_hash) or self.header(block.parent_hash)
         if parent is None:
             raise UnknownParent(f"unknown parent 0x{block.parent_hash.hex()}")
         if block.number != parent["number"] + 1:
@@ -422,6 +423,9 @@ class Chain:
         self.store.commit_block(block.hash, block.number, block.header_bytes, block.body_bytes(), changes, nodes,
                                 new_best=extends_best)
         self._meta_cache[block.hash] = (block.parent_hash, block.number)
+        self._recent[block.hash] = block.header
+        if len(self._recent) > 64:
+            del self._recent[next(iter(self._recent))]
         self._leaves.pop(block.parent_hash, None)
         self._leaves[block.hash] = block.number
         route = None

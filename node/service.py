@@ -91,6 +91,8 @@ class Node:
     def __init__(self, config: NodeConfig):
         self.config = config
         self.metrics = NodeMetrics()
+        self._best_gauge = self.metrics.block_height.labels("best")
+        self._finalized_gauge = self.metrics.block_height.labels("finalized")
         self.hub = Hub()
         self._tmpdir: str | None = None
         if config.base_path is None:
@@ -155,7 +157,7 @@ class Node:
             self._update_metrics()
             return
         if route is None:
-            changes = self.store.changes(block.hash)
+            changes = self.store.changes(block.hash) if len(self.hub) else None   # only state subscribers use them
             self.pool.on_new_best(block.hash, block.extrinsics)
         else:
             changes = self._apply_route_to_pool(route)
@@ -210,10 +212,12 @@ class Node:
         self.finalize_block(block.hash)
 
     def _update_metrics(self) -> None:
-        self.metrics.block_height.labels("best").set(self.chain.best_number)
-        fin = self.chain.header(self.chain.finalized_hash)
-        self.metrics.block_height.labels("finalized").set(fin["number"] if fin else 0)
-        ready, future = self.pool.counts() if len(self.pool) < 10_000 else (len(self.pool), 0)
+        self._best_gauge.set(self.chain.best_number)
+        self._finalized_gauge.set(self.chain.finalized_number)
+        if not len(self.pool):
+            ready = future = 0
+        else:
+            ready, future = self.pool.counts() if len(self.pool) < 10_000 else (len(self.pool), 0)
         self.metrics.ready_transactions.set(ready)
         self.metrics.future_transactions.set(future)
 

@@ -66,7 +66,8 @@ class FinalityService:
         self.round_started = 0.0
         self.equivocations: list[tuple[fin.Vote, fin.Vote]] = []
         self._seen = KnownSet(8192)
-        self._senders: dict[bytes, str] = {}     # vote target -> a peer that has it
+        self._gossip_wake = trio.Event()
+        self._new_peers: set[str] = set()
         self._relay: list[tuple[fin.Vote, str | None]] = []
         self._wake = trio.Event()
         self._fetch_send, self._fetch_recv = trio.open_memory_channel(64)
@@ -143,8 +144,8 @@ class FinalityService:
                 self.metrics.equivocations.labels("finality").inc()
         if status in (fin.NEW, fin.EQUIVOCATION):
             self._relay.append((vote, peer_id))
+            self._gossip_wake.set()
             if peer_id is not None and not self.chain.has_block(vote.target_hash):
-                self._senders[vote.target_hash] = peer_id
                 try:
                     self._fetch_send.send_nowait((peer_id, vote.target_hash, vote.target_number))
                 except trio.WouldBlock:
@@ -198,6 +199,7 @@ class FinalityService:
             return False
         if newly:
             self._wake.set()
+            self._gossip_wake.set()
         return bool(newly)
 
     def _try_finalize(self) -> None:
@@ -285,20 +287,27 @@ class FinalityService:
                 peer.note_finalized(number, self.chain.finalized_hash)
 
     def on_peer_connected(self, peer_id: str) -> None:
+        self._new_peers.add(peer_id)
+        self._gossip_wake.set()
         self._wake.set()
 
     async def _gossip(self) -> None:
-        last_resend = 0.0
+        """Relay new votes at once; send the current rounds' votes to new peers, and to
+        everyone every ``resend_interval`` (so nothing lost stays lost); commits to peers behind."""
+        last_resend = trio.current_time()
         while True:
-            await trio.sleep(0.02)
+            with trio.move_on_at(last_resend + self.resend_interval):
+                await self._gossip_wake.wait()
+            self._gossip_wake = trio.Event()
             relay, self._relay = self._relay, []
-            force = trio.current_time() - last_resend > self.resend_interval
-            if force:
+            new_peers, self._new_peers = self._new_peers, set()
+            force_all = trio.current_time() - last_resend >= self.resend_interval
+            if force_all:
                 last_resend = trio.current_time()
+            current = self._current_votes() if (force_all or new_peers) else []
             for peer in self.peers.all():
-                votes = [v for v, src in relay if src != peer.peer_id]
-                if force:
-                    votes = self._current_votes()
+                force = force_all or peer.peer_id in new_peers
+                votes = current if force else [v for v, src in relay if src != peer.peer_id]
                 await self._send_votes(peer.peer_id, votes, force=force)
             await self._send_commits()
 

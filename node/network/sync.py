@@ -50,6 +50,7 @@ class SyncService:
         self._fetching: set[bytes] = set()
         self._major = False
         self.batch = BATCH
+        self.stats: dict = {"import": 0.0, "wait": 0.0, "blocks": 0}
 
     # -- status ---------------------------------------------------------------------------------
     @property
@@ -212,11 +213,18 @@ class SyncService:
         if common is None:
             return
         send, recv = trio.open_memory_channel(2)
+        self.stats = stats = {"import": 0.0, "wait": 0.0, "blocks": 0}
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._download, peer, common + 1, send)
             async with recv:
+                t = time.perf_counter()
                 async for blocks in recv:
+                    t1 = time.perf_counter()
+                    stats["wait"] += t1 - t
                     done, outcome = await self.importer.import_many(blocks, peer.peer_id)
+                    t = time.perf_counter()
+                    stats["import"] += t - t1
+                    stats["blocks"] += done
                     self._update_major()
                     if not outcome.ok:
                         if outcome is Outcome.UNKNOWN_PARENT:
@@ -261,5 +269,7 @@ class SyncService:
             self._update_major()
             if self.chain.best_number - before > BATCH:
                 elapsed = time.monotonic() - started
-                log.info("⚙️  Synced #%d..#%d from %s in %.1fs (%.0f bps)", before, self.chain.best_number,
-                         peer.peer_id[-8:], elapsed, (self.chain.best_number - before) / max(elapsed, 1e-6))
+                log.info("⚙️  Synced #%d..#%d from %s in %.1fs (%.0f bps; importing %.1fs, waiting %.1fs)", before,
+                         self.chain.best_number, peer.peer_id[-8:], elapsed,
+                         (self.chain.best_number - before) / max(elapsed, 1e-6), self.stats["import"],
+                         self.stats["wait"])
