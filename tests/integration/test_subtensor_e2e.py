@@ -48,8 +48,9 @@ def ok(receipt):
     return receipt
 
 
-def wait_for_epoch(substrate, netuid: int, timeout: float = 60.0) -> int:
-    """Block until the subnet's LastEpochBlock moves; returns the new value."""
+def wait_for_epoch(substrate, netuid: int, timeout: float = 180.0) -> int:
+    """Block until the subnet's LastEpochBlock moves; returns the new value. (The first epoch of a
+    fresh checkout compiles the numba kernel inside block production: ~25 s.)"""
     start = q(substrate, "LastEpochBlock", [netuid])
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -77,6 +77,18 @@ def run_kernel(inputs):
     return run_epoch(inputs)
 
 
+def warm_up_kernel() -> None:
+    """Load (or, on a cold numba cache, compile: ~25 s) the kernel outside block production.
+    A node may call this in a thread at startup; it touches no chain state."""
+    from consensus.yuma.types import EpochInputs
+
+    run_kernel(EpochInputs(alpha_stake=np.array([1, 0], dtype=np.uint64), weights=[[(1, 65535)], []],
+                           bonds=[[], []], validator_permit=np.array([True, False]),
+                           last_update=np.array([1, 1], dtype=np.uint64),
+                           block_at_registration=np.array([0, 0], dtype=np.uint64),
+                           current_block=2, rao_emission=1000, tempo=1))
+
+
 def _ints(values) -> list[int]:
     return [int(v) for v in np.asarray(values).tolist()]
 
