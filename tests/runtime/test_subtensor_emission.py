@@ -14,7 +14,7 @@ from runtime.pallets.subtensor.types import TOTAL_SUPPLY
 from runtime.primitives.ss58 import ss58_encode
 from tests.runtime.helpers import ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE
 from tests.runtime.subtensor_setup import (
-    TAO, assert_issuance_conserved, call, ext_with, hot, register, register_subnet, run_to_next_epoch,
+    TAO, assert_issuance_conserved, call, ext_with, hot, register, register_subnet,
     spec_with, stake, subnet_with_validators,
 )
 from tests.runtime import helpers

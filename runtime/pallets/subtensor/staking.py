@@ -4,7 +4,7 @@
 Value moves withdraw/mint-style through the Balances pallet: `add_stake` withdraws from the
 coldkey (Balances.TotalIssuance falls) and adds to `Alpha`/`TotalStake`; `remove_stake`
 mints back. `TotalIssuance` of this pallet is Balances.TotalIssuance + TotalStake, so the
-sum is conserved exactly (`emission.sync_total_issuance`). This is subtensor's design
+sum is conserved exactly (`sync_total_issuance` below). This is subtensor's design
 too (its stake is not part of the balances pallet's issuance).
 """
 from __future__ import annotations
