@@ -17,6 +17,7 @@ from typing import Any
 
 import trio
 
+from consensus import aura as aura_slots
 from genesis.spec import genesis_storage
 from node.chain import Block, Chain
 from node.events import BlockEvent, Hub
@@ -226,10 +227,7 @@ class Node:
         key = self.config.authority_key
         if key is None or not self.config.validator:
             return False
-        from runtime.pallets import aura
-
-        authorities = aura.Authorities.get(self.store.best_state)
-        return bool(authorities) and authorities[slot % len(authorities)] == key.public_key
+        return aura_slots.expected_author(self._authorities(), slot) == key.public_key
 
     def author_block(self, slot: int, now_ms: int) -> Block | None:
         key = self.config.authority_key
@@ -265,15 +263,14 @@ class Node:
     async def _authoring_loop(self) -> None:
         slot_ms = self.config.slot_ms
         while True:
-            slot = int(time.time() * 1000) // slot_ms
+            slot = aura_slots.slot_at(int(time.time() * 1000), slot_ms)
             if self._is_our_slot(slot) and self._may_author():
                 try:
                     # the block's timestamp is its slot's start: strictly increasing, one slot apart at least
-                    self.author_block(slot, slot * slot_ms)
+                    self.author_block(slot, aura_slots.slot_start_ms(slot, slot_ms))
                 except Exception:
                     log.exception("block authoring failed at slot %d", slot)
-            next_slot_ms = (slot + 1) * slot_ms
-            await trio.sleep(max(0.0, (next_slot_ms - time.time() * 1000) / 1000))
+            await trio.sleep(aura_slots.ms_until_slot(slot + 1, int(time.time() * 1000), slot_ms) / 1000)
 
     async def _informant(self) -> None:
         last_idle = time.monotonic()

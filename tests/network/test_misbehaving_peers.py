@@ -145,6 +145,43 @@ async def test_invalid_blocks_in_sync_response_are_banned(net):
     await attack(net, attacker(net, best=start + 50, sync_handler=invalid), None, None)
 
 
+async def test_flooding_announcements_is_banned(net):
+    """Over the per-peer rate limit (50/s, burst 200) each message costs reputation until a ban."""
+    best = net["alice"].rpc("chain_getBlock")["block"]["header"]
+    payload = proto.encode_announce(Header.encode(_header_from_json(best)), True, None)
+    svc = attacker(net)
+    alice = net["alice"]
+    async with trio.open_nursery() as nursery:
+        await nursery.start(svc.run)
+        try:
+            with trio.fail_after(20):
+                pid = await svc.connect(alice.plan.multiaddr)
+                sent = 0
+                while svc.is_connected(pid) and sent < 2000:
+                    await svc.send(pid, proto.BLOCK_ANNOUNCES, payload, wait=True)
+                    sent += 1
+                while svc.is_connected(pid):
+                    await trio.sleep(0.05)
+        finally:
+            svc.stop()
+    assert f"banning peer {svc.peer_id}" in alice.log_text()
+    assert sent > 200                      # the burst itself was fine
+
+
+async def test_other_genesis_is_refused(net):
+    alice = net["alice"]
+    status = proto.Status(os.urandom(32), 1, os.urandom(32), 0, os.urandom(32))
+    svc = NetworkService(NetworkConfig(listen_addrs=["/ip4/127.0.0.1/tcp/0"], enable_discovery=False,
+                                       handshake_payload=proto.encode_status(status)))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(svc.run)
+        try:
+            with trio.fail_after(20), pytest.raises(DialFailed, match="different genesis"):
+                await svc.connect(alice.plan.multiaddr)
+        finally:
+            svc.stop()
+
+
 def test_honest_nodes_carried_on(net):
     alice, bob = net["alice"], net["bob"]
     assert alice.alive and bob.alive
