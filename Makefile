@@ -33,13 +33,19 @@ $(JS_DIR)/node_modules/.installed: $(JS_DIR)/package.json
 
 clients: $(ASYNC_VENV)/.installed $(JS_DIR)/node_modules/.installed
 
-devnet: $(STAMP)
+devnet: $(STAMP) $(KERNEL_CACHE)
 	$(VENV)/bin/agora node --dev $(DEVNET_ARGS)
 
-test: $(STAMP) clients
+# Compile the numba Yuma kernel once into its on-disk cache, so no node under test pays it mid-block.
+KERNEL_CACHE := $(VENV)/.kernel-warm
+$(KERNEL_CACHE): $(STAMP) $(wildcard consensus/yuma/*.py)
+	$(PY) -c "from runtime.pallets.subtensor.epoch import warm_up_kernel; warm_up_kernel()"
+	touch $(KERNEL_CACHE)
+
+test: $(STAMP) clients $(KERNEL_CACHE)
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(KERNEL_CACHE)
 	$(PY) -m pytest -q -p no:cacheprovider -m "not integration and not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -17,7 +17,8 @@ from runtime.primitives.keys import Keypair
 from runtime.primitives.ss58 import ss58_decode, ss58_encode
 
 TAO = 10**9
-DEV_ENDOWMENT = 1_000_000 * TAO
+# 12 dev accounts x 100,000 TAO = 1.2M TAO: well under the first halving (10.5M), so blocks emit 1 TAO
+DEV_ENDOWMENT = 100_000 * TAO
 DEV_ACCOUNTS = ("Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie")
 PROPERTIES = {"ss58Format": 42, "tokenDecimals": 9, "tokenSymbol": "TAO"}
 
