@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 ASYNC_VENV := .venv-async
 JS_DIR := tests/integration/js
 STAMP := $(VENV)/.installed
+KERNEL_CACHE := $(VENV)/.kernel-warm
 PYTEST_ARGS ?=
 
 .PHONY: devnet test test-fast bench install clients clean lint
@@ -37,7 +38,6 @@ devnet: $(STAMP) $(KERNEL_CACHE)
 	$(VENV)/bin/agora node --dev $(DEVNET_ARGS)
 
 # Compile the numba Yuma kernel once into its on-disk cache, so no node under test pays it mid-block.
-KERNEL_CACHE := $(VENV)/.kernel-warm
 $(KERNEL_CACHE): $(STAMP) $(wildcard consensus/yuma/*.py)
 	$(PY) -c "from runtime.pallets.subtensor.epoch import warm_up_kernel; warm_up_kernel()"
 	touch $(KERNEL_CACHE)
