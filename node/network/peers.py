@@ -1,6 +1,7 @@
 """What the node knows about each connected peer: its chain status and the blocks it has."""
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -46,6 +47,19 @@ class PeerState:
     known_blocks: KnownSet = field(default_factory=KnownSet)
     known_txs: KnownSet = field(default_factory=lambda: KnownSet(8192))
     known_votes: KnownSet = field(default_factory=lambda: KnownSet(4096))
+    sync_failures: int = 0
+    sync_backoff_until: float = 0.0      # monotonic time; until then the peer is not synced from
+
+    def useful_for_sync(self, now: float) -> bool:
+        return now >= self.sync_backoff_until
+
+    def sync_failed(self, now: float) -> None:
+        self.sync_failures += 1
+        self.sync_backoff_until = now + min(60.0, 10.0 * 2 ** min(self.sync_failures - 1, 3))
+
+    def sync_succeeded(self) -> None:
+        self.sync_failures = 0
+        self.sync_backoff_until = 0.0
 
     @staticmethod
     def from_status(peer_id: str, role: str, status: Status) -> "PeerState":
@@ -84,4 +98,6 @@ class PeerSet:
         return len(self._peers)
 
     def best_seen(self) -> int:
-        return max((p.best_number for p in self._peers.values()), default=0)
+        """The highest best block of the peers we can sync from (not those that failed us lately)."""
+        now = time.monotonic()
+        return max((p.best_number for p in self._peers.values() if p.useful_for_sync(now)), default=0)

@@ -36,6 +36,7 @@ MAX_FETCH_AHEAD = 64          # fetch_chain serves blocks at most this far above
 MAX_FETCH_DEPTH = 1024        # ...and walks back by hash at most this many blocks
 BATCH = 128
 REQUEST_TIMEOUT = 20.0
+PROBE_TIMEOUT = 5.0           # single-header requests of the ancestor search
 
 
 class SyncService:
@@ -115,11 +116,12 @@ class SyncService:
 
     # -- requesting -------------------------------------------------------------------------------
     async def request_blocks(self, peer: str, start: int | bytes, *, direction: int = proto.ASC,
-                             max_blocks: int = BATCH, fields: int = 7) -> list[proto.BlockData] | None:
+                             max_blocks: int = BATCH, fields: int = 7,
+                             timeout: float = REQUEST_TIMEOUT) -> list[proto.BlockData] | None:
         """Blocks from ``peer``; None when the request failed (the peer is judged here)."""
         try:
             raw = await self.net.request(peer, proto.SYNC, proto.encode_block_request(
-                start, direction=direction, max_blocks=max_blocks, fields=fields), timeout=REQUEST_TIMEOUT)
+                start, direction=direction, max_blocks=max_blocks, fields=fields), timeout=timeout)
         except NetworkError as exc:
             log.debug("block request to %s failed: %r", peer, exc)
             return None
@@ -187,7 +189,9 @@ class SyncService:
     # -- catching up ----------------------------------------------------------------------------------
     def _pick_peer(self) -> PeerState | None:
         best = self.chain.best_number
-        candidates = [p for p in self.peers.all() if p.best_number > best and not self.chain.has_block(p.best_hash)]
+        now = time.monotonic()
+        candidates = [p for p in self.peers.all() if p.best_number > best and p.useful_for_sync(now)
+                      and not self.chain.has_block(p.best_hash)]
         return max(candidates, key=lambda p: p.best_number, default=None)
 
     async def _find_common(self, peer: PeerState) -> int | None:
@@ -196,7 +200,8 @@ class SyncService:
         step = 1
         while True:
             probe = max(probe, fin)
-            data = await self.request_blocks(peer.peer_id, probe, max_blocks=1, fields=proto.FIELD_HEADER)
+            data = await self.request_blocks(peer.peer_id, probe, max_blocks=1, fields=proto.FIELD_HEADER,
+                                             timeout=PROBE_TIMEOUT)
             if data is None:
                 return None
             if data and self.chain.has_block(blake2_256(data[0][0])):
@@ -266,6 +271,12 @@ class SyncService:
             except Exception:
                 log.exception("sync with %s failed", peer.peer_id)
                 await trio.sleep(1)
+            if self.chain.best_number > before or self.chain.has_block(peer.best_hash):
+                peer.sync_succeeded()
+            else:
+                # no progress: it claims blocks it does not serve (or we cannot use them); try others
+                peer.sync_failed(time.monotonic())
+                log.debug("no progress syncing from %s (failure %d)", peer.peer_id, peer.sync_failures)
             self._update_major()
             if self.chain.best_number - before > BATCH:
                 elapsed = time.monotonic() - started

@@ -182,6 +182,29 @@ async def test_other_genesis_is_refused(net):
             svc.stop()
 
 
+async def test_peer_claiming_a_chain_it_does_not_serve_is_ignored(net):
+    """A peer announcing a far-ahead best that never answers must not stall authoring for long."""
+    async def silent(peer, request):
+        await trio.sleep(1000)
+
+    alice = net["alice"]
+    svc = attacker(net, best=alice.best() + 10**5, sync_handler=silent)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(svc.run)
+        try:
+            with trio.fail_after(40):
+                await svc.connect(alice.plan.multiaddr)
+                authored = alice.log_text().count("Prepared block for proposing")
+                # after one unanswered probe the peer is ignored: alice authors again and is not "syncing"
+                while True:
+                    health = await trio.to_thread.run_sync(alice.rpc, "system_health")
+                    if not health["isSyncing"] and alice.log_text().count("Prepared block for proposing") > authored:
+                        break
+                    await trio.sleep(0.5)
+        finally:
+            svc.stop()
+
+
 def test_honest_nodes_carried_on(net):
     alice, bob = net["alice"], net["bob"]
     assert alice.alive and bob.alive
