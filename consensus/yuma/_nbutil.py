@@ -40,3 +40,29 @@ def first_duplicate_row(indptr, indices):
                 return i
             mark[j] = i
     return -1
+
+
+@njit(cache=True)
+def check_csr(indptr, indices, values):
+    """One pass over a CSR matrix: (malformed, first duplicate row or -1, bad uid, bad value).
+
+    ``malformed``: indptr not non-decreasing / not starting at 0 / not matching the arrays;
+    a bad uid or value is one outside 0..65535 (u16)."""
+    rows = len(indptr) - 1
+    if rows < 0 or indptr[0] != 0 or indptr[rows] != len(indices) or len(indices) != len(values):
+        return True, -1, False, False
+    for i in range(rows):
+        if indptr[i + 1] < indptr[i]:
+            return True, -1, False, False
+    bad_uid = False
+    bad_val = False
+    for p in range(len(indices)):
+        j = indices[p]
+        if j < 0 or j > 65535:
+            bad_uid = True
+        v = values[p]
+        if v < 0 or v > 65535:
+            bad_val = True
+    if bad_uid:
+        return False, -1, True, bad_val
+    return False, first_duplicate_row(indptr, indices), False, bad_val

@@ -12,6 +12,8 @@ order of the stored bond rows).
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit
 
@@ -274,6 +276,69 @@ def _liquid_alpha(c, w, b, lo, hi, steep_div):
 # ============================================================ sparse helpers
 
 @njit(cache=True)
+def _div_frac(x, s, inv):
+    """Exact ``safe_div(x, s)`` = floor(x * 2**32 / s) for 0 <= x <= s <= 2**47, s > 0.
+
+    Two 16-bit quotient digits, each estimated with the float reciprocal ``inv = 1/s``
+    and corrected with exact integer remainders (no hardware integer division).
+    """
+    if x >= s or s > (1 << 47) or x < 0:
+        return ONE if x == s else _safe_div(x, s)
+    r = x << 16
+    q1 = np.int64(r * inv)
+    r -= q1 * s
+    while r < 0:
+        q1 -= 1
+        r += s
+    while r >= s:
+        q1 += 1
+        r -= s
+    r <<= 16
+    q2 = np.int64(r * inv)
+    r -= q2 * s
+    while r < 0:
+        q2 -= 1
+        r += s
+    while r >= s:
+        q2 += 1
+        r -= s
+    return (q1 << 16) + q2
+
+
+@njit(cache=True)
+def _div_int(num, s, inv):
+    """Exact ``num // s`` for 0 <= num < 2**62, s > 0, num / s <= 2**33; ``inv = 1.0 / s``.
+
+    The float estimate x = num * inv has relative error < 3 * 2**-53, i.e. an absolute
+    error < 2**-18 here; when x is at least 2**-14 away from an integer its floor is the
+    exact quotient, otherwise fall back to the integer division."""
+    x = num * inv
+    if x < 8589934592.0:  # the error bound below needs a quotient <= 2**33
+        q = np.int64(x)
+        f = x - q
+        if f > 6.103515625e-05 and f < 0.99993896484375:  # 2**-14 < frac(x) < 1 - 2**-14
+            return q
+    return num // s
+
+
+@njit(cache=True)
+def _div_frac_fast(v, s, inv32):
+    """Exact ``safe_div(v, s)`` = floor(v * 2**32 / s) for 0 <= v <= s <= 2**47;
+    ``inv32 = 2.0**32 / s``.
+
+    v is exact in float64, so x = v * inv32 has relative error <= 2**-52 and, as the
+    quotient is <= 2**32, absolute error <= 2**-20.  If frac(x) is more than 2**-17 from
+    an integer, floor(x) is exact; otherwise use the exact two-digit routine."""
+    if 0 <= v < s <= (1 << 47):
+        x = v * inv32
+        q = np.int64(x)
+        f = x - q
+        if f > 7.62939453125e-06 and f < 0.99999237060546875:  # 2**-17 < frac(x) < 1 - 2**-17
+            return q
+    return _div_frac(v, s, inv32 * 2.3283064365386963e-10)  # inv32 / 2**32 == 1 / s
+
+
+@njit(cache=True)
 def _sorted(a):
     """Sorted copy of an int64 array (bottom-up merge sort; numba's np.sort costs ~5 s to compile)."""
     n = len(a)
@@ -312,6 +377,7 @@ def _sorted(a):
 
 @njit(cache=True)
 def _normalize(x):
+    """inplace_normalize (returns a copy)."""
     s = Z
     for v in x:
         s += v
@@ -323,178 +389,13 @@ def _normalize(x):
 
 
 @njit(cache=True)
-def _col_normalize(indptr, idx, val, n):
-    """inplace_col_normalize_sparse (returns a new value array)."""
-    col = np.zeros(n, np.int64)
-    nnz = indptr[-1]
-    for p in range(nnz):
-        j = idx[p]
-        if j < n:
-            col[j] = _sadd(col[j], val[p])
-    out = val.copy()
-    for p in range(nnz):
-        j = idx[p]
-        if j < n and col[j] != 0:
-            out[p] = _safe_div(val[p], col[j])
-    return out
+def _wb_value(mode, v, th):
+    """Weight-for-bonds value of a weight entry: mode 0 = W, 1 = W clipped at consensus.
 
-
-@njit(cache=True)
-def _mat_ema_union(n, a_ptr, a_idx, a_val, alpha, b_ptr, b_idx, b_val, beta):
-    """mat_ema_sparse: acc = alpha*new + beta*old over the union of columns < n, keep > 0, sorted."""
-    acc = np.zeros(n, np.int64)
-    seen = np.zeros(n, np.bool_)
-    touched = np.empty(n, np.int64)
-    cap = a_ptr[-1] + b_ptr[-1]
-    optr = np.zeros(n + 1, np.int64)
-    oidx = np.empty(cap, np.int64)
-    oval = np.empty(cap, np.int64)
-    q = Z
-    for i in range(n):
-        nt = 0
-        for p in range(a_ptr[i], a_ptr[i + 1]):
-            j = a_idx[p]
-            if j < n:
-                acc[j] = _sadd(acc[j], _mul(alpha, a_val[p]))
-                if not seen[j]:
-                    seen[j] = True
-                    touched[nt] = j
-                    nt += 1
-        for p in range(b_ptr[i], b_ptr[i + 1]):
-            j = b_idx[p]
-            if j < n:
-                acc[j] = _sadd(acc[j], _mul(beta, b_val[p]))
-                if not seen[j]:
-                    seen[j] = True
-                    touched[nt] = j
-                    nt += 1
-        if nt > 0:
-            cols = _sorted(touched[:nt])
-            for t in range(nt):
-                j = cols[t]
-                if acc[j] > 0:
-                    oidx[q] = j
-                    oval[q] = acc[j]
-                    q += 1
-                acc[j] = 0
-                seen[j] = False
-        optr[i + 1] = q
-    return optr, oidx[:q], oval[:q]
-
-
-@njit(cache=True)
-def _weighted_median(stake, score, m, stake_sum, minority, cur, lower, upper):
-    """weighted_median over partition 0..m (mid pivot, deterministic)."""
-    for k in range(m):
-        cur[k] = k
-    ncur = m
-    lo = Z
-    hi = stake_sum
-    it = Z
-    while True:
-        if ncur == 0:
-            return Z
-        if ncur == 1:
-            return score[cur[0]]
-        pivot = score[cur[ncur // 2]]
-        lo_st = Z
-        hi_st = Z
-        nl = 0
-        nu = 0
-        for t in range(ncur):
-            k = cur[t]
-            s = score[k]
-            if s == pivot:
-                continue
-            if s < pivot:
-                lo_st = _sadd(lo_st, stake[k])
-                lower[nl] = k
-                nl += 1
-            else:
-                hi_st = _sadd(hi_st, stake[k])
-                upper[nu] = k
-                nu += 1
-        if minority < _sadd(lo, lo_st) and nl > 0:
-            for t in range(nl):
-                cur[t] = lower[t]
-            ncur = nl
-            hi = _sadd(lo, lo_st)
-        elif _ssub(hi, hi_st) <= minority and nu > 0:
-            for t in range(nu):
-                cur[t] = upper[t]
-            ncur = nu
-            lo = _ssub(hi, hi_st)
-        else:
-            return pivot
-        it += 1
-        if it > m:
-            break
-    return Z
-
-
-@njit(cache=True)
-def _consensus(n, A, wp, wi, wv, kappa):
-    """weighted_median_col_sparse."""
-    rows = np.empty(n, np.int64)
-    m = Z
-    for i in range(n):
-        if A[i] > 0:
-            rows[m] = i
-            m += 1
-    use = np.empty(m, np.int64)
-    for k in range(m):
-        use[k] = A[rows[k]]
-    use = _normalize(use)
-    stake_sum = Z
-    for k in range(m):
-        stake_sum += use[k]
-    minority = _ssub(stake_sum, kappa)
-    # column-major copy of the weights of positive-stake rows
-    cnt = np.zeros(n + 1, np.int64)
-    for k in range(m):
-        i = rows[k]
-        for p in range(wp[i], wp[i + 1]):
-            cnt[wi[p] + 1] += 1
-    for j in range(n):
-        cnt[j + 1] += cnt[j]
-    fill = cnt[:-1].copy()
-    ck = np.empty(cnt[n], np.int64)
-    cv = np.empty(cnt[n], np.int64)
-    for k in range(m):
-        i = rows[k]
-        for p in range(wp[i], wp[i + 1]):
-            j = wi[p]
-            ck[fill[j]] = k
-            cv[fill[j]] = wv[p]
-            fill[j] += 1
-    C = np.zeros(n, np.int64)
-    score = np.zeros(m, np.int64)
-    cur = np.empty(m, np.int64)
-    lower = np.empty(m, np.int64)
-    upper = np.empty(m, np.int64)
-    for j in range(n):
-        a, b = cnt[j], cnt[j + 1]
-        if a == b:
-            continue  # all scores 0: the median is 0
-        for t in range(a, b):
-            score[ck[t]] = cv[t]
-        C[j] = _weighted_median(use, score, m, stake_sum, minority, cur, lower, upper)
-        for t in range(a, b):
-            score[ck[t]] = 0
-    return C
-
-
-@njit(cache=True)
-def _row_visible(ptr, idx, i):
-    """Entries of row i that the peekable merge can see (uid above every earlier uid)."""
-    vis = np.zeros(ptr[i + 1] - ptr[i], np.bool_)
-    best = -1
-    for t in range(ptr[i + 1] - ptr[i]):
-        j = idx[ptr[i] + t]
-        if j > best:
-            vis[t] = True
-            best = j
-    return vis
+    Returns -1 when the clipped entry is removed (``col_clip_sparse`` drops it)."""
+    if mode == 1 and th < v:
+        return th if th > 0 else np.int64(-1)
+    return v
 
 
 # ============================================================ epoch stages
@@ -540,91 +441,249 @@ def _stage_activity_permits(n, stake, permit_stored, last_update, cutoff, curren
 
 
 @njit(cache=True)
-def _stage_weights(n, w_ptr, w_idx, w_val, forbid, owner, lu_row, reg, commit_reveal, commit_block):
-    """get_weights_sparse + permit/diag/outdated/commit-reveal masks + row normalisation."""
+def _stage_weights(n, w_ptr, w_idx, w_val, forbid, owner, lu_row, reg, commit_reveal, commit_block,
+                   wi, wv):
+    """get_weights_sparse + permit/diag/outdated/commit-reveal masks + row normalisation.
+
+    ``wi`` (int32) / ``wv`` (int64) are scratch buffers of at least nnz(rows < n) entries.
+    Returns CSR (wp, wi, wv) and, per row, whether it is sorted by uid."""
     n_rows = len(w_ptr) - 1
-    cap = w_ptr[min(n, n_rows)] if n_rows > 0 else Z
     wp = np.zeros(n + 1, np.int64)
-    wi = np.empty(cap, np.int64)
-    wv = np.empty(cap, np.int64)
     q = Z
+    rows_sorted = np.ones(n, np.bool_)
     for i in range(n):
         if i < n_rows and not forbid[i]:
             start = q
             s = Z
+            last = -1
+            lu = lu_row[i]
+            cb = commit_block[i]
             for p in range(w_ptr[i], w_ptr[i + 1]):
                 j = w_idx[p]
                 if j >= n:
                     continue
                 if j == i and i != owner:
                     continue
-                if lu_row[i] <= reg[j]:
+                rj = reg[j]
+                if lu <= rj:
                     continue
-                if commit_reveal and commit_block[i] < reg[j]:
+                if commit_reveal and cb < rj:
                     continue
+                if j < last:
+                    rows_sorted[i] = False
+                last = j
                 wi[q] = j
                 wv[q] = w_val[p]
                 s += w_val[p]
                 q += 1
-            for t in range(start, q):
+            if s > 0:
                 # safe_div(w << 32, s << 32) == floor(w * 2**32 / s) for integer-valued w, s
-                wv[t] = (wv[t] << 32) // s if s > 0 else wv[t] << 32
+                inv = 1.0 / s
+                for t in range(start, q):
+                    wv[t] = _div_int(wv[t] << 32, s, inv)
+            else:
+                for t in range(start, q):
+                    wv[t] = wv[t] << 32
         wp[i + 1] = q
-    return wp, wi[:q], wv[:q]
+    return wp, wi[:q], wv[:q], rows_sorted
 
 
 @njit(cache=True)
-def _stage_clip(n, wp, wi, wv, C, A):
-    """col_clip_sparse, validator trust, ranks (clipped) and pre-ranks (unclipped)."""
-    q = len(wi)
-    cp = np.zeros(n + 1, np.int64)
-    ci = np.empty(q, np.int64)
-    cv = np.empty(q, np.int64)
-    qc = Z
-    for i in range(n):
-        for p in range(wp[i], wp[i + 1]):
-            j = wi[p]
-            th = C[j]
-            if th < wv[p]:
-                if th > 0:
-                    ci[qc] = j
-                    cv[qc] = th
-                    qc += 1
+def _weighted_median(stake, score, m, minority, cnt, hist, cand):
+    """Result of subtensor's ``weighted_median`` (E/math.rs) on partition 0..m, computed by
+    radix selection instead of its mid-pivot quickselect.
+
+    With exact integer stake sums the quickselect returns, for L(v) = stake of entries
+    scoring strictly below v: the largest score v with L(v) <= minority, or the smallest
+    score when minority < 0.  (Each round keeps the answer inside the partition: it goes
+    lower only if minority < L(pivot), higher only if L(pivot) + stake(pivot) <= minority,
+    and otherwise the pivot is that largest v.)  ``reference.py`` runs the literal
+    quickselect and the tests check both agree.  Scores are in [0, 2**32]: one 257-bucket
+    pass on bits 24..32, then 8-bit digits on the few remaining candidates."""
+    if minority < 0:
+        lo = score[0]
+        for k in range(1, m):
+            if score[k] < lo:
+                lo = score[k]
+        return lo
+    # level 1: all entries, bucket = bits 24..32 (0..256)
+    for k in range(m):
+        b = score[k] >> 24
+        cnt[b] += 1
+        hist[b] += stake[k]
+    cum = Z
+    best = -1
+    base = Z
+    for b in range(257):
+        if cnt[b] > 0:
+            if cum <= minority:
+                best = b
+                base = cum
             else:
-                ci[qc] = j
-                cv[qc] = wv[p]
-                qc += 1
-        cp[i + 1] = qc
+                break
+        cum += hist[b]
+    for b in range(257):
+        cnt[b] = 0
+        hist[b] = Z
+    nc = 0
+    for k in range(m):
+        if (score[k] >> 24) == best:
+            cand[nc] = k
+            nc += 1
+    # levels 2..4: 8-bit digits of the remaining candidates
+    for shift in (16, 8, 0):
+        if nc == 1:
+            break
+        for t in range(nc):
+            k = cand[t]
+            b = (score[k] >> shift) & 255
+            cnt[b] += 1
+            hist[b] += stake[k]
+        cum = base
+        best = -1
+        nb = base
+        for b in range(256):
+            if cnt[b] > 0:
+                if cum <= minority:
+                    best = b
+                    nb = cum
+                else:
+                    break
+            cum += hist[b]
+        for b in range(256):
+            cnt[b] = 0
+            hist[b] = Z
+        base = nb
+        w = 0
+        for t in range(nc):
+            k = cand[t]
+            if ((score[k] >> shift) & 255) == best:
+                cand[w] = k
+                w += 1
+        nc = w
+    return score[cand[0]]
+
+
+@njit(cache=True)
+def _stage_consensus(n, A, wp, wi, wv, kappa, rows_sorted):
+    """weighted_median_col_sparse.
+
+    Columns are gathered 64 at a time into a dense (64 x m) buffer; a row sorted by uid is
+    read once overall (pointer per row), an unsorted row is rescanned for every block."""
+    rows = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if A[i] > 0:
+            rows[m] = i
+            m += 1
+    use = np.empty(m, np.int64)
+    for k in range(m):
+        use[k] = A[rows[k]]
+    use = _normalize(use)
+    stake_sum = Z
+    for k in range(m):
+        stake_sum += use[k]
+    minority = _ssub(stake_sum, kappa)
+    C = np.zeros(n, np.int64)
+    if m == 0:
+        return C
+    BLK = 64
+    buf = np.zeros(BLK * m, np.int64)
+    ccount = np.zeros(BLK, np.int64)
+    ptr = np.empty(m, np.int64)
+    for k in range(m):
+        ptr[k] = wp[rows[k]]
+    cnt = np.zeros(257, np.int64)
+    hist = np.zeros(257, np.int64)
+    cand = np.empty(m, np.int64)
+    for j0 in range(0, n, BLK):
+        j1 = min(j0 + BLK, n)
+        for k in range(m):
+            i = rows[k]
+            end = wp[i + 1]
+            if rows_sorted[i]:
+                p = ptr[k]
+                while p < end and wi[p] < j1:
+                    jj = wi[p] - j0
+                    buf[jj * m + k] = wv[p]
+                    ccount[jj] += 1
+                    p += 1
+                ptr[k] = p
+            else:
+                for p in range(wp[i], end):
+                    j = wi[p]
+                    if j0 <= j < j1:
+                        jj = j - j0
+                        buf[jj * m + k] = wv[p]
+                        ccount[jj] += 1
+        for jj in range(j1 - j0):
+            if ccount[jj] > 0:  # an all-zero column has median 0
+                col = buf[jj * m:(jj + 1) * m]
+                C[j0 + jj] = _weighted_median(use, col, m, minority, cnt, hist, cand)
+                col[:] = 0
+                ccount[jj] = 0
+    return C
+
+
+@njit(cache=True)
+def _stage_ranks(n, wp, wi, wv, C, A):
+    """Validator trust (row sums of clipped W), ranks (clipped) and pre-ranks (unclipped)."""
     vtrust = np.zeros(n, np.int64)
     ranks = np.zeros(n, np.int64)
     preranks = np.zeros(n, np.int64)
     for i in range(n):
         a = A[i]
-        for p in range(cp[i], cp[i + 1]):
-            vtrust[i] += cv[p]
-            ranks[ci[p]] = _sadd(ranks[ci[p]], _mul(a, cv[p]))
+        vt = Z
         for p in range(wp[i], wp[i + 1]):
-            preranks[wi[p]] = _sadd(preranks[wi[p]], _mul(a, wv[p]))
-    return cp, ci[:qc], cv[:qc], vtrust, ranks, preranks
+            j = wi[p]
+            v = wv[p]
+            preranks[j] = _sadd(preranks[j], _mul(a, v))
+            th = C[j]
+            if th < v:
+                if th <= 0:
+                    continue
+                v = th
+            vt += v
+            ranks[j] = _sadd(ranks[j], _mul(a, v))
+        vtrust[i] = vt
+    return vtrust, ranks, preranks
 
 
 @njit(cache=True)
-def _stage_interpolate(n, wp, wi, wv, cp, ci, cv, ratio):
-    """interpolate_sparse(W, W_clipped, ratio) for 0 < ratio < 1 (dense per row, sorted)."""
+def _stage_weights_for_bonds(n, wp, wi, wv, C, ratio, rows_sorted):
+    """Materialise interpolate_sparse(W, col_clip_sparse(W, C), ratio) as CSR (original row order
+    for ratio 0 / 1, sorted by uid otherwise)."""
     q = len(wi)
     bp = np.zeros(n + 1, np.int64)
-    bi = np.empty(q, np.int64)
+    bi = np.empty(q, np.int32)
     bv = np.empty(q, np.int64)
+    qb = Z
+    if ratio == 0 or ratio == ONE:
+        mode = 0 if ratio == 0 else 1
+        for i in range(n):
+            for p in range(wp[i], wp[i + 1]):
+                j = wi[p]
+                v = _wb_value(mode, wv[p], C[j])
+                if v >= 0:
+                    bi[qb] = j
+                    bv[qb] = v
+                    qb += 1
+            bp[i + 1] = qb
+        return bp, bi[:qb], bv[:qb]
     d1 = np.zeros(n, np.int64)
     d2 = np.zeros(n, np.int64)
-    qb = Z
     for i in range(n):
-        if wp[i + 1] > wp[i]:  # clipped entries are a subset of the row's weight entries
+        if wp[i + 1] > wp[i]:
             for p in range(wp[i], wp[i + 1]):
-                d1[wi[p]] = wv[p]
-            for p in range(cp[i], cp[i + 1]):
-                d2[ci[p]] = cv[p]
-            cols = _sorted(wi[wp[i]:wp[i + 1]])
+                j = wi[p]
+                d1[j] = wv[p]
+                c = _wb_value(1, wv[p], C[j])
+                d2[j] = c if c >= 0 else Z
+            cols = np.empty(wp[i + 1] - wp[i], np.int64)
+            for p in range(wp[i], wp[i + 1]):
+                cols[p - wp[i]] = wi[p]
+            if not rows_sorted[i]:
+                cols = _sorted(cols)
             for t in range(len(cols)):
                 j = cols[t]
                 v = _sadd(d1[j], _mul(ratio, _ssub(d2[j], d1[j])))
@@ -636,6 +695,12 @@ def _stage_interpolate(n, wp, wi, wv, cp, ci, cv, ratio):
                 d2[j] = Z
         bp[i + 1] = qb
     return bp, bi[:qb], bv[:qb]
+
+
+@njit(cache=True)
+def _bond_fixed(b, yuma3):
+    """Stored u16 bond -> I32F32: b / 65535 (Yuma3) or b as an integer (classic)."""
+    return (b << 32) // M16 if yuma3 else b << 32
 
 
 @njit(cache=True)
@@ -656,17 +721,30 @@ def _stage_load_bonds(n, b_ptr, b_idx, b_val, reg, last_tempo, yuma3):
                 if last_tempo <= rj:
                     continue
                 oi[q] = j
-                ov[q] = (b_val[p] << 32) // M16 if yuma3 else b_val[p] << 32
+                ov[q] = _bond_fixed(b_val[p], yuma3)
                 q += 1
         op[i + 1] = q
     return op, oi[:q], ov[:q]
 
 
 @njit(cache=True)
+def _row_visible(ptr, idx, i):
+    """Entries of row i that the peekable merge can see (uid above every earlier uid)."""
+    vis = np.zeros(ptr[i + 1] - ptr[i], np.bool_)
+    best = -1
+    for t in range(ptr[i + 1] - ptr[i]):
+        j = idx[ptr[i] + t]
+        if j > best:
+            vis[t] = True
+            best = j
+    return vis
+
+
+@njit(cache=True)
 def _stage_liquid_ema(n, bp, bi, bv, op, oi, ov, C, alpha_low, alpha_high, steep_div):
     """compute_liquid_alpha_values_sparse + mat_ema_alpha_sparse, alphas only where used."""
     ep = np.zeros(n + 1, np.int64)
-    ei = np.empty(len(bi), np.int64)
+    ei = np.empty(len(bi), np.int32)
     ev = np.empty(len(bi), np.int64)
     qe = Z
     wvis = np.zeros(n, np.int64)
@@ -711,89 +789,258 @@ def _stage_liquid_ema(n, bp, bi, bv, op, oi, ov, C, alpha_low, alpha_high, steep
 
 
 @njit(cache=True)
-def _stage_yuma3_dividends(n, ep, ei, ev, incentive, A):
-    """Column-normalise EMA bonds, tb_i = sum_j b_ij I_j, D = normalize(tb * A)."""
-    en = _col_normalize(ep, ei, ev, n)
-    d = np.zeros(n, np.int64)
+def _stage_ema_union(n, wp, wi, wv, C, mode, wscale, wcol_sum, b_ptr, b_idx, b_val, reg, last_tempo,
+                     yuma3, bcol_sum, alpha, A, do_ranks, ei, ev):
+    """mat_ema_sparse(new, old, alpha) over the union of columns < n, keep > 0, sorted by uid.
+
+    ``new`` is the weights-for-bonds row, built on the fly from W (``mode`` 0: W,
+    1: clipped W), optionally multiplied by ``wscale[i]`` and column-normalised by
+    ``wcol_sum`` (classic ΔB).  ``old`` is read straight from the stored u16 bonds
+    (fixed conversion + registration mask), optionally column-normalised by the raw u16
+    column sums ``bcol_sum`` (classic).  Rows are merged when both are sorted by uid,
+    otherwise accumulated in a dense scratch row.  Also returns the column sums of the
+    result and, when ``do_ranks`` (W given unmaterialised), validator trust, ranks and
+    pre-ranks computed in the same pass."""
+    beta = _ssub(ONE, alpha)
+    acc = np.zeros(n, np.int64)
+    seen = np.zeros(n, np.bool_)
+    nb_i = np.empty(n + 1, np.int64)   # new row (filtered, transformed)
+    nb_v = np.empty(n + 1, np.int64)
+    n_rows_b = len(b_ptr) - 1
+    rows_b = min(n, n_rows_b)
+    max_b = Z
+    for i in range(rows_b):
+        max_b = max(max_b, b_ptr[i + 1] - b_ptr[i])
+    ob_i = np.empty(max_b + 1, np.int64)  # old row (masked, converted)
+    ob_v = np.empty(max_b + 1, np.int64)
+    ep = np.zeros(n + 1, np.int64)  # ei (int32) / ev: scratch of >= nnz(new) + nnz(old) entries
+    col_sum = np.zeros(n, np.int64)
+    vtrust = np.zeros(n, np.int64)
+    ranks = np.zeros(n, np.int64)
+    preranks = np.zeros(n, np.int64)
+    scale_w = len(wscale) > 0
+    norm_w = len(wcol_sum) > 0
+    norm_b = len(bcol_sum) > 0
+    winv = np.zeros(n, np.float64)
+    binv = np.zeros(n, np.float64)
+    for j in range(n):
+        if norm_w and wcol_sum[j] > 0:
+            winv[j] = 4294967296.0 / wcol_sum[j]
+        if norm_b and bcol_sum[j] > 0:
+            binv[j] = 1.0 / bcol_sum[j]  # classic: raw u16 column sums
+    q = Z
     for i in range(n):
-        tb = Z
-        for p in range(ep[i], ep[i + 1]):
-            tb += _mul(en[p], incentive[ei[p]])
-        ovf, v = _mul_full(tb, A[i])  # vec_mul: checked_mul().unwrap_or_default()
-        d[i] = Z if ovf else v
-    return _normalize(d)
+        # ---- new row
+        nn = 0
+        sorted_new = True
+        a = A[i]
+        vt = Z
+        for p in range(wp[i], wp[i + 1]):
+            j = wi[p]
+            raw = wv[p]
+            th = C[j]
+            clipped = raw
+            if th < raw:
+                clipped = th if th > 0 else np.int64(-1)
+            if do_ranks:  # a, raw <= 1: these sums stay below n (no saturation possible)
+                preranks[j] += _mul(a, raw)
+                if clipped >= 0:
+                    vt += clipped
+                    ranks[j] += _mul(a, clipped)
+            v = clipped if mode == 1 else raw
+            if v < 0:
+                continue
+            if scale_w:
+                v = _mul(v, wscale[i])
+            if norm_w and wcol_sum[j] != 0:
+                v = _div_frac_fast(v, wcol_sum[j], winv[j])
+            if nn > 0 and j < nb_i[nn - 1]:
+                sorted_new = False
+            nb_i[nn] = j
+            nb_v[nn] = v
+            nn += 1
+        vtrust[i] = vt
+        # ---- old row
+        no = 0
+        sorted_old = True
+        if i < rows_b:
+            for p in range(b_ptr[i], b_ptr[i + 1]):
+                j = b_idx[p]
+                if j >= n or last_tempo <= reg[j]:
+                    continue
+                if norm_b and bcol_sum[j] != 0:
+                    # safe_div(b << 32, S << 32) for integer-valued b and column sum S
+                    v = _div_int(b_val[p] << 32, bcol_sum[j], binv[j])
+                else:
+                    v = _bond_fixed(b_val[p], yuma3)
+                if no > 0 and j < ob_i[no - 1]:
+                    sorted_old = False
+                ob_i[no] = j
+                ob_v[no] = v
+                no += 1
+        if nn + no == 0:
+            ep[i + 1] = q
+            continue
+        if sorted_new and sorted_old:
+            # ---- two-pointer merge (no duplicates within a row)
+            nb_i[nn] = n
+            ob_i[no] = n
+            x = 0
+            y = 0
+            while x < nn or y < no:
+                jx = nb_i[x]
+                jy = ob_i[y]
+                j = jx if jx < jy else jy
+                v = Z
+                if jx == j:
+                    v = _sadd(v, _mul(alpha, nb_v[x]))
+                    x += 1
+                if jy == j:
+                    v = _sadd(v, _mul(beta, ob_v[y]))
+                    y += 1
+                if v > 0:
+                    ei[q] = j
+                    ev[q] = v
+                    col_sum[j] = _sadd(col_sum[j], v)
+                    q += 1
+        else:
+            # ---- dense scratch row, then emit in uid order
+            for t in range(nn):
+                j = nb_i[t]
+                acc[j] = _sadd(acc[j], _mul(alpha, nb_v[t]))
+                seen[j] = True
+            for t in range(no):
+                j = ob_i[t]
+                acc[j] = _sadd(acc[j], _mul(beta, ob_v[t]))
+                seen[j] = True
+            cols = np.empty(nn + no, np.int64)
+            for t in range(nn):
+                cols[t] = nb_i[t]
+            for t in range(no):
+                cols[nn + t] = ob_i[t]
+            cols = _sorted(cols)
+            for t in range(nn + no):
+                j = cols[t]
+                if not seen[j]:
+                    continue  # second copy of a column present in both rows
+                v = acc[j]
+                if v > 0:
+                    ei[q] = j
+                    ev[q] = v
+                    col_sum[j] = _sadd(col_sum[j], v)
+                    q += 1
+                acc[j] = Z
+                seen[j] = False
+        ep[i + 1] = q
+    return ep, ei[:q], ev[:q], col_sum, vtrust, ranks, preranks
 
 
 @njit(cache=True)
-def _stage_classic(n, bp, bi, bv, op, oi, ov, A, incentive, ema_alpha):
-    """Classic Yuma bonds: column-normalised EMA of W*S, dividends, column max-upscale for storage."""
-    ov = _col_normalize(op, oi, ov, n)
-    dv = np.empty(len(bv), np.int64)
+def _col_sums(ptr, idx, val, n):
+    s = np.zeros(n, np.int64)
+    for p in range(ptr[-1]):
+        j = idx[p]
+        if j < n:
+            s[j] = _sadd(s[j], val[p])
+    return s
+
+
+@njit(cache=True)
+def _stage_yuma3_dividends(n, ep, ei, ev, col_sum, incentive, A, new_permit):
+    """tb_i = sum_j (b_ij / colsum_j) I_j, D = normalize(tb * A); u16 rows to store (p16(b))."""
+    inv = np.zeros(n, np.float64)
+    for j in range(n):
+        if col_sum[j] > 0:
+            inv[j] = 4294967296.0 / col_sum[j]
+    d = np.zeros(n, np.int64)
+    sp = np.zeros(n + 1, np.int64)
+    si = np.empty(len(ei), np.uint16)
+    sv = np.empty(len(ei), np.uint16)
+    qs = Z
     for i in range(n):
-        for p in range(bp[i], bp[i + 1]):
-            dv[p] = _mul(bv[p], A[i])
-    dv = _col_normalize(bp, bi, dv, n)
-    ep, ei, ev = _mat_ema_union(n, bp, bi, dv, ema_alpha, op, oi, ov, _ssub(ONE, ema_alpha))
-    ev = _col_normalize(ep, ei, ev, n)
+        tb = Z
+        keep = new_permit[i]
+        for p in range(ep[i], ep[i + 1]):
+            j = ei[p]
+            v = ev[p]
+            s = col_sum[j]
+            en = _div_frac_fast(v, s, inv[j]) if s != 0 else v
+            tb += _mul(en, incentive[j])
+            if keep:
+                si[qs] = j
+                sv[qs] = _p16(v)
+                qs += 1
+        ovf, x = _mul_full(tb, A[i])  # vec_mul: checked_mul().unwrap_or_default()
+        d[i] = Z if ovf else x
+        sp[i + 1] = qs
+    return _normalize(d), sp, si[:qs], sv[:qs]
+
+
+@njit(cache=True)
+def _stage_classic_sums(n, wp, wi, wv, C, mode, A, b_ptr, b_idx, b_val, reg, last_tempo):
+    """Column sums of the masked stored bonds (in u16 units: they are integer-valued) and of
+    ΔB = W_b * S (I32F32), i.e. the divisors of classic Yuma's two column normalisations."""
+    bsum = np.zeros(n, np.int64)
+    rows_b = min(n, len(b_ptr) - 1)
+    for i in range(rows_b):
+        for p in range(b_ptr[i], b_ptr[i + 1]):
+            j = b_idx[p]
+            if j >= n or last_tempo <= reg[j]:
+                continue
+            bsum[j] += b_val[p]
+    dsum = np.zeros(n, np.int64)
+    for i in range(n):
+        a = A[i]
+        for p in range(wp[i], wp[i + 1]):
+            j = wi[p]
+            v = _wb_value(mode, wv[p], C[j])
+            if v >= 0:
+                dsum[j] = _sadd(dsum[j], _mul(v, a))
+    return bsum, dsum
+
+
+@njit(cache=True)
+def _stage_classic_dividends(n, ep, ei, ev, col_sum, incentive, new_permit):
+    """Classic: E <- E / colsum; D = normalize(E I); stored = p16(E / colmax(E))."""
+    inv = np.zeros(n, np.float64)
+    for j in range(n):
+        if col_sum[j] > 0:
+            inv[j] = 4294967296.0 / col_sum[j]
+    en = np.empty(len(ev), np.int64)
+    colmax = np.zeros(n, np.int64)
     d = np.zeros(n, np.int64)
     for i in range(n):
         acc = Z
         for p in range(ep[i], ep[i + 1]):
-            acc = _sadd(acc, _mul(incentive[ei[p]], ev[p]))
+            j = ei[p]
+            s = col_sum[j]
+            v = _div_frac_fast(ev[p], s, inv[j]) if s != 0 else ev[p]
+            en[p] = v
+            if colmax[j] < v:
+                colmax[j] = v
+            acc = _sadd(acc, _mul(incentive[j], v))
         d[i] = acc
-    colmax = np.zeros(n, np.int64)
-    for p in range(len(ev)):
-        if colmax[ei[p]] < ev[p]:
-            colmax[ei[p]] = ev[p]
-    stored = ev.copy()
-    for p in range(len(ev)):
-        if colmax[ei[p]] != 0:
-            stored[p] = _safe_div(ev[p], colmax[ei[p]])
-    return ep, ei, stored, _normalize(d)
+    for j in range(n):
+        inv[j] = 4294967296.0 / colmax[j] if colmax[j] > 0 else 0.0
+    sp = np.zeros(n + 1, np.int64)
+    si = np.empty(len(ei), np.uint16)
+    sv = np.empty(len(ei), np.uint16)
+    qs = Z
+    for i in range(n):
+        if new_permit[i]:
+            for p in range(ep[i], ep[i + 1]):
+                j = ei[p]
+                mx = colmax[j]
+                v = _div_frac_fast(en[p], mx, inv[j]) if mx != 0 else en[p]
+                si[qs] = j
+                sv[qs] = _p16(v)
+                qs += 1
+        sp[i + 1] = qs
+    return _normalize(d), sp, si[:qs], sv[:qs]
 
 
 @njit(cache=True)
-def _stage_emission(n, incentive, dividends, stake, A, rao_emission):
-    total = Z
-    combined = np.empty(n, np.int64)
-    for i in range(n):
-        combined[i] = _sadd(incentive[i], dividends[i])
-        total += combined[i]
-    n_server = incentive.copy()
-    n_validator = dividends.copy()
-    if total != 0:
-        for i in range(n):
-            n_server[i] = _safe_div(incentive[i], total)
-            n_validator[i] = _safe_div(dividends[i], total)
-    n_combined = _normalize(combined)
-    if total == 0:  # no / only self / outdated weights: emission follows (active) stake
-        asum = Z
-        for i in range(n):
-            asum += A[i]
-        base = stake if asum == 0 else A
-        for i in range(n):
-            n_validator[i] = base[i]
-            n_combined[i] = base[i]
-    em = np.zeros((3, n), np.uint64)
-    for i in range(n):
-        em[0, i] = _to_rao(n_server[i], rao_emission)
-        em[1, i] = _to_rao(n_validator[i], rao_emission)
-        em[2, i] = _to_rao(n_combined[i], rao_emission)
-    return em, n_combined
-
-
-@njit(cache=True)
-def _stage_outputs(n, stake, C, vtrust, incentive, dividends, ranks, preranks, n_combined,
-                   new_permit, ep, ei, stored):
-    out16 = np.zeros((7, n), np.uint16)
-    for i in range(n):
-        out16[0, i] = _p16(stake[i])
-        out16[1, i] = _p16(C[i])
-        out16[2, i] = _p16(vtrust[i])
-        out16[3, i] = _p16(incentive[i])
-        out16[4, i] = _p16(dividends[i])
-        out16[5, i] = _p16(_safe_div(ranks[i], preranks[i]))
-    _max_upscale_u16(n_combined, out16[6])
+def _stored_rows(n, ep, ei, ev, new_permit):
     sp = np.zeros(n + 1, np.int64)
     si = np.empty(len(ei), np.uint16)
     sv = np.empty(len(ei), np.uint16)
@@ -802,43 +1049,10 @@ def _stage_outputs(n, stake, C, vtrust, incentive, dividends, ranks, preranks, n
         if new_permit[i]:
             for p in range(ep[i], ep[i + 1]):
                 si[qs] = ei[p]
-                sv[qs] = _p16(stored[p])
+                sv[qs] = _p16(ev[p])
                 qs += 1
         sp[i + 1] = qs
-    return out16, sp, si[:qs], sv[:qs]
-
-
-def _epoch(n, w_ptr, w_idx, w_val, b_ptr, b_idx, b_val, stake, permit_stored, last_update, reg,
-           commit_block, current_block, cutoff, last_tempo, owner, max_validators, kappa,
-           bonds_penalty, ema_alpha, yuma3, liquid_alpha, alpha_low, alpha_high, steep_div,
-           commit_reveal, rao_emission):
-    active, lu_row, forbid, new_permit, A = _stage_activity_permits(
-        n, stake, permit_stored, last_update, cutoff, current_block, owner, max_validators)
-    wp, wi, wv = _stage_weights(n, w_ptr, w_idx, w_val, forbid, owner, lu_row, reg, commit_reveal,
-                                commit_block)
-    C = _consensus(n, A, wp, wi, wv, kappa)
-    cp, ci, cv, vtrust, ranks, preranks = _stage_clip(n, wp, wi, wv, C, A)
-    incentive = _normalize(ranks)
-    if bonds_penalty == 0:
-        bp, bi, bv = wp, wi, wv
-    elif bonds_penalty == ONE:
-        bp, bi, bv = cp, ci, cv
-    else:
-        bp, bi, bv = _stage_interpolate(n, wp, wi, wv, cp, ci, cv, bonds_penalty)
-    op, oi, ov = _stage_load_bonds(n, b_ptr, b_idx, b_val, reg, last_tempo, yuma3)
-    if yuma3:
-        if liquid_alpha and bool(np.any(C != 0)):
-            ep, ei, ev = _stage_liquid_ema(n, bp, bi, bv, op, oi, ov, C, alpha_low, alpha_high, steep_div)
-        else:
-            ep, ei, ev = _mat_ema_union(n, bp, bi, bv, ema_alpha, op, oi, ov, _ssub(ONE, ema_alpha))
-        dividends = _stage_yuma3_dividends(n, ep, ei, ev, incentive, A)
-        stored = ev
-    else:
-        ep, ei, stored, dividends = _stage_classic(n, bp, bi, bv, op, oi, ov, A, incentive, ema_alpha)
-    em, n_combined = _stage_emission(n, incentive, dividends, stake, A, rao_emission)
-    out16, sp, si, sv = _stage_outputs(n, stake, C, vtrust, incentive, dividends, ranks, preranks,
-                                       n_combined, new_permit, ep, ei, stored)
-    return active, new_permit, out16, em, sp, si, sv
+    return sp, si[:qs], sv[:qs]
 
 
 @njit(cache=True)
@@ -848,7 +1062,7 @@ def _to_rao(x, rao):
         return Z
     ovf, v = _mul_full(x, rao)
     if ovf:
-        return -1  # only reachable for x > 1 with rao near 2**63; callers validate rao < 2**63
+        return MAX  # unreachable for x <= 1 and rao < 2**63 (validated)
     return v
 
 
@@ -873,6 +1087,124 @@ def _max_upscale_u16(x, out):
             v = (v + HALF) if v >= 0 else (v - HALF)  # round(): ties away from zero
         v = v >> 32 if v >= 0 else -((-v) >> 32)
         out[i] = 0 if v < 0 else (M16 if v > M16 else v)
+
+
+@njit(cache=True)
+def _stage_emission_outputs(n, incentive, dividends, stake, A, rao_emission, C, vtrust, ranks,
+                            preranks):
+    """Emission split (I96F32 rao) and the u16 output vectors."""
+    total = Z
+    combined = np.empty(n, np.int64)
+    for i in range(n):
+        combined[i] = _sadd(incentive[i], dividends[i])
+        total += combined[i]
+    n_server = incentive.copy()
+    n_validator = dividends.copy()
+    if total != 0:
+        for i in range(n):
+            n_server[i] = _safe_div(incentive[i], total)
+            n_validator[i] = _safe_div(dividends[i], total)
+    n_combined = _normalize(combined)
+    if total == 0:  # no / only self / outdated weights: emission follows (active) stake
+        asum = Z
+        for i in range(n):
+            asum += A[i]
+        base = stake if asum == 0 else A
+        for i in range(n):
+            n_validator[i] = base[i]
+            n_combined[i] = base[i]
+    em = np.zeros((3, n), np.uint64)
+    out16 = np.zeros((7, n), np.uint16)
+    for i in range(n):
+        em[0, i] = _to_rao(n_server[i], rao_emission)
+        em[1, i] = _to_rao(n_validator[i], rao_emission)
+        em[2, i] = _to_rao(n_combined[i], rao_emission)
+        out16[0, i] = _p16(stake[i])
+        out16[1, i] = _p16(C[i])
+        out16[2, i] = _p16(vtrust[i])
+        out16[3, i] = _p16(incentive[i])
+        out16[4, i] = _p16(dividends[i])
+        out16[5, i] = _p16(_safe_div(ranks[i], preranks[i]))
+    _max_upscale_u16(n_combined, out16[6])
+    return em, out16
+
+
+_EMPTY_I64 = np.zeros(0, np.int64)
+_TLS = threading.local()
+
+
+def _scratch(name: str, size: int, dtype) -> np.ndarray:
+    """Per-thread scratch buffer that only grows: large epochs reuse their working memory
+    instead of page-faulting ~400 MB of fresh allocations on every call."""
+    pool = getattr(_TLS, "pool", None)
+    if pool is None:
+        pool = _TLS.pool = {}
+    a = pool.get(name)
+    if a is None or len(a) < size:
+        a = np.empty(max(size, 1), dtype)
+        pool[name] = a
+    return a
+
+
+def release_scratch() -> None:
+    """Free this thread's scratch buffers (they are kept between calls for speed)."""
+    _TLS.pool = {}
+
+
+def _epoch(n, w_ptr, w_idx, w_val, b_ptr, b_idx, b_val, stake, permit_stored, last_update, reg,
+           commit_block, current_block, cutoff, last_tempo, owner, max_validators, kappa,
+           bonds_penalty, ema_alpha, yuma3, liquid_alpha, alpha_low, alpha_high, steep_div,
+           commit_reveal, rao_emission):
+    """Orchestration (plain Python calling the jitted stages, in subtensor's order)."""
+    active, lu_row, forbid, new_permit, A = _stage_activity_permits(
+        n, stake, permit_stored, last_update, cutoff, current_block, owner, max_validators)
+    w_cap = int(w_ptr[min(n, len(w_ptr) - 1)]) if len(w_ptr) > 1 else 0
+    b_cap = int(b_ptr[min(n, len(b_ptr) - 1)]) if len(b_ptr) > 1 else 0
+    wp, wi, wv, rows_sorted = _stage_weights(n, w_ptr, w_idx, w_val, forbid, owner, lu_row, reg,
+                                             commit_reveal, commit_block,
+                                             _scratch("wi", w_cap, np.int32), _scratch("wv", w_cap, np.int64))
+    C = _stage_consensus(n, A, wp, wi, wv, kappa, rows_sorted)
+    # weights for bonds: W (penalty 0), clipped W (penalty 1) on the fly, else materialised
+    if bonds_penalty == 0 or bonds_penalty == ONE:
+        mode = 0 if bonds_penalty == 0 else 1
+        materialised = False
+        bp, bi, bv = wp, wi, wv
+    else:
+        mode = 0
+        materialised = True
+        bp, bi, bv = _stage_weights_for_bonds(n, wp, wi, wv, C, bonds_penalty, rows_sorted)
+    la_path = yuma3 and liquid_alpha and bool(np.any(C != 0))
+    fused_ranks = not materialised and not la_path
+    if not fused_ranks:
+        vtrust, ranks, preranks = _stage_ranks(n, wp, wi, wv, C, A)
+    if yuma3:
+        if la_path:
+            if mode == 1:
+                bp, bi, bv = _stage_weights_for_bonds(n, wp, wi, wv, C, bonds_penalty, rows_sorted)
+            op, oi, ov = _stage_load_bonds(n, b_ptr, b_idx, b_val, reg, last_tempo, True)
+            ep, ei, ev = _stage_liquid_ema(n, bp, bi, bv, op, oi, ov, C, alpha_low, alpha_high, steep_div)
+            col_sum = _col_sums(ep, ei, ev, n)
+        else:
+            ep, ei, ev, col_sum, vt_, r_, pr_ = _stage_ema_union(
+                n, bp, bi, bv, C, mode, _EMPTY_I64, _EMPTY_I64, b_ptr, b_idx, b_val, reg, last_tempo,
+                True, _EMPTY_I64, ema_alpha, A, fused_ranks,
+                _scratch("ei", w_cap + b_cap, np.int32), _scratch("ev", w_cap + b_cap, np.int64))
+            if fused_ranks:
+                vtrust, ranks, preranks = vt_, r_, pr_
+        incentive = _normalize(ranks)
+        dividends, sp, si, sv = _stage_yuma3_dividends(n, ep, ei, ev, col_sum, incentive, A, new_permit)
+    else:
+        bsum, dsum = _stage_classic_sums(n, bp, bi, bv, C, mode, A, b_ptr, b_idx, b_val, reg, last_tempo)
+        ep, ei, ev, col_sum, vt_, r_, pr_ = _stage_ema_union(
+            n, bp, bi, bv, C, mode, A, dsum, b_ptr, b_idx, b_val, reg, last_tempo, False, bsum, ema_alpha,
+            A, fused_ranks, _scratch("ei", w_cap + b_cap, np.int32), _scratch("ev", w_cap + b_cap, np.int64))
+        if fused_ranks:
+            vtrust, ranks, preranks = vt_, r_, pr_
+        incentive = _normalize(ranks)
+        dividends, sp, si, sv = _stage_classic_dividends(n, ep, ei, ev, col_sum, incentive, new_permit)
+    em, out16 = _stage_emission_outputs(n, incentive, dividends, stake, A, rao_emission, C, vtrust,
+                                        ranks, preranks)
+    return active, new_permit, out16, em, sp, si, sv
 
 
 # ============================================================ entry point

@@ -104,19 +104,17 @@ def as_sparse_rows(m: MatrixLike, name: str) -> SparseRows:
         sr = SparseRows.from_dense(m)
     else:
         sr = SparseRows.from_rows(m)
-    if sr.nnz:
-        if sr.indices.min() < 0 or sr.indices.max() > 0xFFFF:
-            raise ValueError(f"{name}: uids must be u16")
-        if sr.values.min() < 0 or sr.values.max() > 0xFFFF:
-            raise ValueError(f"{name}: values must be u16")
-        # duplicate uid inside a row: subtensor never stores one (set_weights rejects them)
-        from ._nbutil import first_duplicate_row
+    from ._nbutil import check_csr
 
-        row = first_duplicate_row(sr.indptr, sr.indices)
-        if row >= 0:
-            raise ValueError(f"{name}: row {row} lists the same uid twice")
-    if len(sr.indices) != sr.nnz or len(sr.values) != sr.nnz or np.any(np.diff(sr.indptr) < 0):
+    malformed, dup_row, bad_uid, bad_val = check_csr(sr.indptr, sr.indices, sr.values)
+    if malformed:
         raise ValueError(f"{name}: malformed CSR")
+    if bad_uid:
+        raise ValueError(f"{name}: uids must be u16")
+    if bad_val:
+        raise ValueError(f"{name}: values must be u16")
+    if dup_row >= 0:  # subtensor never stores one (set_weights rejects duplicate uids)
+        raise ValueError(f"{name}: row {dup_row} lists the same uid twice")
     return sr
 
 
