@@ -242,7 +242,7 @@ def start_process(node: NodePlan, args: list[str], log_path: pathlib.Path) -> su
 
 
 def up(base_dir: pathlib.Path, validators: int | None = None, *, devnet_path: str | None = None,
-       free_ports: bool = False, wait: float = 60.0, extra: list[str] = ()) -> dict:
+       free_ports: bool = False, wait: float = 60.0, rpc_nodes: bool = True, extra: list[str] = ()) -> dict:
     devnet = load(devnet_path)
     base_dir = pathlib.Path(base_dir).resolve()
     base_dir.mkdir(parents=True, exist_ok=True)
@@ -254,7 +254,7 @@ def up(base_dir: pathlib.Path, validators: int | None = None, *, devnet_path: st
     spec_path = base_dir / SPEC_FILE
     spec_path.write_text(json.dumps(chain_spec(devnet, validators), indent=2))
     ports = (lambda i: (free_port(), free_port(), free_port())) if free_ports else None
-    nodes = plan(devnet, validators, base_dir, ports=ports)
+    nodes = plan(devnet, validators, base_dir, ports=ports, rpc_nodes=rpc_nodes)
     boot = bootnodes(devnet, nodes)
     state = {"base_dir": str(base_dir), "spec": str(spec_path), "started": time.time(), "nodes": []}
     for node in nodes:
@@ -353,7 +353,7 @@ def _print_status(rows: list[dict]) -> None:
 def cmd_up(args: argparse.Namespace) -> int:
     try:
         state = up(args.base_dir, args.validators, devnet_path=args.devnet, free_ports=args.free_ports,
-                   wait=args.wait)
+                   wait=args.wait, rpc_nodes=not args.no_rpc_node)
     except (RuntimeError, TimeoutError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -450,6 +450,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--validators", type=int, default=None, help="How many validators (default from the YAML)")
     q.add_argument("--free-ports", action="store_true", help="Pick free ports instead of the YAML's base ports")
     q.add_argument("--wait", type=float, default=60.0, help="Seconds to wait for every RPC to answer")
+    q.add_argument("--no-rpc-node", action="store_true", help="Only the validators (no full RPC node)")
     q.set_defaults(run=cmd_up)
     q = sub.add_parser("status", help="Best, finalized and peers of every node")
     common(q)
