@@ -188,7 +188,7 @@ def test_auction_payments_and_running_dry(dev_node, substrate, bots, tmp_path, c
     price, leased_at = lease["price"], lease["created_at"]
     assert leased_at == order["created_at"] + BIDDING_WINDOW  # matched automatically when the window ended
     out = run_cli(capsys, "market", "lease", "list", "--url", url)
-    assert str(lease_id) in out
+    assert f"{price:,}" in out  # the active lease's row
 
     # losers refunded in the same block; Dave never bid
     events = market_events(substrate, leased_at)

@@ -133,3 +133,22 @@ def test_two_orders_of_two_tenants_match_independently():
     assert {e.lease for e in market_events(ext, market.LeaseCreated)} == {w1, w2}
     assert S.Providers.get(ext.state, BOB).active_leases == 1 and S.Providers.get(ext.state, BOB).open_bids == 0
     check_invariants(ext)
+
+
+def test_an_empty_auction_of_a_deployment_with_a_lease_keeps_the_escrow_books():
+    """Regression: the auction task of a bid-less order settles the deployment's running lease;
+    that settlement must be stored even though the order only waits for its timeout."""
+    ext = market_ext(bidding_window=3, order_timeout=10, settlement_period=100)
+    register(ext, BOB)
+    start = ext.number
+    dep = deploy(ext, ALICE, [group("a"), group("b")])
+    a, b = orders_of(ext, dep)
+    lease = bid(ext, BOB, a, 10**7)
+    ext.call(ALICE, "Market", "create_lease", bid=lease)
+    ext.run_to_block(start + 3)  # b's window ends without bids: it waits for its timeout
+    assert market.LeasePaid(lease, BOB, 3 * 10**7, 3 * 10**6, start + 3) in ext.events()
+    assert S.Deployments.get(ext.state, dep).escrow == TAO - 3 * 10**7
+    check_invariants(ext)
+    ext.run_to_block(start + 10)
+    assert market.OrderClosed(b, "Expired") in ext.events()
+    check_invariants(ext)

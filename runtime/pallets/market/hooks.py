@@ -9,7 +9,7 @@ from runtime.frame.context import BlockContext
 from runtime.pallets.market import lifecycle
 from runtime.pallets.market.escrow import schedule, settle
 from runtime.pallets.market.pallet import pallet
-from runtime.pallets.market.storage import (Deployments, Orders, OrderBids, Schedule, ScheduleCursor, ScheduleLen,
+from runtime.pallets.market.storage import (Deployments, Orders, Schedule, ScheduleCursor, ScheduleLen,
                                             params)
 
 log = logging.getLogger("runtime.market")
@@ -41,9 +41,9 @@ def run_auction(ctx: BlockContext, order_id: int) -> None:
         timeout_at = order.created_at + params(ctx.state).order_timeout
         if now < timeout_at:
             schedule(ctx, timeout_at, ("Auction", order_id))
-            return
-        lifecycle.close_open_order(ctx, order_id, dep, "Expired")
-    lifecycle.store(ctx, order.deployment, dep)
+        else:
+            lifecycle.close_open_order(ctx, order_id, dep, "Expired")
+    lifecycle.store(ctx, order.deployment, dep)  # always: `settle` above may have paid leases
 
 
 def run_task(ctx: BlockContext, task, at: int) -> None:
