@@ -193,3 +193,32 @@ def test_an_idle_block_reads_only_its_own_schedule():
             del ext.state.get
         counts.append(len(reads))
     assert counts[0] == counts[1]
+
+
+def test_a_deployment_past_its_dry_block_takes_no_deposit_or_bid():
+    """When the scheduler is behind, a deployment whose escrow already ran dry refuses top-ups
+    and bids (EscrowExhausted, no-op); the scheduler then closes it at its dry block."""
+    from runtime.pallets.market import Error
+
+    ext = market_ext(settlement_period=1_000, max_tasks_per_block=1, order_timeout=100)
+    register(ext, BOB)
+    register(ext, CHARLIE)
+    register(ext, DAVE)
+    d1 = deploy(ext, ALICE)
+    ext.call(ALICE, "Market", "create_lease", bid=bid(ext, BOB, orders_of(ext, d1)[0], PRICE))
+    d2 = deploy(ext, EVE, [group("a"), group("b")])
+    a, b = orders_of(ext, d2)
+    lease = bid(ext, CHARLIE, a, PRICE)
+    ext.call(EVE, "Market", "create_lease", bid=lease)
+    start = ext.number
+    dry = start + TAO // PRICE
+    ext.run_to_block(dry)  # one task per block: d1 closes now, d2 is one block behind
+    assert S.Deployments.contains(ext.state, d2) and not S.Deployments.contains(ext.state, d1)
+    with ext.assert_noop(Error.EscrowExhausted):
+        ext.call(EVE, "Market", "deposit_deployment", deployment=d2, amount=TAO)
+    with ext.assert_noop(Error.EscrowExhausted):
+        bid(ext, DAVE, b, PRICE)
+    ext.next_block()
+    assert market.LeaseClosed(lease, "InsufficientFunds", dry, (TAO // PRICE) * PRICE) in ext.events()
+    assert market.OrderClosed(b, "InsufficientFunds") in ext.events()
+    check_invariants(ext)
