@@ -164,6 +164,21 @@ def _node_config(args: argparse.Namespace):
         except ValueError as exc:
             raise SystemExit(f"error: --node-key: {exc}") from None
     bootnodes = list(dict.fromkeys([*args.bootnodes, *spec.get("bootNodes", [])]))
+    if listen is not None:
+        import multiaddr
+
+        from p2p import parse_peer_addr
+
+        for addr in bootnodes:
+            try:
+                parse_peer_addr(addr)
+            except ValueError as exc:
+                raise SystemExit(f"error: bootnode: {exc}") from None
+        for addr in [*listen, *args.public_addr]:
+            try:
+                multiaddr.Multiaddr(addr)
+            except Exception as exc:
+                raise SystemExit(f"error: bad multiaddr {addr!r}: {exc}") from None
     base_path = None if args.tmp or (args.dev and args.base_path is None) else args.base_path
     if base_path is None and not (args.tmp or args.dev):
         base_path = pathlib.Path.home() / ".local" / "share" / "agora"
