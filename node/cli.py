@@ -78,6 +78,10 @@ def _add_node_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--node-key", default=None, metavar="HEX",
                    help="The 32-byte Ed25519 secret of the node's libp2p identity, as hex (default: "
                         "<base>/chains/<id>/network/secret_ed25519, created on first start)")
+    p.add_argument("--reserved-nodes", nargs="+", action="extend", default=[], metavar="MULTIADDR",
+                   help="Peers to stay connected to (dialed like bootnodes)")
+    p.add_argument("--reserved-only", action="store_true",
+                   help="Refuse every peer that is not a reserved node (private or partitioned networks)")
     p.add_argument("--max-peers", type=int, default=50, help="Maximum number of connected peers (default 50)")
     p.add_argument("--no-network", action="store_true", help="Do not start the p2p network")
     p.add_argument("--prometheus-port", type=int, default=9615, help="Prometheus exporter port (default 9615)")
@@ -169,7 +173,7 @@ def _node_config(args: argparse.Namespace):
 
         from p2p import parse_peer_addr
 
-        for addr in bootnodes:
+        for addr in [*bootnodes, *args.reserved_nodes]:
             try:
                 parse_peer_addr(addr)
             except ValueError as exc:
@@ -192,7 +196,7 @@ def _node_config(args: argparse.Namespace):
         prometheus_port=None if args.no_prometheus else args.prometheus_port,
         slot_ms=slot_ms, instant_finality=None,
         listen_addrs=listen, bootnodes=bootnodes, public_addrs=list(args.public_addr), node_key=args.node_key,
-        max_peers=args.max_peers,
+        max_peers=args.max_peers, reserved_nodes=list(args.reserved_nodes), reserved_only=args.reserved_only,
     )
 
 

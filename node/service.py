@@ -56,6 +56,8 @@ class NodeConfig:
     public_addrs: list[str] = dataclasses.field(default_factory=list)
     node_key: str | None = None
     max_peers: int = 50
+    reserved_nodes: list[str] = dataclasses.field(default_factory=list)
+    reserved_only: bool = False
     impl_name: str = IMPL_NAME
     impl_version: str = IMPL_VERSION
 
@@ -125,7 +127,8 @@ class Node:
             self.network = NetworkBridge(self, NetworkSettings(
                 listen_addrs=config.listen_addrs, bootnodes=config.bootnodes, public_addrs=config.public_addrs,
                 node_key=config.node_key, key_dir=config.chain_path(), max_peers=config.max_peers,
-                finality=not config.instant_finality))
+                finality=not config.instant_finality, reserved_nodes=config.reserved_nodes,
+                reserved_only=config.reserved_only))
 
     # -- what the RPC layer uses ---------------------------------------------------------------
     def submit_transaction(self, raw: bytes, watcher=None) -> bytes:

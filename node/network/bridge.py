@@ -22,7 +22,9 @@ from node.network.import_queue import BlockImporter
 from node.network.peers import PeerSet, PeerState
 from node.network.sync import SyncService
 from node.network.transactions import TransactionService
-from p2p import HandshakeRejected, NetworkConfig, NetworkService, PeerConnected, PeerDisconnected
+from p2p import (
+    HandshakeRejected, NetworkConfig, NetworkService, PeerConnected, PeerDisconnected, parse_peer_addr,
+)
 
 log = logging.getLogger("agora.network")
 
@@ -38,6 +40,8 @@ class NetworkSettings:
     key_dir: pathlib.Path | None = None       # <base>/chains/<id>: the key lives in network/secret_ed25519
     max_peers: int = 50
     finality: bool = True                     # run the finality gadget (off: instant finality)
+    reserved_nodes: list[str] = dataclasses.field(default_factory=list)
+    reserved_only: bool = False               # refuse every peer that is not reserved
 
 
 class NetworkBridge:
@@ -48,7 +52,8 @@ class NetworkBridge:
         self.peers = PeerSet()
         role = "authority" if node.config.validator else "full"
         self.net = NetworkService(NetworkConfig(
-            listen_addrs=list(settings.listen_addrs), bootnodes=list(settings.bootnodes),
+            listen_addrs=list(settings.listen_addrs),
+            bootnodes=list(dict.fromkeys([*settings.bootnodes, *settings.reserved_nodes])),
             base_path=None if settings.key_dir is None else str(settings.key_dir), node_key=settings.node_key,
             role=role, public_addrs=list(settings.public_addrs), max_peers=settings.max_peers,
             target_peers=min(25, settings.max_peers), dial_backoff_initial=0.5, dial_backoff_max=5.0,
@@ -76,6 +81,8 @@ class NetworkBridge:
                                                 burst=2000)
         chain.subscribe(self._on_block)
         self.blocked: dict[str, list[str]] = {}
+        self.reserved: set[str] = {parse_peer_addr(a)[0] for a in settings.reserved_nodes}
+        self.reserved_only = settings.reserved_only
 
     # -- handshake ------------------------------------------------------------------------------------
     def _status_bytes(self) -> bytes:
@@ -90,6 +97,8 @@ class NetworkBridge:
             raise HandshakeRejected(f"bad status: {exc}") from None
         if status.genesis != self.chain.genesis_hash:
             raise HandshakeRejected("different genesis")
+        if self.reserved_only and peer_id not in self.reserved:
+            raise HandshakeRejected("not a reserved peer")
         return PeerState.from_status(peer_id, role, status)
 
     # -- events -----------------------------------------------------------------------------------------
@@ -162,6 +171,17 @@ class NetworkBridge:
         self.net.unban_peer(peer_id)
         if addrs:
             self.net.add_known_peer(peer_id, addrs)
+
+    def add_reserved_peer(self, addr: str) -> str:
+        peer_id, transport = parse_peer_addr(addr)
+        self.reserved.add(peer_id)
+        self.net.add_known_peer(peer_id, [transport], bootnode=True)
+        return peer_id
+
+    def remove_reserved_peer(self, peer_id: str) -> None:
+        self.reserved.discard(peer_id)
+        if self.reserved_only:
+            self.net.disconnect(peer_id, "no longer reserved")
 
     # -- status -----------------------------------------------------------------------------------------------
     def status(self) -> dict:

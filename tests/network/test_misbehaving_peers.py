@@ -212,3 +212,28 @@ def test_honest_nodes_carried_on(net):
     wait_for(lambda: bob.best() >= b0 + 2 and alice.finalized()[0] >= f0 + 2, 30, "blocks and finality", net=net)
     assert alice.status()["peers"] == 1 and bob.status()["peers"] == 1
     assert "Traceback" not in alice.log_text()
+
+
+def test_reserved_only_node_talks_to_reserved_peers_only(net, tmp_path):
+    from tests.network.harness import full_node
+
+    alice, bob = net["alice"], net["bob"]
+    node = full_node(tmp_path, "private", net.spec_path, extra=["--reserved-only", "--reserved-nodes",
+                                                                 alice.plan.multiaddr])
+    try:
+        node.start().wait_rpc()
+        wait_for(lambda: node.best() >= alice.best() - 1 and node.status()["peers"] == 1, 30, "private node synced")
+        assert [p["peerId"] for p in node.rpc("system_peers")] == [alice.peer_id]
+        assert node.rpc("system_reservedPeers") == [alice.peer_id]
+        # bob learns about it through peer exchange but is refused
+        import time
+
+        time.sleep(3)
+        assert node.peer_id not in {p["peerId"] for p in bob.rpc("system_peers")}
+        assert node.status()["peers"] == 1
+        node.rpc("system_addReservedPeer", [bob.plan.multiaddr])
+        wait_for(lambda: node.status()["peers"] == 2, 20, "bob added as reserved")
+        node.rpc("system_removeReservedPeer", [alice.peer_id])
+        wait_for(lambda: [p["peerId"] for p in node.rpc("system_peers")] == [bob.peer_id], 20, "alice dropped")
+    finally:
+        node.stop()

@@ -75,6 +75,29 @@ def register(rpc: RpcModule, node) -> None:
             network.unblock_peer(peer_id)
         return len(ids)
 
+    @rpc.method("system_addReservedPeer", unsafe=True)
+    def add_reserved_peer(params):
+        (addr,) = positional(params, ("peer",), 1)
+        if not isinstance(addr, str):
+            raise RpcError(-32602, "Invalid params", "peer: expected a multiaddr")
+        try:
+            _network().add_reserved_peer(addr)
+        except ValueError as exc:
+            raise RpcError(-32602, "Invalid params", str(exc)) from None
+        return None
+
+    @rpc.method("system_removeReservedPeer", unsafe=True)
+    def remove_reserved_peer(params):
+        (peer_id,) = positional(params, ("peerId",), 1)
+        if not isinstance(peer_id, str):
+            raise RpcError(-32602, "Invalid params", "peerId: expected a peer id")
+        _network().remove_reserved_peer(peer_id)
+        return None
+
+    @rpc.method("system_reservedPeers")
+    def reserved_peers(params):
+        return sorted(_network().reserved) if node.network is not None else []
+
     @rpc.method("system_nodeRoles")
     def system_node_roles(params):
         return ["Authority" if node.config.validator else "Full"]
