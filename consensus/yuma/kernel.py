@@ -70,9 +70,11 @@ def _mul_full(a, b):
         if other == MIN:
             return True, Z
         mag = other if other > 0 else -other
-        if mag > ONE:
+        if mag > ONE or (mag == ONE and not neg):
             return True, Z
-        v = (1 << 31) * mag  # exact, no fraction
+        if mag == ONE:
+            return False, MIN
+        v = (1 << 31) * mag  # exact (no fraction), below 2**63
         return False, (-v if neg else v)
     ua = a if a > 0 else -a
     ub = b if b > 0 else -b
