@@ -192,3 +192,38 @@ def test_justification_roundtrip_and_verify():
     for garbage in (b"", b"\1" * 10, j.encode() + b"\0", j.encode()[:-3]):
         with pytest.raises(InvalidJustification):
             Justification.decode(garbage)
+
+
+def test_justification_with_an_equivocator():
+    from runtime.primitives import crypto
+    from runtime.primitives.hashing import blake2_256
+    from runtime.primitives.keys import Keypair
+    from runtime.primitives.types import Header
+
+    keys = [Keypair.from_uri(f"//{n}") for n in ("Alice", "Bob", "Charlie", "Dave")]
+    auths = [k.public_key for k in keys]
+
+    def header(parent, n, salt):
+        raw = Header.encode({"parent_hash": parent, "number": n, "state_root": salt * 32,
+                             "extrinsics_root": b"\2" * 32, "digest": {"logs": []}})
+        return blake2_256(raw), raw
+
+    g = b"\0" * 32
+    a1, a1_raw = header(g, 1, b"a")
+    b1, b1_raw = header(g, 1, b"b")
+    headers = {a1: a1_raw, b1: b1_raw}
+
+    def signed(k, h, n, r=3):
+        return Vote(r, h, n, k.public_key, k.sign(finality.vote_payload(r, 0, h, n)))
+
+    rv = RoundVotes(3, auths)
+    for v in (signed(keys[0], a1, 1), signed(keys[1], a1, 1), signed(keys[2], a1, 1), signed(keys[2], b1, 1)):
+        rv.add(v)
+    meta = {a1: (g, 1), b1: (g, 1), g: (b"\1" * 32, 0)}.get
+    t = tally(rv, 4, meta, (g, 0))
+    assert t.ghost == (a1, 1)
+    j = build(3, t.ghost, finality.commit_votes(rv, t, t.ghost), headers.get)
+    verify(Justification.decode(j.encode()), (a1, 1), auths, 0, crypto.verify_sr25519)
+    lone = Justification(3, a1, 1, (signed(keys[0], a1, 1), signed(keys[1], a1, 1), signed(keys[2], b1, 1)), ())
+    with pytest.raises(InvalidJustification, match="does not descend"):
+        verify(lone, (a1, 1), auths, 0, crypto.verify_sr25519)
