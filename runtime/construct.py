@@ -13,7 +13,7 @@ from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin
 from runtime.frame.pallet import CallSpec, Pallet
 from runtime.primitives.scale import Enum, Field, Variant
-from runtime.pallets import aura, balances, sudo, system, timestamp, transaction_payment
+from runtime.pallets import aura, balances, market, subtensor, sudo, system, timestamp, transaction_payment
 
 PALLETS: tuple[tuple[int, Pallet], ...] = (
     (0, system.pallet),
@@ -22,8 +22,8 @@ PALLETS: tuple[tuple[int, Pallet], ...] = (
     # 4: Grandpa (finality, reserved)
     (5, balances.pallet),
     (6, transaction_payment.pallet),
-    (7, __import__("runtime.pallets.subtensor", fromlist=["pallet"]).pallet),
-    (8, __import__("runtime.pallets.market", fromlist=["pallet"]).pallet),
+    (7, subtensor.pallet),
+    (8, market.pallet),
     (12, sudo.pallet),
 )
 
