@@ -16,3 +16,7 @@ except ImportError:  # pragma: no cover
     run_epoch = run_epoch_reference
 
 __all__ = ["EpochInputs", "EpochOutputs", "SparseRows", "run_epoch", "run_epoch_reference"]
+
+from .vectorized import run_epoch as run_epoch_vectorized  # noqa: E402
+
+__all__ += ["run_epoch_vectorized"]
