@@ -109,14 +109,17 @@ def _mul_full(a, b):
 
 
 @njit(cache=True)
+def _mul_unit(a, b):
+    """I32F32 product for 0 <= a, b <= 1.0: floor(a*b / 2**32) with 16-bit limbs of b
+    (partial products stay below 2**49, so no overflow and no saturation)."""
+    return (a * (b >> 16) + ((a * (b & M16)) >> 16)) >> 16
+
+
+@njit(cache=True)
 def _mul(a, b):
     """I32F32 saturating_mul."""
-    if a >= 0 and b >= 0 and a <= ONE and b <= ONE:
-        if a == ONE:
-            return b
-        if b == ONE:
-            return a
-        return (a * (b >> 16) + ((a * (b & M16)) >> 16)) >> 16
+    if 0 <= a <= ONE and 0 <= b <= ONE:
+        return _mul_unit(a, b)
     ovf, v = _mul_full(a, b)
     if ovf:
         return MIN if (a < 0) != (b < 0) else MAX
@@ -202,13 +205,13 @@ def _sat_div(a, b):
 
 @njit(cache=True)
 def _p16(x):
-    """fixed_proportion_to_u16."""
-    v = _mul(x, U16MAX_FX) >> 32
-    if v < 0:
+    """fixed_proportion_to_u16: to_u16(saturating_mul(x, 65535)) == clamp(x * 65535 >> 32)."""
+    if x <= 0:
         return Z
-    if v > M16:
+    if x >= (1 << 47):  # the product saturates (or exceeds 65535 anyway)
         return M16
-    return v
+    v = (x * M16) >> 32
+    return v if v < M16 else M16
 
 
 @njit(cache=True)
@@ -400,6 +403,25 @@ def _wb_value(mode, v, th):
     return v
 
 
+@njit(cache=True)
+def _stake_fast(alpha, owner, threshold):
+    """Stake part of the epoch when no root TAO contributes (total stake == alpha, an integer):
+    filter by StakeThreshold (owner exempt), normalise in I64F64, narrow to I32F32.
+    I64F64 -> I32F32 of (a << 64) * 2**64 / (sum << 64) is floor(a * 2**32 / sum).
+    The caller guarantees sum(alpha) < 2**61, so this is exactly ``fixed.stake_weights``."""
+    n = len(alpha)
+    f = alpha.copy()
+    total = Z
+    for i in range(n):
+        if i != owner and alpha[i] < threshold:
+            f[i] = Z
+        total += f[i]
+    if total != 0:
+        for i in range(n):
+            f[i] = _safe_div(f[i], total)
+    return f, alpha.copy()
+
+
 # ============================================================ epoch stages
 
 @njit(cache=True)
@@ -500,70 +522,68 @@ def _weighted_median(stake, score, m, minority, cnt, hist, cand):
     score when minority < 0.  (Each round keeps the answer inside the partition: it goes
     lower only if minority < L(pivot), higher only if L(pivot) + stake(pivot) <= minority,
     and otherwise the pivot is that largest v.)  ``reference.py`` runs the literal
-    quickselect and the tests check both agree.  Scores are in [0, 2**32]: one 257-bucket
-    pass on bits 24..32, then 8-bit digits on the few remaining candidates."""
+    quickselect and the tests check both agree.  Scores are in [0, 2**32]: radix selection
+    (8-bit digits for long columns, 4-bit for short ones), each level scanning only the
+    remaining candidates."""
     if minority < 0:
         lo = score[0]
         for k in range(1, m):
             if score[k] < lo:
                 lo = score[k]
         return lo
-    # level 1: all entries, bucket = bits 24..32 (0..256)
+    width = 8 if m >= 256 else 4
+    shift = 32 - width
+    mask = (1 << width) - 1
+    nb0 = (1 << width) + 1  # top digit of a score <= 2**32 is 0 .. 2**width
+    # level 0 over all entries
     for k in range(m):
-        b = score[k] >> 24
+        b = score[k] >> shift
         cnt[b] += 1
         hist[b] += stake[k]
-    cum = Z
-    best = -1
-    base = Z
-    for b in range(257):
-        if cnt[b] > 0:
-            if cum <= minority:
-                best = b
-                base = cum
-            else:
-                break
-        cum += hist[b]
-    for b in range(257):
-        cnt[b] = 0
-        hist[b] = Z
+    best, base = _radix_pick(cnt, hist, nb0, Z, minority)
     nc = 0
     for k in range(m):
-        if (score[k] >> 24) == best:
+        if (score[k] >> shift) == best:
             cand[nc] = k
             nc += 1
-    # levels 2..4: 8-bit digits of the remaining candidates
-    for shift in (16, 8, 0):
-        if nc == 1:
-            break
+    # lower digits over the remaining candidates
+    while nc > 1 and shift > 0:
+        shift -= width
         for t in range(nc):
             k = cand[t]
-            b = (score[k] >> shift) & 255
+            b = (score[k] >> shift) & mask
             cnt[b] += 1
             hist[b] += stake[k]
-        cum = base
-        best = -1
-        nb = base
-        for b in range(256):
-            if cnt[b] > 0:
-                if cum <= minority:
-                    best = b
-                    nb = cum
-                else:
-                    break
-            cum += hist[b]
-        for b in range(256):
-            cnt[b] = 0
-            hist[b] = Z
-        base = nb
+        best, base = _radix_pick(cnt, hist, mask + 1, base, minority)
         w = 0
         for t in range(nc):
             k = cand[t]
-            if ((score[k] >> shift) & 255) == best:
+            if ((score[k] >> shift) & mask) == best:
                 cand[w] = k
                 w += 1
         nc = w
     return score[cand[0]]
+
+
+@njit(cache=True)
+def _radix_pick(cnt, hist, nb, base, minority):
+    """Largest non-empty bucket whose stake-below (base + earlier buckets) is <= minority;
+    clears the buckets.  Returns (bucket, its stake-below)."""
+    cum = base
+    best = -1
+    nbase = base
+    for b in range(nb):
+        if cnt[b] > 0:
+            if cum <= minority:
+                best = b
+                nbase = cum
+            else:
+                break
+        cum += hist[b]
+    for b in range(nb):
+        cnt[b] = 0
+        hist[b] = Z
+    return best, nbase
 
 
 @njit(cache=True)
@@ -804,6 +824,8 @@ def _stage_ema_union(n, wp, wi, wv, C, mode, wscale, wcol_sum, b_ptr, b_idx, b_v
     result and, when ``do_ranks`` (W given unmaterialised), validator trust, ranks and
     pre-ranks computed in the same pass."""
     beta = _ssub(ONE, alpha)
+    # with 0 <= alpha <= 1 every operand below is in [0, 1]: exact unit products, plain sums
+    unit = 0 <= alpha <= ONE
     acc = np.zeros(n, np.int64)
     seen = np.zeros(n, np.bool_)
     nb_i = np.empty(n + 1, np.int64)   # new row (filtered, transformed)
@@ -844,11 +866,11 @@ def _stage_ema_union(n, wp, wi, wv, C, mode, wscale, wcol_sum, b_ptr, b_idx, b_v
             clipped = raw
             if th < raw:
                 clipped = th if th > 0 else np.int64(-1)
-            if do_ranks:  # a, raw <= 1: these sums stay below n (no saturation possible)
-                preranks[j] += _mul(a, raw)
+            if do_ranks:  # 0 <= a, raw <= 1: these sums stay below n (no saturation possible)
+                preranks[j] += _mul_unit(a, raw)
                 if clipped >= 0:
                     vt += clipped
-                    ranks[j] += _mul(a, clipped)
+                    ranks[j] += _mul_unit(a, clipped)
             v = clipped if mode == 1 else raw
             if v < 0:
                 continue
@@ -894,6 +916,19 @@ def _stage_ema_union(n, wp, wi, wv, C, mode, wscale, wcol_sum, b_ptr, b_idx, b_v
                 jy = ob_i[y]
                 j = jx if jx < jy else jy
                 v = Z
+                if unit:
+                    if jx == j:
+                        v += _mul_unit(alpha, nb_v[x])
+                        x += 1
+                    if jy == j:
+                        v += _mul_unit(beta, ob_v[y])
+                        y += 1
+                    if v > 0:
+                        ei[q] = j
+                        ev[q] = v
+                        col_sum[j] += v
+                        q += 1
+                    continue
                 if jx == j:
                     v = _sadd(v, _mul(alpha, nb_v[x]))
                     x += 1
@@ -967,7 +1002,7 @@ def _stage_yuma3_dividends(n, ep, ei, ev, col_sum, incentive, A, new_permit):
             v = ev[p]
             s = col_sum[j]
             en = _div_frac_fast(v, s, inv[j]) if s != 0 else v
-            tb += _mul(en, incentive[j])
+            tb += _mul(en, incentive[j])  # en, I in [0, 1] when the EMA inputs are
             if keep:
                 si[qs] = j
                 sv[qs] = _p16(v)
@@ -1227,7 +1262,7 @@ def run_epoch(inputs: EpochInputs) -> EpochOutputs:
     new ValidatorPermit) and the u16 Bonds rows to store — bit-identical to subtensor
     and to :func:`consensus.yuma.run_epoch_reference`.
     """
-    pi = prepare(inputs)
+    pi = prepare(inputs, _stake_fast)
     p = pi.params
     if p["rao_emission"] >= (1 << 63):
         raise ValueError("rao_emission >= 2**63 is not supported")

@@ -33,13 +33,18 @@ def _blocks(x, name: str) -> np.ndarray:
     return a.astype(np.int64)
 
 
-def prepare(inp: EpochInputs) -> PreparedInputs:
+def prepare(inp: EpochInputs, stake_fast=None) -> PreparedInputs:
+    """Validate ``inp`` and convert it to canonical arrays / I32F32 parameters.
+
+    ``stake_fast(alpha_int64, owner, threshold) -> (stake_bits, raw)`` may compute the stake
+    normalisation when no root TAO stake contributes (the kernel passes a jitted one);
+    otherwise it is done with exact Python integers (``fixed.stake_weights``)."""
     n = inp.n
     if n > 32767:
         raise ValueError("n > 32767 would overflow I32F32 row sums of u16 weights")
-    alpha = [int(v) for v in _u64_array(inp.alpha_stake, "alpha_stake")]
-    tao = [0] * n if inp.tao_stake is None else [int(v) for v in _u64_array(inp.tao_stake, "tao_stake")]
-    if len(tao) != n:
+    alpha_arr = _u64_array(inp.alpha_stake, "alpha_stake")
+    tao_arr = None if inp.tao_stake is None else _u64_array(inp.tao_stake, "tao_stake")
+    if tao_arr is not None and len(tao_arr) != n:
         raise ValueError("tao_stake must have length n")
     for name in ("current_block", "rao_emission", "tempo", "tao_weight", "stake_threshold",
                  "last_mechanism_step_block", "bonds_moving_average", "activity_cutoff_factor_milli"):
@@ -55,7 +60,18 @@ def prepare(inp: EpochInputs) -> PreparedInputs:
     if owner >= 0 and owner > 0xFFFF:
         raise ValueError("owner_uid must be u16")
 
-    stake, raw = fx.stake_weights(alpha, tao, int(inp.tao_weight), int(inp.stake_threshold), owner)
+    no_tao = tao_arr is None or int(inp.tao_weight) == 0 or not tao_arr.any()
+    if (stake_fast is not None and no_tao and n and int(alpha_arr.max()) < (1 << 62)
+            and float(alpha_arr.astype(np.float64).sum()) < 2.0 ** 61):
+        # thresholds above every stake filter the same as 2**62 does
+        stake, raw = stake_fast(alpha_arr.astype(np.int64), owner, min(int(inp.stake_threshold), 1 << 62))
+        raw = raw.astype(np.uint64)
+    else:
+        alpha = [int(v) for v in alpha_arr]
+        tao = [0] * n if tao_arr is None else [int(v) for v in tao_arr]
+        stake, raw = fx.stake_weights(alpha, tao, int(inp.tao_weight), int(inp.stake_threshold), owner)
+        stake = np.array(stake, dtype=np.int64)
+        raw = np.array(raw, dtype=np.uint64)
 
     weights = as_sparse_rows(inp.weights, "weights")
     bonds = as_sparse_rows(inp.bonds, "bonds")
@@ -102,7 +118,7 @@ def prepare(inp: EpochInputs) -> PreparedInputs:
     )
     return PreparedInputs(
         n=n, weights=weights, bonds=bonds,
-        stake=np.array(stake, dtype=np.int64), raw_stake=np.array(raw, dtype=np.uint64),
+        stake=stake, raw_stake=raw,
         validator_permit=permit, last_update=last_update, block_at_registration=reg,
         commit_block=commit, params=params,
     )
