@@ -8,8 +8,8 @@ the network and persistence.  A voter:
    vote twice;
 2. finalizes the highest block that more than 2/3 of the votes of a round support,
    stores the justification with the block and sends it to peers as a *commit*;
-3. enters the next round when the current one is completable and either a new best
-   block exists or a slot has passed (or jumps ahead when a later round completes).
+3. enters the next round when the current one is completable and either its best block
+   is not finalized yet or a slot has passed (or jumps ahead when a later round completes).
 
 Non-voters (full nodes) follow the same rounds and finalize from votes and commits.
 """
@@ -240,7 +240,8 @@ class FinalityService:
             elapsed = now - self.round_started
             if elapsed < self.min_round:
                 return False
-            if elapsed < self.max_round and self.chain.best_hash == self.my_target:
+            # nothing left to finalize: no hurry (one round per max_round keeps laggards moving)
+            if elapsed < self.max_round and self.chain.best_number <= self.chain.finalized_number:
                 return False
         self.tracker.enter(k + 1)
         self.estimate = t.estimate
