@@ -83,6 +83,8 @@ def _add_node_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reserved-only", action="store_true",
                    help="Refuse every peer that is not a reserved node (private or partitioned networks)")
     p.add_argument("--max-peers", type=int, default=50, help="Maximum number of connected peers (default 50)")
+    p.add_argument("--network-test-rpc", action="store_true",
+                   help="Expose the unsafe RPC methods agora_blockPeers / agora_unblockPeers (partition tests)")
     p.add_argument("--no-network", action="store_true", help="Do not start the p2p network")
     p.add_argument("--prometheus-port", type=int, default=9615, help="Prometheus exporter port (default 9615)")
     p.add_argument("--prometheus-external", action="store_true", help="Expose Prometheus on all interfaces")
@@ -197,6 +199,7 @@ def _node_config(args: argparse.Namespace):
         slot_ms=slot_ms, instant_finality=None,
         listen_addrs=listen, bootnodes=bootnodes, public_addrs=list(args.public_addr), node_key=args.node_key,
         max_peers=args.max_peers, reserved_nodes=list(args.reserved_nodes), reserved_only=args.reserved_only,
+        network_test_rpc=args.network_test_rpc,
     )
 
 

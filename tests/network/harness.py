@@ -132,6 +132,7 @@ class Devnet:
         plans = dn.plan(devnet, validators, self.base_dir, rpc_nodes=rpc_node,
                         ports=lambda i: (dn.free_port(), dn.free_port(), dn.free_port()))
         boot = dn.bootnodes(devnet, plans)
+        extra = ["--network-test-rpc", *extra]
         self.nodes = {p.name: NodeHandle(p, dn.node_args(p, str(self.spec_path), boot, extra=list(extra)),
                                          self.base_dir / f"{p.name}.log") for p in plans}
 

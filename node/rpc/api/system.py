@@ -58,22 +58,8 @@ def register(rpc: RpcModule, node) -> None:
             raise RpcError(-32602, "Invalid params", "peerIds: expected a list of peer ids")
         return ids
 
-    @rpc.method("agora_blockPeers", unsafe=True)
-    def block_peers(params):
-        """Disconnect these peers and refuse them until unblocked (network partitions in tests)."""
-        network = _network()
-        ids = _peer_ids(params)
-        for peer_id in ids:
-            network.block_peer(peer_id)
-        return len(ids)
-
-    @rpc.method("agora_unblockPeers", unsafe=True)
-    def unblock_peers(params):
-        network = _network()
-        ids = _peer_ids(params)
-        for peer_id in ids:
-            network.unblock_peer(peer_id)
-        return len(ids)
+    if getattr(node.config, "network_test_rpc", False):
+        _register_test_controls(rpc, _network, _peer_ids)
 
     @rpc.method("system_addReservedPeer", unsafe=True)
     def add_reserved_peer(params):
@@ -117,3 +103,24 @@ def register(rpc: RpcModule, node) -> None:
         while nonce in pending:
             nonce += 1
         return nonce
+
+
+def _register_test_controls(rpc: RpcModule, _network, _peer_ids) -> None:
+    """`--network-test-rpc` only: cut and restore links to peers (network partitions in tests)."""
+
+    @rpc.method("agora_blockPeers", unsafe=True)
+    def block_peers(params):
+        """Disconnect these peers and refuse them until unblocked (network partitions in tests)."""
+        network = _network()
+        ids = _peer_ids(params)
+        for peer_id in ids:
+            network.block_peer(peer_id)
+        return len(ids)
+
+    @rpc.method("agora_unblockPeers", unsafe=True)
+    def unblock_peers(params):
+        network = _network()
+        ids = _peer_ids(params)
+        for peer_id in ids:
+            network.unblock_peer(peer_id)
+        return len(ids)
