@@ -215,45 +215,101 @@ def _p16(x):
 
 
 @njit(cache=True)
-def _exp(x):
-    """transcendental::exp::<I32F32, I32F32>: (ok, value)."""
-    if x == 0:
-        return True, ONE
-    if x == ONE:
-        return True, E_BITS
-    neg = x < 0
-    if neg:
-        if x == MIN:
-            return False, Z
-        x = -x
-    if x > MAX - ONE:
-        return False, Z
-    result = x + ONE
-    term = x
-    for i in range(2, 32):
-        if term == 0:  # every further term is 0 * x / i == 0: the sum cannot change
-            break
-        ovf, term = _mul_full(term, x)
-        if ovf:
-            return False, Z
-        term = term // i  # checked_div(term, I32F32(i)) for term >= 0
-        if result > MAX - term:
-            return False, Z
-        result += term
-    if neg:
-        return _div_full(ONE, result)
-    return True, result
+def _exp_term(t, xh, xl):
+    """floor(t * x / 2**32) for 0 <= t < 2**58 and x = xh * 2**32 + xl <= 20 * 2**32.
+
+    In the exp series for |x| <= 20 every term is below 2**58 and every product below 2**63,
+    so substrate-fixed's checked_mul never fails there and plain limb products are exact."""
+    th = t >> 32
+    tl = t & M32
+    return ((th * xh) << 32) + th * xl + tl * xh + ((tl * (xl >> 16) + ((tl * (xl & M16)) >> 16)) >> 16)
 
 
 @njit(cache=True)
 def _exp_safe(x):
+    """exp_safe (E/math.rs) = transcendental::exp::<I32F32, I32F32> on x clamped to [-20, 20].
+
+    The series ``term = term * x / i`` (i = 2..31; checked_div by an integer-valued fixed is
+    floor division by i for term >= 0) is unrolled so every division is by a constant; a
+    negative input gives 1 / exp(|x|) (checked_div); exp(1) is the crate's constant E.  No
+    step can fail for |x| <= 20, so the Err branches of exp are unreachable here."""
     if x < EXP_LO:
         x = EXP_LO
     elif x > EXP_HI:
         x = EXP_HI
-    ok, r = _exp(x)
-    if not ok:
-        return Z if x <= 0 else MAX
+    if x == 0:
+        return ONE
+    if x == ONE:
+        return E_BITS
+    neg = x < 0
+    if neg:
+        x = -x
+    xh = x >> 32
+    xl = x & M32
+    r = x + ONE
+    t = x
+    t = _exp_term(t, xh, xl) // 2
+    r += t
+    t = _exp_term(t, xh, xl) // 3
+    r += t
+    t = _exp_term(t, xh, xl) // 4
+    r += t
+    t = _exp_term(t, xh, xl) // 5
+    r += t
+    t = _exp_term(t, xh, xl) // 6
+    r += t
+    t = _exp_term(t, xh, xl) // 7
+    r += t
+    t = _exp_term(t, xh, xl) // 8
+    r += t
+    t = _exp_term(t, xh, xl) // 9
+    r += t
+    t = _exp_term(t, xh, xl) // 10
+    r += t
+    t = _exp_term(t, xh, xl) // 11
+    r += t
+    t = _exp_term(t, xh, xl) // 12
+    r += t
+    t = _exp_term(t, xh, xl) // 13
+    r += t
+    t = _exp_term(t, xh, xl) // 14
+    r += t
+    t = _exp_term(t, xh, xl) // 15
+    r += t
+    t = _exp_term(t, xh, xl) // 16
+    r += t
+    t = _exp_term(t, xh, xl) // 17
+    r += t
+    t = _exp_term(t, xh, xl) // 18
+    r += t
+    t = _exp_term(t, xh, xl) // 19
+    r += t
+    t = _exp_term(t, xh, xl) // 20
+    r += t
+    t = _exp_term(t, xh, xl) // 21
+    r += t
+    t = _exp_term(t, xh, xl) // 22
+    r += t
+    t = _exp_term(t, xh, xl) // 23
+    r += t
+    t = _exp_term(t, xh, xl) // 24
+    r += t
+    t = _exp_term(t, xh, xl) // 25
+    r += t
+    t = _exp_term(t, xh, xl) // 26
+    r += t
+    t = _exp_term(t, xh, xl) // 27
+    r += t
+    t = _exp_term(t, xh, xl) // 28
+    r += t
+    t = _exp_term(t, xh, xl) // 29
+    r += t
+    t = _exp_term(t, xh, xl) // 30
+    r += t
+    t = _exp_term(t, xh, xl) // 31
+    r += t
+    if neg:
+        ok, r = _div_full(ONE, r)
     return r
 
 
