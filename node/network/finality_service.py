@@ -71,6 +71,15 @@ class FinalityService:
         self._relay: list[tuple[fin.Vote, str | None]] = []
         self._wake = trio.Event()
         self._fetch_send, self._fetch_recv = trio.open_memory_channel(64)
+        # our own signed votes of the last rounds survive restarts: if every voter restarts at
+        # once, these are the only copies, and without them the round could never complete
+        self.my_votes: dict[int, fin.Vote] = {}
+        if self.key is not None:
+            for r, h, n, sig in state.get("my_votes", []):
+                vote = fin.Vote(r, h, n, self.key.public_key, sig)
+                self.my_votes[r] = vote
+                self._seen.add(_vote_id(vote))
+                self.tracker.add(vote)
         self.finalized_by_votes = 0
         self.finalized_by_commits = 0
         self._pending: tuple[int, bytes, bytes, str | None] | None = None   # (number, hash, justification, peer)
@@ -86,7 +95,10 @@ class FinalityService:
             return {}
 
     def _save(self) -> None:
-        state = {"round": self.tracker.current, "estimate": list(self.estimate), "voted_round": self.voted_round}
+        for r in [r for r in self.my_votes if r < self.tracker.current - 1]:
+            del self.my_votes[r]
+        state = {"round": self.tracker.current, "estimate": list(self.estimate), "voted_round": self.voted_round,
+                 "my_votes": [[v.round, v.target_hash, v.target_number, v.signature] for v in self.my_votes.values()]}
         self.chain.store.kv.write([(STATE_KEY, msgpack.packb(state, use_bin_type=True))])
 
     # -- status -------------------------------------------------------------------------------------------
@@ -224,6 +236,7 @@ class FinalityService:
         vote = fin.Vote(r, target[0], target[1], self.key.public_key, sig)
         self.voted_round = r
         self.my_target = target[0]
+        self.my_votes[r] = vote
         self._save()                       # before it leaves: never vote twice in a round
         self._seen.add(_vote_id(vote))
         self._add_vote(vote, None)

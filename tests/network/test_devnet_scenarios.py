@@ -162,3 +162,14 @@ def test_partition_then_heal(net, finalized_log):
     record_finalized(net, finalized_log)
     assert_finalized_kept(net, finalized_log)
     assert any(net[n].metric("substrate_block_reorgs_total") > 0 for n in net.nodes), "nobody reorganized"
+
+
+def test_whole_network_restart_resumes_finality(net, finalized_log):
+    """Every node killed at once (kill -9) and restarted: nothing finalized is lost, finality resumes."""
+    for node in net.nodes.values():
+        node.kill()
+    net.start()
+    best = max(net[n].best() for n in net.nodes)
+    wait_for(all_finalized_at_least(net, list(net.nodes), best + 2), 60, "finality after a full restart", net=net)
+    record_finalized(net, finalized_log)
+    assert_finalized_kept(net, finalized_log)
