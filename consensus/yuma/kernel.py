@@ -1,14 +1,22 @@
 """numba twin of ``reference.py``: the production Yuma epoch on CSR arrays.
 
-Same entry point (:func:`run_epoch`), bit-identical outputs.  All fixed-point
-arithmetic is done on int64 only (I32F32 bits), splitting operands into 16/32-bit
-limbs where a product or quotient would need 128 bits, so the code gives the same
-results compiled or run as plain Python with ``NUMBA_DISABLE_JIT=1``.  No fastmath,
-no floats anywhere.
+Same entry point (:func:`run_epoch`), bit-identical outputs.  Design notes:
 
-Matrices are CSR triples ``(indptr, indices, values)``; every sparse step keeps the
-row order subtensor would have (it matters for the liquid-alpha merge and for the
-order of the stored bond rows).
+* Fixed-point arithmetic is done on int64 only (I32F32 bits), splitting operands into
+  16/32-bit limbs where a product or quotient would need 128 bits, so the code gives the
+  same results compiled or interpreted (``NUMBA_DISABLE_JIT=1``; tested).  No fastmath.
+  Floats appear only as *estimates* of quotients (``_div_int``, ``_div_frac*``): the result
+  is either corrected with exact integer remainders or accepted only when a proven error
+  bound keeps it away from an integer boundary; otherwise an exact integer path is used.
+* Matrices are CSR triples ``(indptr, indices, values)``; every sparse step keeps the row
+  order subtensor would have (it matters for the liquid-alpha merge and for the order of
+  the stored bond rows).  Clipped weights / weights-for-bonds are recomputed on the fly
+  instead of materialised when the bonds penalty is 0 or 1.
+* The stake-weighted median returns exactly what subtensor's quickselect returns, computed
+  by radix selection (see ``_weighted_median``); the reference runs the quickselect itself.
+* ``_epoch`` orchestrates jitted stages from plain Python (one dispatch per stage keeps the
+  cold compile shorter); large working arrays are reused between calls (``_scratch``).
+* Single-threaded (no ``parallel=True``): one epoch uses one core.
 """
 from __future__ import annotations
 
@@ -1130,22 +1138,6 @@ def _stage_classic_dividends(n, ep, ei, ev, col_sum, incentive, new_permit):
                 qs += 1
         sp[i + 1] = qs
     return _normalize(d), sp, si[:qs], sv[:qs]
-
-
-@njit(cache=True)
-def _stored_rows(n, ep, ei, ev, new_permit):
-    sp = np.zeros(n + 1, np.int64)
-    si = np.empty(len(ei), np.uint16)
-    sv = np.empty(len(ei), np.uint16)
-    qs = Z
-    for i in range(n):
-        if new_permit[i]:
-            for p in range(ep[i], ep[i + 1]):
-                si[qs] = ei[p]
-                sv[qs] = _p16(ev[p])
-                qs += 1
-        sp[i + 1] = qs
-    return sp, si[:qs], sv[:qs]
 
 
 @njit(cache=True)

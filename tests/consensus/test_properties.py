@@ -38,7 +38,7 @@ def test_kernel_reference_vectorized_identical(inp):
         assert not out.diff(run_epoch_vectorized(inp)), "kernel != vectorized"
 
 
-@settings(max_examples=60, **COMMON)
+@settings(max_examples=25, **COMMON)
 @given(subnets(max_n=24))
 def test_larger_subnets_identical(inp):
     out = run_epoch(inp)
@@ -75,3 +75,15 @@ def test_kernel_without_jit_identical(tmp_path):
     for (inp, jitted), interpreted in zip(cases, outs):
         assert not jitted.diff(interpreted), "jitted kernel != NUMBA_DISABLE_JIT kernel"
         assert not jitted.diff(run_epoch_reference(inp))
+
+
+def test_mid_size_subnets_identical():
+    """n = 270 with 260 active validators: the 8-bit radix median path (m >= 256), long rows,
+    classic Yuma, liquid alpha with an interpolated bonds penalty."""
+    from ._gen import dense_subnet
+
+    for hyper in (dict(), dict(yuma3_enabled=False), dict(liquid_alpha_enabled=True, bonds_penalty=20000)):
+        inp = dense_subnet(270, 5, validators=260, density=0.5, **hyper)
+        out = run_epoch(inp)
+        assert not out.diff(run_epoch_reference(inp))
+        assert not out.diff(run_epoch_vectorized(inp))
