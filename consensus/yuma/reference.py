@@ -417,4 +417,4 @@ def run_epoch(inputs: EpochInputs) -> EpochOutputs:
     )
     arrays = {k: np.array(v, dtype=OUTPUT_DTYPES[k]) if len(v) else np.zeros(0, OUTPUT_DTYPES[k])
               for k, v in out.items()}
-    return EpochOutputs(bonds=SparseRows.from_rows(bond_rows), **arrays)
+    return EpochOutputs(bonds=SparseRows.from_rows(bond_rows, dtype=np.uint16), **arrays)

@@ -32,8 +32,11 @@ class SparseRows:
 
     def __post_init__(self) -> None:
         self.indptr = np.ascontiguousarray(self.indptr, dtype=np.int64)
-        self.indices = np.ascontiguousarray(self.indices, dtype=np.int64)
-        self.values = np.ascontiguousarray(self.values, dtype=np.int64)
+        self.indices = np.ascontiguousarray(self.indices)
+        self.values = np.ascontiguousarray(self.values)
+        for a in (self.indices, self.values):
+            if a.dtype.kind not in "iu":
+                raise ValueError("SparseRows indices / values must be integers")
 
     @property
     def n_rows(self) -> int:
@@ -44,7 +47,7 @@ class SparseRows:
         return int(self.indptr[-1])
 
     @classmethod
-    def from_rows(cls, rows: Sequence[Sequence[tuple[int, int]]]) -> "SparseRows":
+    def from_rows(cls, rows: Sequence[Sequence[tuple[int, int]]], dtype=np.int64) -> "SparseRows":
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         idx: list[int] = []
         val: list[int] = []
@@ -53,7 +56,7 @@ class SparseRows:
                 idx.append(int(j))
                 val.append(int(v))
             indptr[i + 1] = len(idx)
-        return cls(indptr, np.array(idx, dtype=np.int64), np.array(val, dtype=np.int64))
+        return cls(indptr, np.array(idx, dtype=dtype), np.array(val, dtype=dtype))
 
     @classmethod
     def from_dense(cls, mat: np.ndarray) -> "SparseRows":
@@ -100,6 +103,10 @@ def as_sparse_rows(m: MatrixLike, name: str) -> SparseRows:
     """Accept ``SparseRows``, a dense 2-D array (zeros absent) or a list of ``[(uid, u16)]`` rows."""
     if isinstance(m, SparseRows):
         sr = m
+        if sr.indices.dtype != np.int64 or sr.values.dtype != np.int64:
+            if sr.nnz and (int(sr.indices.min()) < 0 or int(sr.values.min()) < 0):
+                raise ValueError(f"{name}: uids and values must be u16")
+            sr = SparseRows(sr.indptr, sr.indices.astype(np.int64), sr.values.astype(np.int64))
     elif isinstance(m, np.ndarray):
         sr = SparseRows.from_dense(m)
     else:
@@ -184,7 +191,7 @@ class EpochOutputs:
     emission: np.ndarray            # u64    Emission (rao; normalised incentive+dividends)
     server_emission: np.ndarray     # u64    miner share (rao)
     validator_emission: np.ndarray  # u64    validator share (rao)
-    bonds: SparseRows               # u16 rows for Bonds
+    bonds: SparseRows               # rows for Bonds (uint16 uids and values)
     rank: np.ndarray                # u16    legacy Rank (= incentive)
     trust: np.ndarray               # u16    legacy Trust (clipped rank / prerank)
     pruning_scores: np.ndarray      # u16    legacy PruningScores (max-upscaled emission)
