@@ -54,15 +54,21 @@ def check_csr(indptr, indices, values):
     for i in range(rows):
         if indptr[i + 1] < indptr[i]:
             return True, -1, False, False
+    mark = np.full(65536, -1, np.int32)
+    dup = -1
     bad_uid = False
     bad_val = False
-    for p in range(len(indices)):
-        j = indices[p]
-        if j < 0 or j > 65535:
-            bad_uid = True
-        v = values[p]
-        if v < 0 or v > 65535:
-            bad_val = True
-    if bad_uid:
-        return False, -1, True, bad_val
-    return False, first_duplicate_row(indptr, indices), False, bad_val
+    for i in range(rows):
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            v = values[p]
+            if v < 0 or v > 65535:
+                bad_val = True
+            if j < 0 or j > 65535:
+                bad_uid = True
+            elif mark[j] == i:
+                if dup < 0:
+                    dup = i
+            else:
+                mark[j] = i
+    return False, dup, bad_uid, bad_val
