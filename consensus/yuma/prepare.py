@@ -90,6 +90,8 @@ def prepare(inp: EpochInputs, stake_fast=None) -> PreparedInputs:
             raise ValueError("commit_block must have length n")
         commit = np.array([INT64_MAX if int(v) >= _BLOCK_LIMIT else int(v) for v in cb], dtype=np.int64)
 
+    if inp.activity_cutoff is not None and not 0 <= int(inp.activity_cutoff) < _BLOCK_LIMIT:
+        raise ValueError("activity_cutoff must be a block count below 2**62")
     current_block = int(inp.current_block)
     if current_block >= _BLOCK_LIMIT:
         raise ValueError("current_block >= 2**62 is not supported")
@@ -100,7 +102,8 @@ def prepare(inp: EpochInputs, stake_fast=None) -> PreparedInputs:
     steep = fx.steepness_fixed(int(inp.alpha_sigmoid_steepness))
     params = dict(
         current_block=current_block,
-        activity_cutoff=fx.activity_cutoff_blocks(int(inp.activity_cutoff_factor_milli), tempo),
+        activity_cutoff=(fx.activity_cutoff_blocks(int(inp.activity_cutoff_factor_milli), tempo)
+                         if inp.activity_cutoff is None else int(inp.activity_cutoff)),
         last_tempo=min(last_tempo, INT64_MAX),
         owner=owner,
         max_validators=int(inp.max_allowed_validators),

@@ -150,6 +150,7 @@ class EpochInputs:
     stake_threshold: int = 0           # StakeThreshold
     owner_uid: Optional[int] = None    # uid of SubnetOwnerHotkey, if registered
     activity_cutoff_factor_milli: int = 13_889   # ActivityCutoffFactorMilli
+    activity_cutoff: Optional[int] = None        # blocks; overrides max(1, factor * tempo / 1000)
     last_mechanism_step_block: int = 0           # LastMechansimStepBlock
     kappa: int = 32_767                # Kappa (u16)
     bonds_penalty: int = 65_535        # BondsPenalty (u16)

@@ -74,6 +74,7 @@ def subnets(draw, max_n: int = 10) -> EpochInputs:
         stake_threshold=draw(st.sampled_from([0, 0, 1, 5, 10**9])),
         owner_uid=draw(st.one_of(st.none(), st.integers(0, n + 1))),
         activity_cutoff_factor_milli=draw(st.sampled_from([1000, 13_889, 50_000, 0])),
+        activity_cutoff=draw(st.sampled_from([None, None, None, 0, 1, 5])),
         last_mechanism_step_block=draw(st.sampled_from([0, 0, max(block - 2, 0), block])),
         kappa=draw(st.one_of(st.just(32767), u16)),
         bonds_penalty=draw(st.one_of(st.sampled_from([0, 65535]), u16)),
