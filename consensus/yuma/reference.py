@@ -137,6 +137,14 @@ def compute_activity(last_update: Sequence[int], cutoff: int, current_block: int
     return inactive, active_out
 
 
+def compute_stake(inputs: EpochInputs, owner: int) -> tuple[list[int], list[int]]:
+    """``get_stake_weights_for_network`` + StakeThreshold filter (owner exempt) + I64F64
+    normalisation narrowed to I32F32.  Returns (stake bits, floor of total stake)."""
+    alpha = [int(v) for v in inputs.alpha_stake]
+    tao = [0] * len(alpha) if inputs.tao_stake is None else [int(v) for v in inputs.tao_stake]
+    return fx.stake_weights(alpha, tao, int(inputs.tao_weight), int(inputs.stake_threshold), owner)
+
+
 def compute_validator_permits(stake: Sequence[int], stored_permits: Sequence[bool], owner: int,
                               max_validators: int):
     """Old permits (storage, owner forced) and ``is_topk_nonzero`` new permits (owner forced)."""
@@ -367,13 +375,13 @@ def compute_emission(incentive: Sequence[int], dividends: Sequence[int], stake: 
 
 def run_epoch(inputs: EpochInputs) -> EpochOutputs:
     """Reference Yuma epoch: same signature and outputs as ``consensus.yuma.run_epoch``."""
-    pi = prepare(inputs)
+    pi = prepare(inputs)  # validation + canonical arrays + hyperparameters as I32F32 bits
     p = pi.params
     n = pi.n
-    stake = [int(v) for v in pi.stake]
+    owner = p["owner"]
+    stake, raw_stake = compute_stake(inputs, owner)
     reg = [int(v) for v in pi.block_at_registration]
     last_update = [int(v) for v in pi.last_update]
-    owner = p["owner"]
 
     inactive, active = compute_activity(last_update, p["activity_cutoff"], p["current_block"], n)
     old_permits, new_permits, forbids = compute_validator_permits(
@@ -401,7 +409,7 @@ def run_epoch(inputs: EpochInputs) -> EpochOutputs:
     bond_rows = [[(j, p16(v)) for j, v in stored_bonds[i]] if new_permits[i] else [] for i in range(n)]
     out = dict(
         active=active,
-        stake=[int(v) for v in pi.raw_stake],
+        stake=raw_stake,
         stake_weight=[p16(v) for v in stake],
         validator_permit=new_permits,
         consensus=[p16(v) for v in consensus],
