@@ -59,16 +59,25 @@ def check_csr(indptr, indices, values):
     bad_uid = False
     bad_val = False
     for i in range(rows):
-        for p in range(indptr[i], indptr[i + 1]):
+        a = indptr[i]
+        b = indptr[i + 1]
+        increasing = True
+        last = -1
+        for p in range(a, b):
             j = indices[p]
             v = values[p]
             if v < 0 or v > 65535:
                 bad_val = True
             if j < 0 or j > 65535:
                 bad_uid = True
-            elif mark[j] == i:
-                if dup < 0:
+            if j <= last:
+                increasing = False
+            last = j
+        if not increasing and not bad_uid and dup < 0:  # only unsorted rows can hide duplicates
+            for p in range(a, b):
+                j = indices[p]
+                if mark[j] == i:
                     dup = i
-            else:
+                    break
                 mark[j] = i
     return False, dup, bad_uid, bad_val
