@@ -329,10 +329,10 @@ class Chain:
             raise UnknownParent(f"unknown parent 0x{block.parent_hash.hex()}")
         if block.number != parent["number"] + 1:
             raise InvalidBlock("block number is not parent + 1")
-        self._check_descends_finalized(block.parent_hash, parent["number"])
         parent_state = self.state_at(block.parent_hash)
         t0 = time.perf_counter()
-        slot, author = self.verify_seal(block, parent_state)
+        slot, author = self.verify_seal(block, parent_state)   # first: a bad seal is misbehaviour even on a stale fork
+        self._check_descends_finalized(block.parent_hash, parent["number"])
         equivocation = self.equivocations.check(slot, author, block.hash)
         if equivocation is not None:
             raise Equivocated(equivocation)

@@ -213,12 +213,13 @@ class SyncService:
             probe -= step
             step *= 2
 
-    async def sync_from(self, peer: PeerState) -> None:
+    async def sync_from(self, peer: PeerState) -> int:
+        """Catch up from ``peer``; returns how many of its blocks were imported (or already known)."""
+        self.stats = stats = {"import": 0.0, "wait": 0.0, "blocks": 0}
         common = await self._find_common(peer)
         if common is None:
-            return
+            return 0
         send, recv = trio.open_memory_channel(2)
-        self.stats = stats = {"import": 0.0, "wait": 0.0, "blocks": 0}
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._download, peer, common + 1, send)
             async with recv:
@@ -236,6 +237,7 @@ class SyncService:
                             log.debug("peer %s reorganized under us; searching again", peer.peer_id)
                         nursery.cancel_scope.cancel()
                         break
+        return stats["blocks"]
 
     async def _download(self, peer: PeerState, start: int, send: trio.MemorySendChannel) -> None:
         async with send:
@@ -266,12 +268,13 @@ class SyncService:
                 continue
             started = time.monotonic()
             before = self.chain.best_number
+            delivered = 0
             try:
-                await self.sync_from(peer)
+                delivered = await self.sync_from(peer)
             except Exception:
                 log.exception("sync with %s failed", peer.peer_id)
                 await trio.sleep(1)
-            if self.chain.best_number > before or self.chain.has_block(peer.best_hash):
+            if delivered or self.chain.has_block(peer.best_hash):
                 peer.sync_succeeded()
             else:
                 # no progress: it claims blocks it does not serve (or we cannot use them); try others

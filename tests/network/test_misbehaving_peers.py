@@ -63,16 +63,16 @@ async def attack(net: Devnet, svc: NetworkService, protocol: str | None, payload
     assert f"banning peer {svc.peer_id}" in alice.log_text()
 
 
-def bad_block(net: Devnet) -> tuple[bytes, bytes]:
-    """A well-formed block on alice's best whose seal and state root are made up."""
-    alice = net["alice"]
-    best = alice.rpc("chain_getBlock")["block"]
-    parent = blake2_256(Header.encode(_header_from_json(best["header"])))
+def bad_block(net: Devnet, parent_number: int | None = None) -> tuple[bytes, bytes]:
+    """A well-formed block on one of alice's blocks whose seal and state root are made up."""
     import time
 
+    alice = net["alice"]
+    parent_hash = alice.rpc("chain_getHead") if parent_number is None else alice.hash_at(parent_number)
+    parent = alice.rpc("chain_getHeader", [parent_hash])
     slot = int(time.time() * 1000) // net.slot_ms
-    header = {"parent_hash": parent, "number": int(best["header"]["number"], 16) + 1, "state_root": os.urandom(32),
-              "extrinsics_root": os.urandom(32),
+    header = {"parent_hash": bytes.fromhex(parent_hash[2:]), "number": int(parent["number"], 16) + 1,
+              "state_root": os.urandom(32), "extrinsics_root": os.urandom(32),
               "digest": {"logs": [("PreRuntime", (b"aura", slot.to_bytes(8, "little"))),
                                   ("Seal", (b"aura", os.urandom(64)))]}}
     body = bytes.fromhex("00")     # no extrinsics
@@ -126,23 +126,21 @@ async def test_garbage_sync_response_is_banned(net):
 
 
 async def test_invalid_blocks_in_sync_response_are_banned(net):
-    header, body = bad_block(net)
-    start = net["alice"].best() + 1
-    hdr = Header.decode(header)
+    alice = net["alice"]
 
     async def invalid(peer, request):
         req = proto.decode_block_request(request)
-        if isinstance(req.start, int) and req.start == hdr["number"]:
-            return proto.encode_block_response([(header, body, None)])
-        # ancestor search: claim alice's own block at that height
-        h = net["alice"].hash_at(req.start) if isinstance(req.start, int) else None
-        if h is None:
+        if not isinstance(req.start, int):
             return proto.encode_block_response([])
-        blk = net["alice"].rpc("chain_getBlock", [h])["block"]
-        return proto.encode_block_response([(Header.encode(_header_from_json(blk["header"])), None, None)])
+        if req.max_blocks == 1:      # ancestor search: agree with alice's own chain
+            h = alice.hash_at(req.start)
+            if h is None:
+                return proto.encode_block_response([])
+            blk = alice.rpc("chain_getBlock", [h])["block"]
+            return proto.encode_block_response([(Header.encode(_header_from_json(blk["header"])), None, None)])
+        return proto.encode_block_response([bad_block(net, req.start - 1)])   # the download: invalid
 
-    assert start == hdr["number"]
-    await attack(net, attacker(net, best=start + 50, sync_handler=invalid), None, None)
+    await attack(net, attacker(net, best=alice.best() + 50, sync_handler=invalid), None, None)
 
 
 async def test_flooding_announcements_is_banned(net):
