@@ -931,10 +931,11 @@ def _stage_ema_union(n, wp, wi, wv, C, mode, wscale, wcol_sum, b_ptr, b_idx, b_v
             if th < raw:
                 clipped = th if th > 0 else np.int64(-1)
             if do_ranks:  # 0 <= a, raw <= 1: these sums stay below n (no saturation possible)
-                preranks[j] += _mul_unit(a, raw)
+                pr = _mul_unit(a, raw)
+                preranks[j] += pr
                 if clipped >= 0:
                     vt += clipped
-                    ranks[j] += _mul_unit(a, clipped)
+                    ranks[j] += pr if clipped == raw else _mul_unit(a, clipped)
             v = clipped if mode == 1 else raw
             if v < 0:
                 continue
