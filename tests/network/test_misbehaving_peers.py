@@ -43,18 +43,27 @@ def attacker(net: Devnet, *, best: int | None = None, sync_handler=None) -> Netw
     return svc
 
 
-async def attack(net: Devnet, svc: NetworkService, protocol: str | None, payload: bytes | None) -> None:
-    """Connect to alice, send one message, and expect to be banned."""
+async def attack(net: Devnet, svc: NetworkService, protocol: str | None, payload) -> None:
+    """Connect to alice, misbehave, and expect to be banned.
+
+    ``payload`` is bytes or a callable making them; a callable is called again (every
+    0.5 s) until the ban, for messages that only count while fresh (blocks on the head).
+    """
     alice = net["alice"]
     async with trio.open_nursery() as nursery:
         await nursery.start(svc.run)
         try:
             with trio.fail_after(20):
                 pid = await svc.connect(alice.plan.multiaddr)
-                if protocol is not None:
-                    assert await svc.send(pid, protocol, payload)
                 while svc.is_connected(pid):
-                    await trio.sleep(0.05)
+                    if protocol is not None:
+                        data = payload() if callable(payload) else payload
+                        await svc.send(pid, protocol, data)
+                        if not callable(payload):
+                            protocol = None
+                    with trio.move_on_after(0.5):
+                        while svc.is_connected(pid):
+                            await trio.sleep(0.05)
                 await trio.sleep(0.3)
                 with pytest.raises(DialFailed):
                     await svc.connect(alice.plan.multiaddr)     # refused: banned
@@ -92,8 +101,11 @@ async def test_garbage_block_announcement_is_banned(net):
 
 
 async def test_invalid_block_is_banned(net):
-    header, body = bad_block(net)
-    await attack(net, attacker(net), proto.BLOCK_ANNOUNCES, proto.encode_announce(header, True, body))
+    def fresh_bad_block() -> bytes:
+        header, body = bad_block(net)
+        return proto.encode_announce(header, True, body)
+
+    await attack(net, attacker(net), proto.BLOCK_ANNOUNCES, fresh_bad_block)
     assert "Error importing block" in net["alice"].log_text()
 
 
