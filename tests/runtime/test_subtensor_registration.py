@@ -37,9 +37,9 @@ def test_register_network_sets_up_the_subnet():
 
 
 def test_lock_cost_doubles_then_decays_linearly_to_the_floor():
-    # 12M TAO endowed on the dev chain: one halving, so the reduction interval is halved too
-    ext = ext_with(networkLockReductionInterval=1000)
-    assert S.BlockEmission.get(ext.state) == 500_000_000
+    # 1.2M TAO endowed on the dev chain: no halving yet, so the reduction interval is as configured
+    ext = ext_with(networkLockReductionInterval=500)
+    assert S.BlockEmission.get(ext.state) == 1_000_000_000
     assert lock_reduction_interval(ext.state) == 500
     assert network_lock_cost(ext.state, ext.number) == 100 * TAO       # first: the floor, multiplier 1
     register_subnet(ext)
