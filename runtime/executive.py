@@ -164,8 +164,9 @@ def apply_extrinsic(builder: BlockBuilder, ext: Extrinsic, *, verify_signature: 
         raise invalid("Call") from None
     args = ext.call[1][1] or {}
     weight = _total_weight(spec, args)
+    fee = 0
     if ext.is_signed:
-        check_signed(ctx, ext, builder.genesis_hash, for_pool=False, verify_signature=verify_signature)
+        fee = check_signed(ctx, ext, builder.genesis_hash, for_pool=False, verify_signature=verify_signature).fee
         if builder.normal_weight + weight.ref_time > MAX_BLOCK_REF_TIME * NORMAL_RATIO_PERCENT // 100 \
                 or builder.total_length + len(ext.raw) > MAX_BLOCK_LENGTH:
             raise invalid("ExhaustsResources")
@@ -173,14 +174,11 @@ def apply_extrinsic(builder: BlockBuilder, ext: Extrinsic, *, verify_signature: 
         raise TransactionValidityError("Unknown", "NoUnsignedValidator")
 
     ctx.phase = ("ApplyExtrinsic", index)
-    fee = 0
     if ext.is_signed:
         who = ext.signer
         account = system.Account.get(ctx.state, who)
         account.nonce += 1
         system.Account.insert(ctx.state, who, account)
-        fee = transaction_payment.compute_fee_details(len(ext.raw), spec.weight_of(args), ext.tip,
-                                                      spec.pays_fee).final_fee
         if fee:
             try:
                 balances.withdraw(ctx, who, fee, keep_alive=True)
