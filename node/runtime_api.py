@@ -4,7 +4,7 @@ from __future__ import annotations
 from runtime.apis import (
     FeeDetails, RuntimeDispatchInfo, TransactionSource, TransactionValidityErrorType, ValidTransactionType,
 )
-from runtime.executive import _total_weight, validate_transaction
+from runtime.executive import extrinsic_weight, validate_transaction
 from runtime.extrinsic import MalformedExtrinsic, TransactionValidityError, decode_extrinsic
 from runtime.metadata import SUPPORTED_VERSIONS, metadata_bytes
 from runtime.pallets import system, transaction_payment
@@ -54,7 +54,7 @@ def call(chain, block_hash: bytes, name: str, data: bytes) -> bytes:
             return U32.encode(system.Account.get(state, AccountId.decode(data)).nonce)
         if name == "TransactionPaymentApi_query_info":
             ext, spec, args, length = _query_info(chain, state, data)
-            weight = _total_weight(spec, args)
+            weight = extrinsic_weight(spec, args)
             fee = transaction_payment.compute_fee_details(length, spec.weight_of(args), 0, spec.pays_fee)
             return RuntimeDispatchInfo.encode({
                 "weight": {"ref_time": weight.ref_time, "proof_size": weight.proof_size},

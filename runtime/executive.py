@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+from typing import NamedTuple
 
 from runtime.construct import Runtime
 from runtime.extrinsic import Extrinsic, TransactionValidityError, invalid
@@ -20,7 +21,7 @@ from runtime.frame.state import Overlay, StateReader
 from runtime.pallets import balances, system, transaction_payment
 from runtime.primitives import crypto
 from runtime.primitives.scale import Encoded
-from runtime.primitives.types import DispatchInfo
+from runtime.primitives.types import AccountInfo, DispatchInfo
 from runtime.version import VERSION
 
 log = logging.getLogger("runtime")
@@ -73,15 +74,44 @@ def initialize_block(runtime: Runtime, parent_state: StateReader, number: int, p
 
 
 # --- validation (shared by the pool and block execution) -------------------------------------
-def _total_weight(spec: CallSpec, args: dict) -> CallWeight:
-    w = spec.weight_of(args or {})
+def extrinsic_weight(spec: CallSpec, args: dict | None) -> CallWeight:
+    """An extrinsic's weight: its call's plus the per-extrinsic base (what blocks and fees count)."""
+    return _total_weight(spec.weight_of(args or {}))
+
+
+def _total_weight(call_weight: CallWeight) -> CallWeight:
+    """The call's weight plus the per-extrinsic base weight."""
     base = transaction_payment.EXTRINSIC_BASE_WEIGHT
-    return CallWeight(w.ref_time + base.ref_time, w.proof_size + base.proof_size)
+    return CallWeight(call_weight.ref_time + base.ref_time, call_weight.proof_size + base.proof_size)
 
 
 def check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, *, for_pool: bool,
                  verify_signature: bool = True) -> ValidTransaction:
     """All signed-extension checks, in their standard order; raises TransactionValidityError."""
+    spec = _call_spec(ctx.runtime, ext)
+    checked = _check_signed(ctx, ext, genesis_hash, spec, spec.weight_of(ext.call[1][1] or {}),
+                            for_pool=for_pool, verify_signature=verify_signature)
+    signer, nonce = ext.signer, ext.nonce
+    requires = (signer + (nonce - 1).to_bytes(4, "little"),) if nonce > checked.account.nonce else ()
+    return ValidTransaction(priority=ext.tip, requires=requires, provides=(signer + nonce.to_bytes(4, "little"),),
+                            longevity=checked.longevity, fee=checked.fee)
+
+
+def _call_spec(runtime: Runtime, ext: Extrinsic) -> CallSpec:
+    try:
+        return runtime.call_spec(ext.call)
+    except KeyError:
+        raise invalid("Call") from None
+
+
+class _Checked(NamedTuple):
+    account: AccountInfo   # the signer's account as read for CheckNonce: apply reuses it
+    fee: int
+    longevity: int
+
+
+def _check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, spec: CallSpec, call_weight: CallWeight, *,
+                  for_pool: bool, verify_signature: bool) -> _Checked:
     state = ctx.state
     signer = ext.signer
     assert signer is not None
@@ -115,23 +145,15 @@ def check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, *, for_
     if ext.nonce > account.nonce and not for_pool:
         raise invalid("Future")
     # CheckWeight
-    try:
-        spec = ctx.runtime.call_spec(ext.call)
-    except KeyError:
-        raise invalid("Call") from None
     if spec.dispatch_class == "Mandatory":
         raise invalid("BadMandatory")
-    weight = _total_weight(spec, ext.call[1][1])
-    if weight.ref_time > MAX_BLOCK_REF_TIME * NORMAL_RATIO_PERCENT // 100 or len(ext.raw) > MAX_BLOCK_LENGTH:
+    if _total_weight(call_weight).ref_time > MAX_BLOCK_REF_TIME * NORMAL_RATIO_PERCENT // 100 or len(ext.raw) > MAX_BLOCK_LENGTH:
         raise invalid("ExhaustsResources")
     # ChargeTransactionPayment: the fee must leave the account alive
-    fee = transaction_payment.compute_fee_details(len(ext.raw), spec.weight_of(ext.call[1][1] or {}), ext.tip,
-                                                  spec.pays_fee).final_fee
+    fee = transaction_payment.compute_fee(len(ext.raw), call_weight, ext.tip, spec.pays_fee)
     if fee and (account.data.free < fee + balances.EXISTENTIAL_DEPOSIT):
         raise invalid("Payment")
-    tag = signer + ext.nonce.to_bytes(4, "little")
-    requires = (signer + (ext.nonce - 1).to_bytes(4, "little"),) if ext.nonce > account.nonce else ()
-    return ValidTransaction(priority=ext.tip, requires=requires, provides=(tag,), longevity=longevity, fee=fee)
+    return _Checked(account, fee, longevity)
 
 
 def validate_transaction(runtime: Runtime, best_state: StateReader, best_number: int, best_hash: bytes,
@@ -158,15 +180,15 @@ def apply_extrinsic(builder: BlockBuilder, ext: Extrinsic, *, verify_signature: 
     ctx = builder.ctx
     runtime = ctx.runtime
     index = builder.extrinsic_count
-    try:
-        spec = runtime.call_spec(ext.call)
-    except KeyError:
-        raise invalid("Call") from None
-    args = ext.call[1][1] or {}
-    weight = _total_weight(spec, args)
+    spec = _call_spec(runtime, ext)
+    call_weight = spec.weight_of(ext.call[1][1] or {})
+    weight = _total_weight(call_weight)
     fee = 0
+    checked = None
     if ext.is_signed:
-        fee = check_signed(ctx, ext, builder.genesis_hash, for_pool=False, verify_signature=verify_signature).fee
+        checked = _check_signed(ctx, ext, builder.genesis_hash, spec, call_weight, for_pool=False,
+                                verify_signature=verify_signature)
+        fee = checked.fee
         if builder.normal_weight + weight.ref_time > MAX_BLOCK_REF_TIME * NORMAL_RATIO_PERCENT // 100 \
                 or builder.total_length + len(ext.raw) > MAX_BLOCK_LENGTH:
             raise invalid("ExhaustsResources")
@@ -174,16 +196,18 @@ def apply_extrinsic(builder: BlockBuilder, ext: Extrinsic, *, verify_signature: 
         raise TransactionValidityError("Unknown", "NoUnsignedValidator")
 
     ctx.phase = ("ApplyExtrinsic", index)
-    if ext.is_signed:
+    if checked is not None:
+        # CheckNonce and ChargeTransactionPayment pre-dispatch, on the account CheckNonce read:
+        # one write where FRAME does two, with the same resulting state and events.
         who = ext.signer
-        account = system.Account.get(ctx.state, who)
+        account = checked.account
         account.nonce += 1
-        system.Account.insert(ctx.state, who, account)
         if fee:
             try:
-                balances.withdraw(ctx, who, fee, keep_alive=True)
+                balances.withdraw_fee(ctx, who, account, fee)
             except DispatchError:
                 raise invalid("Payment") from None
+        system.Account.insert(ctx.state, who, account)
         origin = Origin.signed(who)
     else:
         origin = Origin.none()

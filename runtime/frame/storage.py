@@ -14,6 +14,30 @@ from runtime.primitives.scale import Codec, tuple_of
 
 _NO_DEFAULT = object()
 
+#: Storage keys remembered per single-key map: a transfer derives the same account keys
+#: several times, and hashing (blake2 over SCALE) costs more than a dict lookup.
+KEY_CACHE_SIZE = 1 << 16
+
+
+def _memoized_key(prefix: bytes, hash_fn: Callable[[bytes], bytes], encode: Callable[[Any], bytes]):
+    cache: dict[Any, bytes] = {}
+
+    def key(k: Any) -> bytes:
+        # only exact bytes and ints are remembered: True == 1 and 1.0 == 1 hash alike
+        # but need not encode alike (or at all)
+        kind = type(k)
+        if kind is not bytes and kind is not int:
+            return prefix + hash_fn(encode(k))
+        full = cache.get(k)
+        if full is None:
+            full = prefix + hash_fn(encode(k))
+            if len(cache) >= KEY_CACHE_SIZE:
+                cache.clear()
+            cache[k] = full
+        return full
+
+    return key
+
 
 class StorageItem:
     def __init__(self, pallet: str, name: str, codec: Codec, default: Any, docs: Sequence[str]):
@@ -82,8 +106,7 @@ class StorageMap(StorageItem):
         self.hashers = tuple(h for h, _ in keys)
         self.key_codecs = tuple(c for _, c in keys)
         if len(keys) == 1:  # the common case, on the hot path of every transfer
-            hasher, codec = keys[0]
-            self.key = lambda k, _p=self.prefix, _h=HASH_FUNCTIONS[hasher], _e=codec.encode: _p + _h(_e(k))  # type: ignore[method-assign]
+            self.key = _memoized_key(self.prefix, HASH_FUNCTIONS[keys[0][0]], keys[0][1].encode)  # type: ignore[method-assign]
 
     def _key_parts(self, keys: tuple) -> bytes:
         if len(keys) > len(self.hashers):

@@ -142,7 +142,10 @@ AccountDataType = Struct("pallet_balances::types::AccountData", [
                                                              [Field(None, U128, "u128")]), "ExtraFlags"),
 ], params=(("Balance", U128),), cls=AccountData)
 
-_ACCOUNT_HEAD = struct.Struct("<IIII")
+# nonce, consumers, providers, sufficients (u32), then free, reserved, frozen, flags (u128)
+# as (low, high) u64 halves: one struct call instead of four int conversions.
+_ACCOUNT_LAYOUT = struct.Struct("<4I8Q")
+_U64_MASK = (1 << 64) - 1
 
 
 class _AccountInfoCodec(Struct):
@@ -153,25 +156,24 @@ class _AccountInfoCodec(Struct):
         if not isinstance(value, AccountInfo):
             super().encode_into(value, out)
             return
-        d = value.data
         try:
-            out += _ACCOUNT_HEAD.pack(value.nonce, value.consumers, value.providers, value.sufficients)
-            if min(d.free, d.reserved, d.frozen, d.flags) < 0:
-                raise OverflowError
-            out += (d.free.to_bytes(16, "little") + d.reserved.to_bytes(16, "little")
-                    + d.frozen.to_bytes(16, "little") + d.flags.to_bytes(16, "little"))
-        except (struct.error, OverflowError, AttributeError, TypeError) as exc:
+            d = value.data
+            free, reserved, frozen, flags = d.free, d.reserved, d.frozen, d.flags
+            m = _U64_MASK
+            # struct rejects a negative half or a high half >= 2^64: exactly the u128 range
+            out += _ACCOUNT_LAYOUT.pack(value.nonce, value.consumers, value.providers, value.sufficients,
+                                        free & m, free >> 64, reserved & m, reserved >> 64,
+                                        frozen & m, frozen >> 64, flags & m, flags >> 64)
+        except (struct.error, AttributeError, TypeError) as exc:
             raise ScaleError(f"AccountInfo: {exc}") from None
 
     def decode_from(self, data: bytes, pos: int):
-        end = pos + 80
-        if end > len(data):
+        if pos + 80 > len(data):
             raise ScaleError("AccountInfo: input too short")
-        nonce, consumers, providers, sufficients = _ACCOUNT_HEAD.unpack_from(data, pos)
-        f = int.from_bytes
-        account = AccountData(f(data[pos + 16:pos + 32], "little"), f(data[pos + 32:pos + 48], "little"),
-                              f(data[pos + 48:pos + 64], "little"), f(data[pos + 64:end], "little"))
-        return AccountInfo(nonce, consumers, providers, sufficients, account), end
+        (nonce, consumers, providers, sufficients,
+         f0, f1, r0, r1, z0, z1, g0, g1) = _ACCOUNT_LAYOUT.unpack_from(data, pos)
+        account = AccountData(f0 | f1 << 64, r0 | r1 << 64, z0 | z1 << 64, g0 | g1 << 64)
+        return AccountInfo(nonce, consumers, providers, sufficients, account), pos + 80
 
 
 AccountInfoType = _AccountInfoCodec("frame_system::AccountInfo", [

@@ -1,11 +1,13 @@
 """Block import throughput (blocks full of signed transfers) and its breakdown.
 
-One chain authors a block from N pre-signed transfers; a second chain (fresh LevelDB)
-imports it with full verification. The signature-verification ceiling (verify only, same
-signatures, one core) is measured in the same run.
+One chain authors a block from N pre-signed transfers; a fresh chain (fresh LevelDB)
+imports it with full verification, pinned to one core, best of a few runs. The
+signature-verification ceiling (verify only, same signatures, same core) is measured in
+the same run.
 """
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 
@@ -64,31 +66,55 @@ def _transfers(chain: Chain, accounts, kind: int) -> list:
     return out
 
 
+REPEATS = 3
+
+
+def _one_core():
+    """Pin this thread to one CPU (the issue's figure is per core); returns the previous set."""
+    previous = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(previous)})
+    return previous
+
+
 def _run(scheme: str) -> list[dict]:
     accounts, kind = _accounts(scheme)
     storage = genesis_storage(_spec(accounts))
     alice = Keypair.from_uri("//Alice")
-    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
-        author = Chain(ChainStore(LevelDBKV(a)), storage)
-        txs = _transfers(author, accounts, kind)
-        built = author.build_block(author.best_hash, now_ms=6000, slot=1, transactions=txs, author=alice)
-        assert len(built.included) == N_TX + 1, (len(built.included), built.invalid[:1])
-        importer = Chain(ChainStore(LevelDBKV(b)), storage)
-        started = time.perf_counter()
-        t = importer.import_block(built.block)
-        elapsed = time.perf_counter() - started
-        assert importer.best_hash == built.block.hash
-        items = [(e.signature[0], e.signature[1], e.signing_payload(VERSION.spec_version, VERSION.transaction_version,
-                                                                      author.genesis_hash, author.genesis_hash), e.signer)
-                 for e in txs]
-        started = time.perf_counter()
-        ok = [crypto.verify_multisignature(*item) for item in items]
-        ceiling = N_TX / (time.perf_counter() - started)
-        assert all(ok)
-        author.store.close()
-        importer.store.close()
-    rate = N_TX / elapsed
-    rows = [{"benchmark": f"import block of {N_TX} {scheme} transfers", "value": rate, "unit": "tx/s",
+    previous = _one_core()
+    try:
+        with tempfile.TemporaryDirectory() as a:
+            author = Chain(ChainStore(LevelDBKV(a)), storage)
+            txs = _transfers(author, accounts, kind)
+            built = author.build_block(author.best_hash, now_ms=6000, slot=1, transactions=txs, author=alice)
+            assert len(built.included) == N_TX + 1, (len(built.included), built.invalid[:1])
+            best = None
+            for _ in range(REPEATS):  # best of a few fresh importers: the machine is shared and noisy
+                with tempfile.TemporaryDirectory() as b:
+                    importer = Chain(ChainStore(LevelDBKV(b)), storage)
+                    started = time.perf_counter()
+                    t = importer.import_block(built.block)
+                    elapsed = time.perf_counter() - started
+                    assert importer.best_hash == built.block.hash
+                    importer.store.close()
+                if best is None or elapsed < best[0]:
+                    best = (elapsed, t)
+            items = [(e.signature[0], e.signature[1],
+                      crypto.signing_payload(e.signing_payload(VERSION.spec_version, VERSION.transaction_version,
+                                                               author.genesis_hash, author.genesis_hash)), e.signer)
+                     for e in txs]
+            ceiling_time = None
+            for _ in range(REPEATS):
+                started = time.perf_counter()
+                ok = [crypto.verify_multisignature(*item) for item in items]
+                spent = time.perf_counter() - started
+                ceiling_time = spent if ceiling_time is None else min(ceiling_time, spent)
+            assert all(ok)
+            author.store.close()
+    finally:
+        os.sched_setaffinity(0, previous)
+    elapsed, t = best
+    rate, ceiling = N_TX / elapsed, N_TX / ceiling_time
+    rows = [{"benchmark": f"import block of {N_TX} {scheme} transfers (1 core)", "value": rate, "unit": "tx/s",
              "baseline": ceiling, "baseline_name": "signature verify only",
              "note": "target >= 3,000 tx/s; ratio = share of the verify ceiling"}]
     for stage in ("decode", "verify", "execute", "state_root", "commit"):

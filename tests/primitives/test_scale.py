@@ -115,3 +115,35 @@ def test_garbage_never_crashes_decoders(garbage):
 def test_encode_rejects_bad_values(codec, value):
     with pytest.raises(ScaleError):
         codec.encode(value)
+
+
+_U128S = st.one_of(st.integers(0, 2**64 + 5), st.integers(0, 2**128 - 1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1),
+       _U128S, _U128S, _U128S, _U128S)
+def test_account_info_fast_path_equals_the_declared_struct(nonce, consumers, providers, sufficients,
+                                                            free, reserved, frozen, flags):
+    from runtime.primitives.types import AccountData, AccountInfo, AccountInfoType
+
+    info = AccountInfo(nonce, consumers, providers, sufficients, AccountData(free, reserved, frozen, flags))
+    generic = {"nonce": nonce, "consumers": consumers, "providers": providers, "sufficients": sufficients,
+               "data": {"free": free, "reserved": reserved, "frozen": frozen, "flags": flags}}
+    encoded = AccountInfoType.encode(info)
+    assert encoded == AccountInfoType.encode(generic)          # the Struct path, field by field
+    assert AccountInfoType.decode(encoded) == info
+
+
+@pytest.mark.parametrize("field, value", [
+    ("nonce", -1), ("nonce", 2**32), ("free", -1), ("free", 2**128), ("flags", 2**128), ("reserved", 1.5),
+])
+def test_account_info_out_of_range_is_a_scale_error(field, value):
+    from runtime.primitives.types import AccountData, AccountInfo, AccountInfoType
+
+    info = AccountInfo()
+    setattr(info.data if field in ("free", "reserved", "frozen", "flags") else info, field, value)
+    with pytest.raises(ScaleError):
+        AccountInfoType.encode(info)
+    with pytest.raises(ScaleError):
+        AccountInfoType.decode(AccountInfoType.encode(AccountInfo(data=AccountData()))[:79])

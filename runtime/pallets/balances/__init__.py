@@ -13,7 +13,7 @@ from runtime.frame.dispatch import ArithmeticError_, CannotLookup, Origin, Palle
 from runtime.frame.pallet import CallWeight, Pallet
 from runtime.pallets import system
 from runtime.primitives.scale import U32, U128, Bool, Compact
-from runtime.primitives.types import AccountId, MultiAddress
+from runtime.primitives.types import AccountId, AccountInfo, MultiAddress
 
 pallet = Pallet("Balances", "pallet_balances", docs=("Account balances, transfers and reserves.",))
 
@@ -165,6 +165,16 @@ def _credit(ctx: BlockContext, who: bytes, amount: int) -> None:
 def _debit(ctx: BlockContext, who: bytes, amount: int, keep_alive: bool) -> int:
     """Take from free balance; reaps the account if it falls below ED. Returns dust burned."""
     info = system.get_account(ctx, who)
+    dust = _take_free(info, amount, keep_alive)
+    system.put_account(ctx, who, info)
+    if dust:
+        TotalIssuance.mutate(ctx.state, lambda t: t - dust)
+        ctx.deposit_event(DustLost(who, dust))
+    return dust
+
+
+def _take_free(info: AccountInfo, amount: int, keep_alive: bool) -> int:
+    """Lower `info`'s free balance by `amount` (in place); returns the dust left below ED, if reaped."""
     ensure(info.data.free >= amount, Error.InsufficientBalance)
     new_free = info.data.free - amount
     dust = 0
@@ -177,10 +187,6 @@ def _debit(ctx: BlockContext, who: bytes, amount: int, keep_alive: bool) -> int:
             info.providers = 0
             info.nonce = 0
     info.data.free = new_free
-    system.put_account(ctx, who, info)
-    if dust:
-        TotalIssuance.mutate(ctx.state, lambda t: t - dust)
-        ctx.deposit_event(DustLost(who, dust))
     return dust
 
 
@@ -198,6 +204,14 @@ def withdraw(ctx: BlockContext, who: bytes, amount: int, *, keep_alive: bool = T
     _debit(ctx, who, amount, keep_alive)
     TotalIssuance.mutate(ctx.state, lambda t: t - amount)
     ctx.deposit_event(Withdraw(who, amount))
+
+
+def withdraw_fee(ctx: BlockContext, who: bytes, info: AccountInfo, fee: int) -> None:
+    """`withdraw(who, fee, keep_alive=True)` on an account the caller already holds and writes back
+    (the executive, which read it for the nonce check): the fee is burned."""
+    _take_free(info, fee, keep_alive=True)
+    TotalIssuance.mutate(ctx.state, lambda t: t - fee)
+    ctx.deposit_event(Withdraw(who, fee))
 
 
 def mint(ctx: BlockContext, who: bytes, amount: int) -> None:

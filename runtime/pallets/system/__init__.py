@@ -182,16 +182,29 @@ def _encode_phase(phase) -> bytes:
 def finalize(ctx: BlockContext) -> None:
     """Write the block's events and drop per-block scratch items, as frame_system::finalize does.
 
-    The records are encoded straight to `Vec<EventRecord>` bytes (phase, event, no topics):
-    a full block holds thousands of them.
+    The records are encoded straight to `Vec<EventRecord>` bytes (phase, event, topics):
+    a full block holds thousands of them, so the outer `RuntimeEvent` index is looked up once
+    per pallet and a phase is encoded once for all the events of its extrinsic.
     """
-    encode_event = ctx.runtime.event_enum.encode_into
+    outer = ctx.runtime.event_enum
+    pallet_index: dict[str, int] = {}
     encode_topics = Vec(H256).encode_into
     out = bytearray(encode_compact(len(ctx.events)))
-    for phase, event, topics in ctx.events:
-        out += _encode_phase(phase)
-        encode_event(event, out)
-        encode_topics(topics, out)
+    last_phase: object = None
+    phase_bytes = b""
+    for phase, (pallet_name, event), topics in ctx.events:
+        if phase is not last_phase:
+            last_phase, phase_bytes = phase, _encode_phase(phase)
+        out += phase_bytes
+        index = pallet_index.get(pallet_name)
+        if index is None:
+            index = pallet_index[pallet_name] = outer.variant(pallet_name).index
+        out.append(index)
+        event.pallet.event_enum.encode_into(event, out)
+        if topics:
+            encode_topics(topics, out)
+        else:
+            out.append(0)
     ctx.state.set(Events.key, bytes(out))
     EventCount.put(ctx.state, len(ctx.events))
     ExtrinsicCount.kill(ctx.state)
