@@ -150,7 +150,7 @@ def _check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, spec: 
     if _total_weight(call_weight).ref_time > MAX_BLOCK_REF_TIME * NORMAL_RATIO_PERCENT // 100 or len(ext.raw) > MAX_BLOCK_LENGTH:
         raise invalid("ExhaustsResources")
     # ChargeTransactionPayment: the fee must leave the account alive
-    fee = transaction_payment.compute_fee(len(ext.raw), call_weight, ext.tip, spec.pays_fee)
+    fee = transaction_payment.compute_fee_details(len(ext.raw), call_weight, ext.tip, spec.pays_fee).final_fee
     if fee and (account.data.free < fee + balances.EXISTENTIAL_DEPOSIT):
         raise invalid("Payment")
     return _Checked(account, fee, longevity)

@@ -66,10 +66,3 @@ def compute_fee_details(length: int, call_weight: CallWeight, tip: int, pays_fee
     return FeeDetails(weight_to_fee(EXTRINSIC_BASE_WEIGHT.ref_time), length_to_fee(length),
                       weight_to_fee(call_weight.ref_time), tip)
 
-
-def compute_fee(length: int, call_weight: CallWeight, tip: int, pays_fee: bool = True) -> int:
-    """`compute_fee_details(...).final_fee`, without building the details: once per transaction on import."""
-    if not pays_fee:
-        return tip
-    return (weight_to_fee(EXTRINSIC_BASE_WEIGHT.ref_time) + length_to_fee(length)
-            + weight_to_fee(call_weight.ref_time) + tip)
