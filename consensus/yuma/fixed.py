@@ -306,14 +306,8 @@ def is_topk(vector: Sequence[int], k: int) -> list[bool]:
 
 
 def is_topk_nonzero(vector: Sequence[int], k: int) -> list[bool]:
-    n = len(vector)
-    result = [v != 0 for v in vector]
-    if n < k:
-        return result
-    idxs = sorted(range(n), key=lambda i: vector[i])  # stable
-    for i in idxs[: max(n - k, 0)]:
-        result[i] = False
-    return result
+    """`is_topk`, and the entry non-zero."""
+    return [top and v != 0 for v, top in zip(vector, is_topk(vector, k))]
 
 
 def normalize(x: Sequence[int]) -> list[int]:
