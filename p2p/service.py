@@ -785,6 +785,17 @@ class NetworkService:
                     with trio.CancelScope(shield=True), trio.move_on_after(1):
                         await fs.close()
 
+    async def _reject_frame(self, peer: Any, fs: FramedStream, exc: MalformedFrame, what: str,
+                            oversize_counter: str) -> None:
+        """A peer broke the framing of an inbound stream: count it, lower its reputation, reset the stream."""
+        if isinstance(exc, FrameTooLarge):
+            self.counters[oversize_counter] += 1
+            self.report_peer(peer.id, Rep.OVERSIZE, f"{what} frame: {exc}")
+        else:
+            self.counters["malformed_frames"] += 1
+            self.report_peer(peer.id, Rep.MALFORMED_FRAME, f"{what}: {exc}")
+        await fs.reset()
+
     async def _serve_notifications(self, stream: Any) -> None:
         peer = await self._wait_ready(self._peer_for_stream(stream))
         fs = FramedStream(stream)
@@ -802,15 +813,8 @@ class NetworkService:
                     proto, payload = env.parse_notification(msg)
                 except StreamClosed:
                     return
-                except FrameTooLarge as exc:
-                    self.counters["notifications_oversize"] += 1
-                    self.report_peer(peer.id, Rep.OVERSIZE, f"notification frame: {exc}")
-                    await fs.reset()
-                    return
-                except MalformedFrame as exc:
-                    self.counters["malformed_frames"] += 1
-                    self.report_peer(peer.id, Rep.MALFORMED_FRAME, f"notification: {exc}")
-                    await fs.reset()
+                except MalformedFrame as exc:   # FrameTooLarge included
+                    await self._reject_frame(peer, fs, exc, "notification", "notifications_oversize")
                     return
                 p = self._notif_protocols.get(proto)
                 if p is None or p.handler is None:
@@ -858,15 +862,8 @@ class NetworkService:
                     except StreamClosed:
                         await fs.close()
                         return
-                    except FrameTooLarge as exc:
-                        self.counters["requests_oversize"] += 1
-                        self.report_peer(peer.id, Rep.OVERSIZE, f"{p.protocol_id} request: {exc}")
-                        await fs.reset()
-                        return
-                    except MalformedFrame as exc:
-                        self.counters["malformed_frames"] += 1
-                        self.report_peer(peer.id, Rep.MALFORMED_FRAME, f"{p.protocol_id} request: {exc}")
-                        await fs.reset()
+                    except MalformedFrame as exc:   # FrameTooLarge included
+                        await self._reject_frame(peer, fs, exc, f"{p.protocol_id} request", "requests_oversize")
                         return
                 if body is None:   # idle
                     await fs.close()
