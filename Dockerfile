@@ -18,6 +18,8 @@ COPY genesis ./genesis
 # editable: `agora devnet` reads genesis/devnet.yaml next to the code
 RUN pip install --no-cache-dir -e . \
  && agora devnet spec --out /agora/devnet-spec.json
+# compile the numba Yuma kernel into its on-disk cache now, not in a node's first epoch
+RUN python -c "from runtime.construct import warm_up; warm_up()"
 
 ENV PYTHONUNBUFFERED=1
 VOLUME /data

@@ -67,6 +67,10 @@ def _add_node_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rpc-cors", default=None,
                    help="Comma-separated origins allowed to call RPC from a browser, or 'all'")
     p.add_argument("--rpc-max-connections", type=int, default=100, help="Maximum RPC connections (default 100)")
+    batches = p.add_mutually_exclusive_group()
+    batches.add_argument("--rpc-max-batch-request-len", type=int, default=None, metavar="LEN",
+                         help="Limit the max length per RPC batch request (default: no limit)")
+    batches.add_argument("--rpc-disable-batch-requests", action="store_true", help="Disable RPC batch requests")
     p.add_argument("--port", type=int, default=None,
                    help="p2p TCP port (default 30333; --dev: an ephemeral port on 127.0.0.1)")
     p.add_argument("--listen-addr", action="append", default=[], metavar="MULTIADDR",
@@ -148,10 +152,14 @@ def _node_config(args: argparse.Namespace):
     external = args.rpc_external or args.unsafe_rpc_external
     rpc_methods = "unsafe" if args.unsafe_rpc_external else args.rpc_methods
     cors = args.rpc_cors
-    if cors is None and args.dev:
-        cors = "all"
-    elif cors is not None and cors != "all":
+    if cors is None:  # Substrate: everything in --dev, else localhost pages and polkadot.js.org
+        from node.rpc.server import SUBSTRATE_DEFAULT_CORS
+
+        cors = "all" if args.dev else list(SUBSTRATE_DEFAULT_CORS)
+    elif cors != "all":
         cors = [c.strip() for c in cors.split(",") if c.strip()]
+    if args.rpc_max_batch_request_len is not None and args.rpc_max_batch_request_len < 1:
+        raise SystemExit("error: --rpc-max-batch-request-len must be at least 1")
     if args.no_network:
         listen = None
     elif args.listen_addr:
@@ -194,6 +202,7 @@ def _node_config(args: argparse.Namespace):
         validator=validator, authority_key=key,
         rpc_host="0.0.0.0" if external else "127.0.0.1", rpc_port=args.rpc_port, rpc_methods=rpc_methods,
         rpc_cors=cors, rpc_max_connections=args.rpc_max_connections,
+        rpc_max_batch_len=args.rpc_max_batch_request_len, rpc_batches_enabled=not args.rpc_disable_batch_requests,
         prometheus_host="0.0.0.0" if args.prometheus_external else "127.0.0.1",
         prometheus_port=None if args.no_prometheus else args.prometheus_port,
         slot_ms=slot_ms, instant_finality=None,

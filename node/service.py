@@ -22,6 +22,7 @@ from genesis.spec import genesis_storage
 from node.chain import Block, Chain
 from node.events import BlockEvent, Hub
 from node.metrics import NodeMetrics
+from node.rpc.server import SUBSTRATE_DEFAULT_CORS
 from node.txpool import TransactionPool
 from runtime.primitives.keys import Keypair
 from storage.chain_store import ChainStore
@@ -44,8 +45,10 @@ class NodeConfig:
     rpc_host: str = "127.0.0.1"
     rpc_port: int = 9944
     rpc_methods: str = "auto"
-    rpc_cors: Any = None
+    rpc_cors: Any = SUBSTRATE_DEFAULT_CORS   # "all", None (no browser origin) or a list of origins
     rpc_max_connections: int = 100
+    rpc_max_batch_len: int | None = None      # None: any length, as Substrate
+    rpc_batches_enabled: bool = True
     prometheus_host: str = "127.0.0.1"
     prometheus_port: int | None = 9615
     slot_ms: int = 2000
@@ -317,9 +320,11 @@ class Node:
                 module = build_module(self)
                 self.rpc_port = await nursery.start(partial(
                     serve_rpc, module, config.rpc_host, config.rpc_port, rpc_methods=config.rpc_methods,
-                    cors=config.rpc_cors, max_connections=config.rpc_max_connections))
+                    cors=config.rpc_cors, max_connections=config.rpc_max_connections,
+                    max_batch_len=config.rpc_max_batch_len, batches_enabled=config.rpc_batches_enabled))
+                origins = config.rpc_cors
                 log.info("Running JSON-RPC server: addr=%s:%d, allowed origins=%s", config.rpc_host, self.rpc_port,
-                         config.rpc_cors if config.rpc_cors else "none")
+                         origins if isinstance(origins, str) else list(origins or []) or "none")
                 if config.prometheus_port is not None:
                     self.prometheus_port = await nursery.start(
                         serve_metrics, self.metrics, config.prometheus_host, config.prometheus_port)
@@ -334,9 +339,18 @@ class Node:
                                     config.authority_key.public_key.hex()[:16])
                     nursery.start_soon(self._authoring_loop)
                 nursery.start_soon(self._informant)
+                nursery.start_soon(self._warm_up_runtime)
                 task_status.started(self)
         finally:
             self.close()
+
+    async def _warm_up_runtime(self) -> None:
+        """The Yuma kernel's first load or compile takes seconds: in a worker thread, not in a slot."""
+        from runtime.construct import warm_up
+
+        started = time.monotonic()
+        await trio.to_thread.run_sync(warm_up, abandon_on_cancel=True)
+        log.debug("runtime warmed up in %.1f s", time.monotonic() - started)
 
     def _authorities(self) -> list[bytes]:
         from runtime.pallets import aura

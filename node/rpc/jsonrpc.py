@@ -22,6 +22,7 @@ import inspect
 import json
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -37,9 +38,11 @@ INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
+BATCHES_NOT_SUPPORTED = -32005
 TOO_MANY_SUBSCRIPTIONS = -32006
 OVERSIZED_REQUEST = -32007
 OVERSIZED_RESPONSE = -32008
+TOO_BIG_BATCH_REQUEST = -32010
 TOO_BIG_BATCH_RESPONSE = -32011
 
 UNSAFE_MESSAGE = "RPC call is unsafe to be called externally"
@@ -50,9 +53,11 @@ _MESSAGES = {
     METHOD_NOT_FOUND: "Method not found",
     INVALID_PARAMS: "Invalid params",
     INTERNAL_ERROR: "Internal error",
+    BATCHES_NOT_SUPPORTED: "Batched requests are not supported by this server",
     TOO_MANY_SUBSCRIPTIONS: "Too many subscriptions on the connection",
     OVERSIZED_REQUEST: "Request is too big",
     OVERSIZED_RESPONSE: "Response is too big",
+    TOO_BIG_BATCH_REQUEST: "The batch request was too large",
     TOO_BIG_BATCH_RESPONSE: "The batch response was too large",
 }
 
@@ -108,6 +113,9 @@ else:  # pragma: no cover - CPython without the _json accelerator
     _encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 _scan_once = json.JSONDecoder().scan_once
+_DECODE_INLINE_LIMIT = 256 * 1024   # bytes of JSON parsed on the event loop; bigger goes to a thread
+_BATCH_SLICE = 0.002                # seconds of batch work between two yields to the scheduler
+
 _JSON_WHITESPACE = " \t\n\r"
 
 
@@ -424,10 +432,14 @@ class Dispatcher:
     """Turns request text into response text for one server (its module and its policy)."""
 
     def __init__(self, module: RpcModule, *, allow_unsafe: bool, max_response_bytes: int = 15 * 2**20,
-                 max_subscriptions_per_connection: int = 1024, max_concurrent_per_connection: int = 64) -> None:
+                 max_subscriptions_per_connection: int = 1024, max_concurrent_per_connection: int = 64,
+                 max_batch_len: int | None = None, batches_enabled: bool = True) -> None:
         self.module = module
         self.allow_unsafe = allow_unsafe
         self.max_response_bytes = max_response_bytes
+        self.max_batch_len = max_batch_len          # None: any length (Substrate's default)
+        self.batches_enabled = batches_enabled
+        self._decode_threads = trio.CapacityLimiter(2)  # big documents parsed at once, over all connections
         self.max_subscriptions_per_connection = max_subscriptions_per_connection
         self.max_concurrent_per_connection = max_concurrent_per_connection
         self._entries: dict[str, _Entry] = dict(module._entries)
@@ -453,7 +465,10 @@ class Dispatcher:
         try:
             if type(text) is not str:
                 text = text.decode("utf-8")
-            request = _decode(text)
+            if len(text) < _DECODE_INLINE_LIMIT:
+                request = _decode(text)
+            else:  # a big document takes tens of ms to parse: not on the event loop's thread
+                request = await trio.to_thread.run_sync(_decode, text, limiter=self._decode_threads)
         except (ValueError, RecursionError):  # bad JSON, bad UTF-8, >4300-digit ints, deep nesting
             return PARSE_ERROR_RESPONSE
         kind = type(request)
@@ -466,20 +481,44 @@ class Dispatcher:
     async def _batch(self, session: RpcSession, requests: list) -> str | None:
         if not requests:
             return INVALID_REQUEST_RESPONSE
+        if not self.batches_enabled:
+            return _error_text(None, BATCHES_NOT_SUPPORTED)
+        if self.max_batch_len is not None and len(requests) > self.max_batch_len:
+            return _error_text(None, TOO_BIG_BATCH_REQUEST, None, limit_data(self.max_batch_len))
+        limit = self.max_response_bytes
         answers = []
+        size = 1  # the brackets and commas, counted as the answers are added
+        clock = time.perf_counter
+        yield_at = clock() + _BATCH_SLICE
         for request in requests:
             if type(request) is dict:
                 answer = await self._single(session, request, True)
-                if answer is not None:
-                    answers.append(answer)
             else:
-                answers.append(INVALID_REQUEST_RESPONSE)
+                answer = INVALID_REQUEST_RESPONSE
+            if answer is not None:
+                size += len(answer) + 1
+                if size > limit:
+                    # As jsonrpsee: stop at the first answer past the limit, so what one batch
+                    # holds in memory is bounded by the response limit, not by its length.
+                    self._drop_batch_subscriptions(session)
+                    return _error_text(None, TOO_BIG_BATCH_RESPONSE, None, limit_data(limit))
+                answers.append(answer)
+            if clock() >= yield_at:
+                # Let authoring, import and the other connections run between items.
+                await trio.lowlevel.checkpoint()
+                yield_at = clock() + _BATCH_SLICE
         if not answers:
             return None
-        text = "[" + ",".join(answers) + "]"
-        if len(text) > self.max_response_bytes:
-            return _error_text(None, TOO_BIG_BATCH_RESPONSE, None, limit_data(self.max_response_bytes))
-        return text
+        return "[" + ",".join(answers) + "]"
+
+    @staticmethod
+    def _drop_batch_subscriptions(session: RpcSession) -> None:
+        """A refused batch answer also cancels the subscriptions it would have announced."""
+        for sink in session._gates:
+            if session.subscriptions.get(sink.id) is sink:
+                del session.subscriptions[sink.id]
+            sink._close()
+        session._gates.clear()
 
     async def _single(self, session: RpcSession, request: dict, in_batch: bool) -> str | None:
         method = request.get("method")

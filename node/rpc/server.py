@@ -71,6 +71,12 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _local_hosts(port: int) -> set[bytes]:
+    """The Host values a browser sends for this server on a loopback name, with and without port."""
+    names = (b"localhost", b"127.0.0.1", b"[::1]")
+    return {*names, *(b"%s:%d" % (name, port) for name in names)}
+
+
 def _frame_text(payload: bytes) -> bytes:
     """A final, unmasked text frame: what wsproto emits server-side with no extension."""
     n = len(payload)
@@ -85,7 +91,8 @@ class _Cors:
     """Which browser origins may call: ``None`` none, ``"all"``/``"*"`` any, else a list.
 
     An entry ending in ``:*`` matches that scheme and host on any port (Substrate's
-    ``http://localhost:*`` style).
+    ``http://localhost:*`` style). A request without ``Origin`` is not from a browser
+    page and is never refused for its origin.
     """
 
     def __init__(self, cors: str | Iterable[str] | None) -> None:
@@ -104,6 +111,8 @@ class _Cors:
     def allowed(self, origin: bytes) -> bool:
         if self.any:
             return True
+        if not self.enabled:
+            return False
         if origin in self.exact:
             return True
         for base in self.port_any:
@@ -123,9 +132,11 @@ class RpcServer:
     def __init__(self, module: RpcModule, host: str = "127.0.0.1", port: int = 9944, *,
                  rpc_methods: str = "auto", max_connections: int = 100,
                  max_request_bytes: int = 15 * 2**20, max_response_bytes: int = 15 * 2**20,
-                 max_subscriptions_per_connection: int = 1024, cors: str | Iterable[str] | None = None,
+                 max_subscriptions_per_connection: int = 1024,
+                 cors: str | Iterable[str] | None = SUBSTRATE_DEFAULT_CORS,
                  send_queue_bytes: int | None = None, slow_consumer_timeout: float = 30.0,
-                 http_keep_alive_timeout: float = 60.0) -> None:
+                 http_keep_alive_timeout: float = 60.0, max_batch_len: int | None = None,
+                 batches_enabled: bool = True) -> None:
         if rpc_methods not in ("safe", "unsafe", "auto"):
             raise ValueError(f"rpc_methods must be 'safe', 'unsafe' or 'auto', not {rpc_methods!r}")
         self.module = module
@@ -137,6 +148,9 @@ class RpcServer:
         self.max_response_bytes = max_response_bytes
         self.max_subscriptions_per_connection = max_subscriptions_per_connection
         self.cors = _Cors(cors)
+        self.max_batch_len = max_batch_len
+        self.batches_enabled = batches_enabled
+        self._allowed_hosts: set[bytes] | None = None  # None: any Host (CORS "all"), else set when bound
         # Room for one largest answer plus headroom; a full queue pauses producers.
         self.send_queue_bytes = send_queue_bytes if send_queue_bytes is not None else max_response_bytes + 2**20
         self.slow_consumer_timeout = slow_consumer_timeout
@@ -156,7 +170,10 @@ class RpcServer:
             allow_unsafe = self.rpc_methods == "unsafe"
         self.dispatcher = Dispatcher(self.module, allow_unsafe=allow_unsafe,
                                      max_response_bytes=self.max_response_bytes,
-                                     max_subscriptions_per_connection=self.max_subscriptions_per_connection)
+                                     max_subscriptions_per_connection=self.max_subscriptions_per_connection,
+                                     max_batch_len=self.max_batch_len, batches_enabled=self.batches_enabled)
+        if not self.cors.any:
+            self._allowed_hosts = _local_hosts(self.port)
         self._http_session = self.dispatcher.session()
         log.info("JSON-RPC listening on %s (%s methods)",
                  ", ".join(f"{a[0]}:{a[1]}" for a in addresses), "unsafe" if allow_unsafe else "safe")
@@ -164,6 +181,12 @@ class RpcServer:
             await nursery.start(partial(trio.serve_listeners, self._handle_connection, listeners,
                                         handler_nursery=nursery))
             task_status.started(self.port)
+
+    def host_allowed(self, host: bytes | None) -> bool:
+        """Substrate's Host filter: unless CORS is "all", only localhost names (DNS rebinding)."""
+        if self._allowed_hosts is None:
+            return True
+        return host is not None and host.lower() in self._allowed_hosts
 
     async def _handle_connection(self, stream: trio.SocketStream) -> None:
         if self.connections >= self.max_connections:
@@ -325,6 +348,14 @@ class _Http:
             headers[name] = value  # h11 lowercases names
         origin = headers.get(b"origin")
         method = request.method
+        if not server.host_allowed(headers.get(b"host")):
+            await self._drain_and_respond(403, b"Provided Host header is not whitelisted.\n", _TEXT)
+            return False
+        if origin is not None and not server.cors.allowed(origin):
+            # Browsers send Origin; a page from elsewhere must not drive this node (nor upgrade).
+            await self._drain_and_respond(403, b"Origin of the request is not whitelisted. CORS headers would "
+                                               b"not be sent and any side-effects were cancelled as well.\n", _TEXT)
+            return False
         if method == b"POST":
             if not _is_json(headers.get(b"content-type")):
                 await self._drain_and_respond(415, b"Supplied content type is not allowed. "
@@ -668,21 +699,28 @@ class _WebSocket:
 async def serve_rpc(module: RpcModule, host: str = "127.0.0.1", port: int = 9944, *,
                     rpc_methods: str = "auto", max_connections: int = 100,
                     max_request_bytes: int = 15 * 2**20, max_response_bytes: int = 15 * 2**20,
-                    max_subscriptions_per_connection: int = 1024, cors: str | Iterable[str] | None = None,
+                    max_subscriptions_per_connection: int = 1024,
+                 cors: str | Iterable[str] | None = SUBSTRATE_DEFAULT_CORS,
                     send_queue_bytes: int | None = None, slow_consumer_timeout: float = 30.0,
-                    http_keep_alive_timeout: float = 60.0,
+                    http_keep_alive_timeout: float = 60.0, max_batch_len: int | None = None,
+                    batches_enabled: bool = True,
                     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
     """Serve ``module`` over HTTP and WebSocket on ``host:port`` until cancelled.
 
     ``task_status.started(port)`` reports the bound port (useful with ``port=0``).
     ``rpc_methods``: ``"unsafe"`` allows methods registered ``unsafe=True``, ``"safe"``
     refuses them, ``"auto"`` (Substrate's default) allows them only when every listening
-    address is loopback. ``cors``: None (no CORS headers), ``"all"``, or a list of
-    origins (``"http://localhost:*"`` matches any port; see SUBSTRATE_DEFAULT_CORS).
+    address is loopback. ``cors``: a list of origins (``"http://localhost:*"`` matches any
+    port; the default is Substrate's, SUBSTRATE_DEFAULT_CORS), ``"all"``, or None (no
+    browser origin allowed). A
+    request or WebSocket handshake carrying an ``Origin`` that is not allowed gets 403,
+    and unless ``cors`` is ``"all"`` the ``Host`` header must name localhost (Substrate's
+    DNS-rebinding filter). ``max_batch_len``: the longest batch served (None: any).
     """
     server = RpcServer(module, host, port, rpc_methods=rpc_methods, max_connections=max_connections,
                        max_request_bytes=max_request_bytes, max_response_bytes=max_response_bytes,
                        max_subscriptions_per_connection=max_subscriptions_per_connection, cors=cors,
                        send_queue_bytes=send_queue_bytes, slow_consumer_timeout=slow_consumer_timeout,
-                       http_keep_alive_timeout=http_keep_alive_timeout)
+                       http_keep_alive_timeout=http_keep_alive_timeout, max_batch_len=max_batch_len,
+                       batches_enabled=batches_enabled)
     await server.serve(task_status=task_status)

@@ -452,19 +452,24 @@ async def test_cors():
         assert "POST" in r.headers["access-control-allow-methods"]
         assert "content-type" in r.headers["access-control-allow-headers"].lower()
         r = await trio.to_thread.run_sync(preflight, server.port, "https://evil.example")
+        assert r.status_code == 403
         assert "access-control-allow-origin" not in r.headers
         r = await post(server.port, req("echo", []), headers=origin)
         assert r.headers["access-control-allow-origin"] == "http://localhost:3000"
         r = await post(server.port, req("echo", []), headers={"Origin": "http://localhost.evil:80"})
+        assert r.status_code == 403
         assert "access-control-allow-origin" not in r.headers
     async with running(Toy(), cors="all") as server:
         r = await trio.to_thread.run_sync(preflight, server.port, "https://anything.example")
         assert r.headers["access-control-allow-origin"] == "*"
-    async with running(Toy()) as server:  # no CORS configured
+    async with running(Toy(), cors=None) as server:  # no browser origin may call
         r = await trio.to_thread.run_sync(preflight, server.port, "http://localhost:3000")
-        assert r.status_code == 405
+        assert r.status_code == 403
         r = await post(server.port, req("echo", []), headers=origin)
+        assert r.status_code == 403
         assert "access-control-allow-origin" not in r.headers
+        r = await post(server.port, req("echo", []))  # not from a browser: no Origin, served
+        assert r.status_code == 200
 
 
 async def test_max_connections_refuses_with_429():
@@ -472,7 +477,7 @@ async def test_max_connections_refuses_with_429():
         held = [await WsClient.connect(server.port), await WsClient.connect(server.port)]
         await wait_until(lambda: server.connections == 2)
         stream = await trio.open_tcp_stream("127.0.0.1", server.port)
-        await stream.send_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        await stream.send_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         data = b""
         with trio.fail_after(5):
             while chunk := await stream.receive_some(4096):
@@ -683,7 +688,7 @@ async def test_ws_protocol_errors_close_the_connection(raw, code):
 async def test_ws_handshake_errors():
     async with running(Toy()) as server:
         stream = await trio.open_tcp_stream("127.0.0.1", server.port)
-        await stream.send_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        await stream.send_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                               b"Sec-WebSocket-Key: " + base64.b64encode(os.urandom(16))
                               + b"\r\nSec-WebSocket-Version: 8\r\n\r\n")
         with trio.fail_after(5):
@@ -697,7 +702,7 @@ async def test_slow_consumer_is_disconnected():
     async with running(toy, send_queue_bytes=256 * 1024, slow_consumer_timeout=0.3) as server:
         stream = await trio.open_tcp_stream("127.0.0.1", server.port)
         stream.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        await stream.send_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        await stream.send_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                               b"Sec-WebSocket-Key: " + base64.b64encode(os.urandom(16))
                               + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
         await stream.receive_some(4096)  # the 101 (and maybe a little more)
@@ -714,17 +719,17 @@ async def test_half_open_and_truncated_connections():
         port = server.port
         # an HTTP request cut in the middle of the headers, then EOF
         stream = await trio.open_tcp_stream("127.0.0.1", port)
-        await stream.send_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Len")
+        await stream.send_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Len")
         await stream.aclose()
         # a body shorter than its Content-Length, then EOF
         stream = await trio.open_tcp_stream("127.0.0.1", port)
-        await stream.send_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        await stream.send_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                               b"Content-Length: 100\r\n\r\n{\"jsonrpc\"")
         await stream.aclose()
         # a complete request, then the client shuts down its sending side: it still gets the answer
         sock = socket.create_connection(("127.0.0.1", port))
         body = json.dumps(req("echo", ["half"])).encode()
-        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
                      % (len(body), body))
         sock.shutdown(socket.SHUT_WR)
 

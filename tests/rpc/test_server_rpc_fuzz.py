@@ -100,7 +100,7 @@ def http_exchange(port: int, raw: bytes, timeout: float = 5.0) -> bytes:
 
 
 def post_raw(port: int, body: bytes) -> tuple[int, bytes]:
-    data = http_exchange(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    data = http_exchange(port, b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                                b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
     head, _, rest = data.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), rest
@@ -131,7 +131,7 @@ class Ws:
 
     def __init__(self, port: int) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        self.sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                           b"Sec-WebSocket-Key: " + base64.b64encode(os.urandom(16))
                           + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
         buf = b""

@@ -24,11 +24,16 @@ def register(rpc: RpcModule, node) -> None:
         state_at(node, block_hash_or_best(node, block_hash))
         return VERSION.to_json()
 
+    metadata_hex: dict[int, str] = {}   # spec_version -> the answer: encoded once per runtime version
+
     @rpc.method("state_getMetadata")
     def get_metadata(params):
         (block_hash,) = positional(params, ("at",))
         state_at(node, block_hash_or_best(node, block_hash))
-        return hx(metadata_bytes(14))
+        answer = metadata_hex.get(VERSION.spec_version)
+        if answer is None:
+            answer = metadata_hex[VERSION.spec_version] = hx(metadata_bytes(14))
+        return answer
 
     @rpc.method("state_call", aliases=["state_callAt"])
     def call(params):
@@ -106,6 +111,8 @@ def register(rpc: RpcModule, node) -> None:
     @rpc.method("state_getReadProof")
     def get_read_proof(params):
         keys, block_hash = positional(params, ("keys", "hash"), 1)
+        if not isinstance(keys, list) or len(keys) > MAX_STORAGE_KEYS:
+            raise RpcError(INVALID_PARAMS, "Invalid params", f"keys: expected an array of at most {MAX_STORAGE_KEYS}")
         at = block_hash_or_best(node, block_hash)
         header = chain.header(at)
         if header is None:
