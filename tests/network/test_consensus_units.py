@@ -138,10 +138,13 @@ def test_votes_below_base_and_off_base():
 def test_round_tracker_jumps_to_completable_round():
     meta = tree(("a", 0, 5))
     rt = RoundTracker(V, round_number=1)
+    assert rt.completable_round(meta, (b"g", 0)) is None
+    for who in range(3):
+        rt.add(vote(3, "a4", 4, who))      # a completable round below the highest one
     for who in range(3):
         rt.add(vote(7, "a5", 5, who))
-    assert rt.completable_round(meta, (b"g", 0)) == (7, rt.completable_round(meta, (b"g", 0))[1])
     k, t = rt.completable_round(meta, (b"g", 0))
+    assert k == 7 and t.completable and t.ghost == (b"a5", 5)     # 3 of 4 voters: a supermajority
     rt.enter(k + 1)
     assert rt.current == 8 and rt.accepts(7) and not rt.accepts(6) and rt.accepts(10**6)
     fin = rt.finalizable(meta, (b"g", 0))

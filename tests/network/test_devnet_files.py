@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -78,16 +79,27 @@ def test_processes_and_containers_run_the_same_nodes(tmp_path):
         assert [b.rsplit("/", 1)[1] for b in local.bootnodes] == [b.rsplit("/", 1)[1] for b in container.bootnodes]
 
 
-def test_devnet_chain_spec():
+def test_devnet_chain_spec(tmp_path):
     devnet = dn.load()
     spec = dn.chain_spec(devnet, 4)
     auths = spec["genesis"]["runtimeGenesis"]["config"]["aura"]["authorities"]
     assert auths == [Keypair.from_uri(v["key"]).ss58_address for v in devnet["validators"][:4]]
     assert spec["slotDurationMs"] == devnet["chain"]["slot_ms"] and spec["id"] == devnet["chain"]["id"]
-    assert genesis_storage(spec) == genesis_storage(json.loads(json.dumps(spec)))   # deterministic
     out = subprocess.run([sys.executable, "-m", "node", "devnet", "spec", "--validators", "4"], cwd=REPO,
                          capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == json.loads(json.dumps(spec))
+    # Every node derives its genesis from that file in its own process: the storage must not depend on
+    # anything process-local (hash seed, set or dict order). Two processes with different hash seeds agree
+    # with each other and with this one, key for key.
+    spec_file = tmp_path / "devnet.json"
+    spec_file.write_text(out)
+    storage = genesis_storage(spec)
+    assert storage and len(storage) > 20
+    for seed in ("1", "2"):
+        raw = subprocess.run([sys.executable, "-m", "node", "build-spec", "--chain", str(spec_file), "--raw"],
+                             cwd=REPO, capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        assert genesis_storage(json.loads(raw)) == storage, f"genesis differs with PYTHONHASHSEED={seed}"
 
 
 def test_health_command_fails_without_a_node():

@@ -9,7 +9,7 @@ from runtime.frame.dispatch import BadOrigin
 from runtime.pallets import balances, market
 from runtime.pallets.market import Error
 from runtime.pallets.market import storage as S
-from runtime.pallets.market.types import Attribute, GpuSpec, ResourceUnit
+from runtime.pallets.market.types import Attribute, GpuSpec, ResourceUnit, ResourceUnitType
 from tests.runtime import helpers
 from tests.runtime.helpers import ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE
 from tests.runtime.test_market_support import (GiB, TAO, VERSION, attrs, bid, check_invariants, deploy, free, group,
@@ -373,4 +373,10 @@ def test_call_indices_and_error_indices_are_stable():
     assert Error.ProviderAlreadyRegistered == 0 and Error.Overflow == 44
     docs = Error.__docs__
     assert all(e.name in docs for e in Error), "every error is documented"
-    assert [r.gpu for r in [ResourceUnit(10, GiB, 0, GpuSpec(0, b"", b""), 1)]]
+    # the SCALE layout of a resource unit is part of the metadata clients decode with (field order, widths):
+    # u32 cpu_millis, u64 memory, u64 storage, GpuSpec{u32 units, Vec<u8> vendor, Vec<u8> model}, u32 replicas
+    unit = ResourceUnit(10, GiB, 0, GpuSpec(2, b"nvidia", b"*"), 1)
+    encoded = ResourceUnitType.encode(unit)
+    assert encoded.hex() == ("0a000000" "0000004000000000" "0000000000000000"
+                             "02000000" "18" + b"nvidia".hex() + "04" + b"*".hex() + "01000000")
+    assert ResourceUnitType.decode(encoded) == unit
