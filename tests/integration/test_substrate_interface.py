@@ -97,8 +97,17 @@ def test_bad_signature_rejected(substrate):
 def test_payment_info_matches_charged_fee(substrate):
     call = substrate.compose_call("Balances", "transfer_keep_alive", {"dest": BOB.ss58_address, "value": 10**6})
     info = substrate.get_payment_info(call, ALICE)
-    receipt = substrate.submit_extrinsic(substrate.create_signed_extrinsic(call=call, keypair=ALICE),
-                                         wait_for_inclusion=True)
+    nonce = substrate.get_account_nonce(ALICE.ss58_address)
+    extrinsic = substrate.create_signed_extrinsic(call=call, keypair=ALICE)
+    # the length by hand: compact length (2) + version (1) + MultiAddress::Id (33) + MultiSignature (65)
+    # + immortal era (1) + compact nonce + compact tip 0 (1) + metadata-hash mode (1)
+    # + call index (2) + dest (33) + compact 10**6 (4)
+    length = 143 + (1 if nonce < 64 else 2)
+    assert len(extrinsic.data.data) == length
+    # FRAME's fee, by hand: base 125_000 (ExtrinsicBaseWeight 125_000_000 / 1000) + 1000 rao per byte
+    # + weight fee 300_000 (transfer weight 300_000_000 / 1000, multiplier 1); no tip
+    assert info["partialFee"] == 125_000 + 1_000 * length + 300_000
+    receipt = substrate.submit_extrinsic(extrinsic, wait_for_inclusion=True)
     assert receipt.is_success
     assert receipt.total_fee_amount == info["partialFee"]
 

@@ -67,6 +67,15 @@ def snapshot(builder) -> dict:
     return dict(builder.ctx.state.changes)
 
 
+def fee_by_hand(length: int, tip: int) -> int:
+    """FRAME's fee for one of these transfers, written out from its formula with this chain's numbers,
+    not with the pallet's helpers: base_fee + len_fee + multiplier * weight_fee + tip, where WeightToFee
+    is the one-term polynomial ref_time / 1000 (floor), LengthToFee 1000 rao per byte, the multiplier 1.
+    ExtrinsicBaseWeight is 125_000_000 ref_time (125_000 rao) and a balances transfer weighs 300_000_000
+    (300_000 rao)."""
+    return 125_000 + 1_000 * length + 300_000 + tip
+
+
 # --- the model -----------------------------------------------------------------------------
 @dataclasses.dataclass
 class Model:
@@ -89,7 +98,7 @@ class Model:
             return "Stale", []
         if nonce > current:
             return "Future", []
-        fee = transaction_payment.compute_fee_details(len(raw), balances.TRANSFER_WEIGHT, tip).final_fee
+        fee = fee_by_hand(len(raw), tip)
         if self.free.get(sender, 0) < fee + ED:
             return "Payment", []
         # pre-dispatch: CheckNonce, then ChargeTransactionPayment
@@ -161,7 +170,10 @@ def test_transfer_charges_fee_once_and_bumps_nonce_once():
     reason, expected = model.apply(raw, ACCOUNTS[0], ACCOUNTS[1], 12_345, 0, 7, keep_alive=False)
     outcome = apply_extrinsic(builder, decode_extrinsic(raw))
     assert reason is None and outcome.success
-    assert outcome.fee == transaction_payment.compute_fee_details(len(raw), balances.TRANSFER_WEIGHT, 7).final_fee
+    # 142 bytes: compact length (2) + version (1) + MultiAddress::Id (33) + MultiSignature::Ed25519 (65)
+    # + era, nonce, tip, metadata-hash mode (1 each) + call index (2) + dest (33) + compact 12_345 (2)
+    assert len(raw) == 142
+    assert outcome.fee == 125_000 + 142_000 + 300_000 + 7 == 567_007
     assert extrinsic_events(builder, 1) == expected
     assert_state_matches(builder, model)
 
@@ -192,7 +204,7 @@ def test_invalid_transactions_change_nothing(nonce, reason):
 def test_fee_that_would_reap_the_sender_is_refused():
     builder = new_block()
     raw = signed_transfer(2, 0, 0, nonce=0)
-    fee = transaction_payment.compute_fee_details(len(raw), balances.TRANSFER_WEIGHT, 0).final_fee
+    fee = fee_by_hand(len(raw), 0)
     # leave the poor account exactly fee + ED - 1: paying would drop it below the existential deposit
     info = system.Account.get(builder.ctx.state, ACCOUNTS[2])
     info.data.free = fee + ED - 1
@@ -221,7 +233,7 @@ def _resolve(value, sender: int, dest: int, nonce: int, tip: int, call: str, mod
         return value
     free = model.free.get(ACCOUNTS[sender], 0)
     raw = signed_transfer(sender, dest, free, nonce=nonce, tip=tip, call=call)
-    fee = transaction_payment.compute_fee_details(len(raw), balances.TRANSFER_WEIGHT, tip).final_fee
+    fee = fee_by_hand(len(raw), tip)
     return max(0, free - fee - value[1])
 
 

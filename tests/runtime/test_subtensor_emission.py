@@ -1,5 +1,7 @@
 """TAO emission: halvings, the per-subnet split, epoch scheduling and payouts, issuance conservation."""
+import math
 import random
+from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -164,6 +166,26 @@ def test_a_failing_kernel_skips_the_epoch_and_keeps_the_emission(monkeypatch):
     assert_issuance_conserved(ext)
 
 
+def u96f32_share(amount: int, value_u16: int) -> int:
+    """subtensor's owner cut and hotkey take, written from its semantics with Fraction (not the pallet's helper):
+    `U96F32(value).safe_div(U96F32(u16::MAX))` keeps 32 fraction bits, truncated; `amount * that` is floored
+    by `to_num::<u64>()`."""
+    proportion = Fraction(math.floor(Fraction(value_u16, 65_535) * 2**32), 2**32)
+    return math.floor(amount * proportion)
+
+
+def test_u16_proportions_truncate_to_32_fraction_bits():
+    # 11_796 / 65_535 as U96F32 is 773_074_452 / 2**32; the truncation shows first at 21_845 rao
+    assert math.floor(Fraction(11_796, 65_535) * 2**32) == 773_074_452
+    assert u96f32_share(10**9, 11_796) == 179_995_422 == 10**9 * 11_796 // 65_535
+    assert u96f32_share(21_845, 11_796) == 3_931 == 21_845 * 11_796 // 65_535 - 1
+    assert proportion_of(21_845, 11_796) == 3_931
+    rng = random.Random(11)
+    for _ in range(2_000):
+        amount, value = rng.choice([rng.randrange(1 << 64), rng.randrange(10**6)]), rng.randrange(65_536)
+        assert proportion_of(amount, value) == u96f32_share(amount, value), (amount, value)
+
+
 def test_gathering_inputs_only_reads():
     ext, netuid = subnet_with_validators()
     call(ext, hot("Bob"), "set_weights", netuid=netuid, dests=[3, 4], weights=[2, 1], version_key=0)
@@ -205,7 +227,8 @@ def test_epoch_outputs_are_persisted_and_paid_out():
     finally:
         epoch_module.run_kernel = saved
     out = captured["out"]
-    cut = proportion_of(pending, S.SubnetOwnerCut.get(ext.state))
+    assert S.SubnetOwnerCut.get(ext.state) == 11_796
+    cut = u96f32_share(pending, 11_796)
     assert captured["rao"] == pending - cut
     assert balances.free_balance(ext.ctx, ALICE) == alice_free + cut             # owner cut in TAO
     # outputs under subtensor's names
@@ -230,7 +253,7 @@ def test_epoch_outputs_are_persisted_and_paid_out():
         assert S.TotalHotkeyAlpha.get(ext.state, hot(name), netuid) == hk_stake[name] + int(server[uid])
     # Bob's dividends: 18% take to Bob's coldkey, the rest pro rata to Bob and Ferdie (floor, remainder to Bob)
     d = int(validator[1])
-    take = proportion_of(d, 11_796)
+    take = u96f32_share(d, 11_796)
     total = bob_cold + ferdie
     ferdie_share = (d - take) * ferdie // total
     assert S.Alpha.get(ext.state, hot("Bob"), FERDIE, netuid) == ferdie + ferdie_share

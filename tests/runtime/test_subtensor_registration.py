@@ -1,4 +1,7 @@
 """Subnet and neuron registration: lock cost, burn price, UIDs, pruning."""
+import math
+from fractions import Fraction
+
 import nacl.signing
 import pytest
 
@@ -7,7 +10,7 @@ from runtime.pallets import balances
 from runtime.pallets.subtensor import Error, events
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.networks import lock_reduction_interval, network_lock_cost
-from runtime.pallets.subtensor.neurons import decay_factor_q32, mul_by_q32, pow_q32
+from runtime.pallets.subtensor.neurons import decay_factor_q32, pow_q32
 from runtime.pallets.subtensor.types import DEFAULT_BURN_INCREASE_MULT
 from tests.runtime.helpers import ALICE, BOB, CHARLIE, EVE as EVE_COLD
 from tests.runtime.subtensor_setup import (
@@ -125,28 +128,36 @@ def test_burned_register_errors():
         call(ext, CHARLIE, "burned_register", netuid=netuid, hotkey=hot("Charlie2"))
 
 
+# Q32 per-block decay factors: for these half-lives subtensor's binary search lands on the floor of the
+# real root 2**32 * 2**(-1/half_life) (floor-rounded Q32 powers undershoot the exact ones, but not by a unit).
+DECAY_FACTORS = {1: 2_147_483_648, 7: 3_890_053_517, 360: 4_286_705_684, 1000: 4_291_991_283,
+                 36_100: 4_294_884_830}
+
+
 def test_decay_factor_is_the_half_life_root():
-    for half_life in (1, 7, 360, 1000, 36_100):
-        f = decay_factor_q32(half_life)
-        assert pow_q32(f, half_life) <= 1 << 31 < pow_q32(f + 1, half_life)
+    for half_life, factor in DECAY_FACTORS.items():
+        assert factor == math.floor(2**32 * 0.5 ** (1 / half_life))      # independent: float maths
+        assert decay_factor_q32(half_life) == factor
+        assert pow_q32(factor, half_life) <= 1 << 31 < pow_q32(factor + 1, half_life)
     assert decay_factor_q32(0) == 1 << 32
 
 
 def test_burn_decays_each_block_and_bumps_on_each_registration():
     ext = ext_with(burn=10 * TAO, minBurn=TAO, maxBurn=50 * TAO)
     netuid = register_subnet(ext)
-    f = decay_factor_q32(360)
-    burn = S.Burn.get(ext.state, netuid)
-    assert burn == 10 * TAO
-    for _ in range(3):                                   # per block: Burn *= f (Q32, floor)
+    assert S.Burn.get(ext.state, netuid) == 10 * TAO
+    # per block: Burn = floor(Burn * 4_286_705_684 / 2**32), the half-life-360 factor (10e9 * 2**(-1/360)
+    # is 9_980_764_435.5 in real numbers)
+    for burn in (9_980_764_435, 9_961_565_871, 9_942_404_236):
         ext.next_block()
-        burn = mul_by_q32(burn, f)
         assert S.Burn.get(ext.state, netuid) == burn
+    # per registration: Burn *= U64F64::from_num(1.26), i.e. 1.26_f64 exactly (1.2600000000000000088...),
+    # floored: 9_942_404_236 * 1.26 = 12_527_429_337.36, then 12_527_429_337 * 1.26 = 15_784_560_964.62
+    assert DEFAULT_BURN_INCREASE_MULT == round(Fraction(1.26) * 2**64) == 23_242_897_532_874_035_200
     call(ext, BOB, "burned_register", netuid=netuid, hotkey=hot("Bob"))
-    burn = burn * DEFAULT_BURN_INCREASE_MULT >> 64      # per registration: Burn *= 1.26 (U64F64)
-    assert S.Burn.get(ext.state, netuid) == burn
+    assert S.Burn.get(ext.state, netuid) == 12_527_429_337
     call(ext, CHARLIE, "burned_register", netuid=netuid, hotkey=hot("Charlie"))   # same block: bumps again
-    burn = burn * DEFAULT_BURN_INCREASE_MULT >> 64
+    burn = 15_784_560_964
     assert S.Burn.get(ext.state, netuid) == burn
     start = ext.number
     ext.run_to_block(start + 360)                        # one half-life later: half (floor rounding)
