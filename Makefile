@@ -10,10 +10,13 @@ PYTEST_ARGS ?=
 
 .PHONY: devnet test test-fast bench install clients clean lint
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package .venv holds to the versions the suite last passed with
+CONSTRAINTS := constraints.txt
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -c $(CONSTRAINTS) -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -50,6 +53,10 @@ test-fast: $(STAMP) $(KERNEL_CACHE)
 
 bench: $(STAMP)
 	$(PY) -m tests.bench.run $(BENCH)
+
+# ruff with the rule set in pyproject.toml ([tool.ruff.lint]): pyflakes and pycodestyle's error classes
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 clean:
 	rm -rf $(VENV) $(ASYNC_VENV) $(JS_DIR)/node_modules

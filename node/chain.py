@@ -22,7 +22,7 @@ from runtime.executive import (
 from runtime.extrinsic import Extrinsic, MalformedExtrinsic, TransactionValidityError, decode_extrinsic, encode_unsigned
 from runtime.frame.dispatch import InvalidBlock
 from runtime.frame.state import StateReader
-from runtime.pallets import aura, timestamp
+from runtime.pallets import aura
 from runtime.primitives import crypto
 from runtime.primitives.hashing import blake2_256
 from runtime.primitives.scale import ScaleError, decode_compact, encode_compact

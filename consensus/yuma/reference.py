@@ -10,7 +10,7 @@ definition the numba kernel and the numpy version are tested against.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 

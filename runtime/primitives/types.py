@@ -9,8 +9,8 @@ import dataclasses
 import struct
 
 from runtime.primitives.scale import (
-    ScaleError, U8, U16, U32, U64, U128, Bool, Bytes, Compact, Enum, Field, FixedBytes, Struct, Variant, Vec,
-    Array, Option, tuple_of,
+    ScaleError, U8, U32, U64, U128, Bytes, Compact, Enum, Field, FixedBytes, Struct, Variant, Vec,
+    tuple_of,
 )
 
 H256 = Struct("primitive_types::H256", [Field(None, FixedBytes(32), "[u8; 32]")])

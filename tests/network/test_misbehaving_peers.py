@@ -12,7 +12,6 @@ import trio
 
 from node.network import protocol as proto
 from p2p import DialFailed, NetworkConfig, NetworkService
-from runtime.primitives.hashing import blake2_256
 from runtime.primitives.types import Header
 from tests.network.harness import Devnet, wait_for
 

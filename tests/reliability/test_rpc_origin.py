@@ -7,7 +7,6 @@ import base64
 import json
 import os
 from contextlib import asynccontextmanager
-from functools import partial
 
 import h11
 import pytest

@@ -30,7 +30,7 @@ def group(name: str = "web", max_price: int = 10**8, *, cpu: int = 1_000, mem: i
                      max_price)
 
 
-def market_ext(**overrides) -> TestExternalities:
+def market_ext(**overrides) -> helpers.TestExternalities:
     ext = helpers.TestExternalities.dev()
     p = dataclasses.replace(S.params(ext.state), **{**TEST_PARAMS, **overrides})
     ext.call(None, "Market", "set_params", params=p)
