@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 KERNEL_CACHE := $(VENV)/.kernel-warm
 PYTEST_ARGS ?=
 
-.PHONY: devnet test test-fast bench install clients clean lint
+.PHONY: devnet test test-fast test-docker docker-image bench install clients clean lint
 
 # constraints.txt pins every package .venv holds to the versions the suite last passed with
 CONSTRAINTS := constraints.txt
@@ -51,6 +51,17 @@ test: $(STAMP) clients $(KERNEL_CACHE)
 test-fast: $(STAMP) $(KERNEL_CACHE)
 	$(PY) -m pytest -q -p no:cacheprovider -m "not integration and not slow" $(PYTEST_ARGS)
 
+# The Docker suites (tests/docker): compose devnet and Swarm stack, on an engine started here when none
+# runs (dockerd with its own data root; iptables, ip_forward and bridges restored afterwards).
+# `make test` runs them too where an engine can run, and skips them with the reason elsewhere.
+test-docker: $(STAMP) $(KERNEL_CACHE)
+	$(PY) -m tests.docker.engine install
+	$(PY) -m pytest -q -p no:cacheprovider -rs tests/docker $(PYTEST_ARGS)
+
+# The node image, offline: a debootstrap base image and a wheelhouse of the pinned dependencies
+docker-image: $(STAMP)
+	$(PY) -m tools.deploy.image build
+
 bench: $(STAMP)
 	$(PY) -m tests.bench.run $(BENCH)
 
@@ -59,4 +70,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) $(ASYNC_VENV) $(JS_DIR)/node_modules
+	rm -rf $(VENV) $(ASYNC_VENV) $(JS_DIR)/node_modules .wheelhouse

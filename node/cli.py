@@ -57,6 +57,9 @@ def _add_node_args(p: argparse.ArgumentParser) -> None:
         p.add_argument(f"--{name}", action="store_true",
                        help=f"Shortcut for `--name {name.capitalize()} --validator` with //{name.capitalize()}'s key")
     p.add_argument("--key", default=None, metavar="SURI", help="Authority key secret URI (sr25519), e.g. '//Alice'")
+    p.add_argument("--keystore-path", type=pathlib.Path, default=None, metavar="DIR",
+                   help="Substrate keystore holding the authority (aura) key, so it is not on the command line "
+                        "(default for a validator without --key: <base>/chains/<id>/keystore, when it exists)")
     p.add_argument("--rpc-port", type=int, default=9944, help="JSON-RPC port, HTTP and WebSocket (default 9944)")
     p.add_argument("--rpc-external", action="store_true",
                    help="Listen on all interfaces; only safe RPC methods unless --rpc-methods unsafe")
@@ -82,6 +85,8 @@ def _add_node_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--node-key", default=None, metavar="HEX",
                    help="The 32-byte Ed25519 secret of the node's libp2p identity, as hex (default: "
                         "<base>/chains/<id>/network/secret_ed25519, created on first start)")
+    p.add_argument("--node-key-file", type=pathlib.Path, default=None, metavar="FILE",
+                   help="Read the node key from FILE (hex or raw 32 bytes) instead of --node-key")
     p.add_argument("--reserved-nodes", nargs="+", action="extend", default=[], metavar="MULTIADDR",
                    help="Peers to stay connected to (dialed like bootnodes)")
     p.add_argument("--reserved-only", action="store_true",
@@ -125,6 +130,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _keystore_key(args: argparse.Namespace, spec: dict):
+    """The authority key from --keystore-path, or from the base path's keystore when there is one."""
+    from node.keystore import KeystoreError, authority_key
+
+    directory = args.keystore_path
+    if directory is None and args.base_path is not None:
+        directory = args.base_path / "chains" / spec.get("id", "agora") / "keystore"
+        if not directory.is_dir():
+            return None
+    if directory is None:
+        return None
+    try:
+        return authority_key(directory)
+    except KeystoreError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
 def _node_config(args: argparse.Namespace):
     from genesis.spec import ChainSpecError, load_spec
     from node.service import NodeConfig
@@ -146,6 +168,8 @@ def _node_config(args: argparse.Namespace):
     elif dev_key:
         key = Keypair.from_uri(f"//{dev_key.capitalize()}")
     validator = args.validator or args.dev or dev_key is not None
+    if key is None and validator:
+        key = _keystore_key(args, spec)
     slot_ms = args.block_time or spec.get("slotDurationMs", 2000)
     if not 100 <= slot_ms <= 60_000:
         raise SystemExit("error: --block-time must be between 100 and 60000 ms")
@@ -170,6 +194,15 @@ def _node_config(args: argparse.Namespace):
         listen = ["/ip4/127.0.0.1/tcp/0"]
     else:
         listen = ["/ip4/0.0.0.0/tcp/30333"]
+    if args.node_key_file is not None:
+        from node.keystore import KeystoreError, read_node_key
+
+        if args.node_key is not None:
+            raise SystemExit("error: give --node-key or --node-key-file, not both")
+        try:
+            args.node_key = read_node_key(args.node_key_file)
+        except KeystoreError as exc:
+            raise SystemExit(f"error: {exc}") from None
     if args.node_key is not None:
         from p2p import keypair_from_hex
 

@@ -5,6 +5,8 @@
     agora devnet down [--base-dir DIR] [--purge]      stop them (and remove their data)
     agora devnet spec --validators 4 [--out FILE]     the devnet chain spec (JSON)
     agora devnet compose [--out FILE]                 docker-compose.yml for the same topology
+    agora devnet stack [--out FILE]                   the same as a Docker Swarm stack
+    agora devnet k8s [--out DIR]                      the same as Kubernetes manifests
     agora devnet health --rpc-port 9944               exit 0 when a node is up and has peers
     agora devnet gen-chain --blocks 2000 --base-path DIR   build blocks offline (fake clock)
 
@@ -136,56 +138,11 @@ def node_args(node: NodePlan, spec_path: str, boot: list[str], *, listen_host: s
 
 # -- docker compose ------------------------------------------------------------------------------------
 
-COMPOSE_HEADER = """\
-# GENERATED from genesis/devnet.yaml by `agora devnet compose --out docker-compose.yml`.
-# Do not edit by hand: change genesis/devnet.yaml and regenerate (a test checks they agree).
-#
-#   docker compose up -d        4 validators + 1 RPC node (RPC on http://127.0.0.1:9944)
-#   docker compose ps           health comes from each node's RPC (system_health)
-"""
-
-
 def compose(devnet: dict, validators: int | None = None) -> str:
-    docker = devnet["docker"]
-    prefix = docker["subnet"].rsplit(".", 1)[0]
-    first = docker["first_ip"]
-    base = devnet["ports"]
+    """docker-compose.yml for the devnet (rendered by tools/deploy, with the Swarm and k8s renderers)."""
+    from tools.deploy.compose import render
 
-    def same_ports(i: int) -> tuple[int, int, int]:
-        return base["p2p"], base["rpc"], base["prometheus"]
-
-    nodes = plan(devnet, validators, pathlib.Path("/data"), host="0.0.0.0", ports=same_ports)
-    for i, node in enumerate(nodes):
-        node.host = f"{prefix}.{first + i}"
-        node.base_path = pathlib.Path("/data")
-    boot = bootnodes(devnet, nodes)
-    services: dict[str, Any] = {}
-    health = ["CMD", "agora", "devnet", "health", "--rpc-port", str(base["rpc"])]
-    for node in nodes:
-        extra = ["--prometheus-external"]
-        if not node.validator:
-            extra += ["--rpc-external", "--rpc-cors", "all"]
-        svc: dict[str, Any] = {
-            "image": docker["image"],
-            "build": ".",
-            "command": node_args(node, docker["spec_path"], boot, listen_host="0.0.0.0", public=True, extra=extra),
-            "volumes": [f"{node.name}-data:/data"],
-            "networks": {"devnet": {"ipv4_address": node.host}},
-            "healthcheck": {"test": list(health), "interval": "10s", "timeout": "5s", "retries": 6,
-                            "start_period": "30s"},
-            "restart": "unless-stopped",
-        }
-        if not node.validator:
-            svc["ports"] = [f"{docker['rpc_host_port']}:{node.rpc_port}"]
-            svc["depends_on"] = [n.name for n in nodes if n.validator]
-        services[node.name] = svc
-    doc = {
-        "name": "agora-devnet",
-        "services": services,
-        "volumes": {f"{n.name}-data": {} for n in nodes},
-        "networks": {"devnet": {"ipam": {"config": [{"subnet": docker["subnet"]}]}}},
-    }
-    return COMPOSE_HEADER + yaml.safe_dump(doc, sort_keys=False, width=1000, default_flow_style=False)
+    return render(devnet, validators)
 
 
 # -- RPC helpers ---------------------------------------------------------------------------------------------
@@ -397,7 +354,9 @@ def cmd_spec(args: argparse.Namespace) -> int:
 def cmd_compose(args: argparse.Namespace) -> int:
     text = compose(load(args.devnet), args.validators)
     if args.out:
-        pathlib.Path(args.out).write_text(text)
+        from tools.deploy.compose import write
+
+        write(load(args.devnet), pathlib.Path(args.out), args.validators)   # with its key files
     else:
         sys.stdout.write(text)
     return 0
@@ -484,3 +443,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--transfers", type=int, default=0, help="Signed transfers per block")
     q.add_argument("--finalize-every", type=int, default=100, help="A justification every N blocks (0: none)")
     q.set_defaults(run=cmd_gen_chain)
+    from tools.deploy.cli import add_deploy_commands   # stack, k8s: renderers for other orchestrators
+
+    add_deploy_commands(sub, common)

@@ -4,7 +4,7 @@ Every connection starts as HTTP/1.1 (h11). ``POST`` carries a JSON-RPC request o
 batch; a ``GET`` with ``Upgrade: websocket`` (any path) switches the connection to
 WebSocket (wsproto), where requests, batches, subscriptions and notifications flow
 until either side closes. ``GET /health`` answers ``system_health`` like Substrate's
-health endpoint; ``OPTIONS`` answers CORS preflights when ``cors`` allows the origin.
+health endpoint (``/health/readiness``: 500 while syncing or without peers); ``OPTIONS`` answers CORS preflights when ``cors`` allows the origin.
 
 Start it inside a nursery::
 
@@ -387,18 +387,22 @@ class _Http:
                           (b"access-control-max-age", b"86400")]
             await self._drain_and_respond(200, b"", _TEXT, extra)
             return False
-        if method == b"GET" and request.target.split(b"?", 1)[0] == b"/health":
-            await self._health(origin)
+        if method == b"GET" and request.target.split(b"?", 1)[0] in (b"/health", b"/health/readiness"):
+            await self._health(origin, readiness=request.target.split(b"?", 1)[0] == b"/health/readiness")
             return False
         await self._drain_and_respond(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required\n", _TEXT)
         return False
 
-    async def _health(self, origin: bytes | None) -> None:
+    async def _health(self, origin: bytes | None, readiness: bool = False) -> None:
+        """``/health``: the node answers (200 + system_health). ``/health/readiness``, as Substrate:
+        500 while it is syncing or has no peers though it should (orchestrators' readiness probes)."""
         server = self.server
         await self._read_body(_HTTP_HEADER_LIMIT)
         try:
             result = await server.dispatcher.call_method("system_health")
             status, body = 200, dumps(result).encode()
+            if readiness and (result["isSyncing"] or (result["shouldHavePeers"] and result["peers"] == 0)):
+                status, body = 500, b""
         except RpcError:
             status, body = 404, b"Not Found\n"
         except Exception:

@@ -12,6 +12,7 @@ import yaml
 
 from genesis.spec import genesis_storage
 from node import devnet as dn
+from node import keystore
 from node.cli import build_parser
 from runtime.primitives.keys import Keypair
 
@@ -19,8 +20,12 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def test_compose_file_is_generated_from_devnet_yaml():
+    from tools.deploy.compose import key_files
+
     assert (REPO / "docker-compose.yml").read_text() == dn.compose(dn.load()), \
         "docker-compose.yml is stale: run `agora devnet compose --out docker-compose.yml`"
+    for rel, content in key_files(dn.load()).items():
+        assert (REPO / rel).read_text() == content, f"{rel} is stale: run `agora devnet compose --out ...`"
 
 
 def test_compose_topology():
@@ -41,11 +46,18 @@ def test_compose_topology():
         ips[name] = svc["networks"]["devnet"]["ipv4_address"]
         assert args.public_addr == [f"/ip4/{ips[name]}/tcp/{devnet['ports']['p2p']}"]
         entry = next(v for v in devnet["validators"] + devnet["rpc_nodes"] if v["name"] == name)
-        assert args.node_key == entry["node_key"]
+        # keys come from Docker secrets (files), never from the command line
+        assert args.node_key is None and args.key is None and str(args.node_key_file) == "/run/secrets/node-key"
+        key_files = {s["target"]: doc["secrets"][s["source"]]["file"] for s in svc["secrets"]}
+        assert (REPO / key_files["node-key"]).read_text().strip() == entry["node_key"]
         if name in validators:
-            assert args.validator and args.key == entry["key"]
+            assert args.validator and str(args.keystore_path) == "/run/secrets"
+            (aura_file, path), = [(t, f) for t, f in key_files.items() if t != "node-key"]
+            assert keystore.authority_key((REPO / path).parent).public_key == Keypair.from_uri(entry["key"]).public_key
+            assert aura_file == keystore.keystore_entry(entry["key"])[0]
         else:
-            assert not args.validator and args.rpc_external and svc["ports"] == ["9944:9944"]
+            assert not args.validator and args.rpc_external
+            assert svc["ports"] == ["${AGORA_RPC_HOST:-127.0.0.1}:${AGORA_RPC_PORT:-9944}:9944"]
         for boot in args.bootnodes:       # bootnodes: the first validators, by static IP and peer id
             ip = boot.split("/")[2]
             target = next(k for k, v in ips.items() if v == ip) if ip in ips.values() else None
@@ -55,6 +67,7 @@ def test_compose_topology():
             assert owner["name"] in validators[:devnet["bootnodes"]]
             assert target in (None, owner["name"])
     assert len(set(ips.values())) == len(ips)
+    assert "name" not in doc       # docker-compose 1.29 rejects a top-level name
     assert doc["networks"]["devnet"]["ipam"]["config"][0]["subnet"] == devnet["docker"]["subnet"]
 
 
@@ -74,8 +87,13 @@ def test_processes_and_containers_run_the_same_nodes(tmp_path):
     for p in procs:
         local = parser.parse_args(dn.node_args(p, "spec.json", dn.bootnodes(devnet, procs)))
         container = parser.parse_args(doc["services"][p.name]["command"])
-        for field in ("name", "node_key", "validator", "key"):
+        for field in ("name", "validator"):
             assert getattr(local, field) == getattr(container, field), field
+        files = {s["target"]: (REPO / doc["secrets"][s["source"]]["file"]).read_text()
+                 for s in doc["services"][p.name]["secrets"]}
+        assert files["node-key"].strip() == local.node_key
+        if p.validator:
+            assert any(keystore.keystore_entry(local.key) == (t, c) for t, c in files.items())
         assert [b.rsplit("/", 1)[1] for b in local.bootnodes] == [b.rsplit("/", 1)[1] for b in container.bootnodes]
 
 
