@@ -17,7 +17,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.docker)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def engine():
     reason = why_not()
     if reason:
@@ -28,7 +28,7 @@ def engine():
     assert not problems, f"the host was not restored after dockerd: {problems}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def image(engine):
     """The project image, built offline (debootstrap base + wheelhouse); its build figures."""
     from tools.deploy import image as img
