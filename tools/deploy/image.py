@@ -115,8 +115,8 @@ def requirements() -> list[str]:
     import tomllib
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
-    build = [line.split("==")[0] for line in BUILD_CONSTRAINTS.read_text().split()
-             if line and not line.startswith("#")]
+    build = [line.split("==")[0].strip() for line in BUILD_CONSTRAINTS.read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
     return [*project["project"]["dependencies"], *build]
 
 

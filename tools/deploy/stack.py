@@ -41,7 +41,10 @@ def render(devnet: dict, validators: int | None = None, *, image: str | None = N
             "secrets": [],
             "volumes": [f"{node.name}-data:{tp.DATA_DIR}"],
             "networks": ["devnet"],
-            "healthcheck": {"test": ["CMD", "agora", "devnet", "health", "--rpc-port", str(ports["rpc"])],
+            # liveness only (--min-peers 0): Swarm puts a task in DNS once healthy, and nodes find
+            # each other through DNS, so "has peers" here would keep every task out for good
+            "healthcheck": {"test": ["CMD", "agora", "devnet", "health", "--rpc-port", str(ports["rpc"]),
+                                     "--min-peers", "0"],
                             "interval": "10s", "timeout": "5s", "retries": 6, "start_period": "30s"},
             "deploy": {
                 "mode": "replicated",
