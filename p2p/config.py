@@ -55,6 +55,9 @@ class NetworkConfig:
     handshake_timeout: float = 10.0
     stream_open_timeout: float = 10.0
     request_idle_timeout: float = 60.0    # server closes an idle request stream
+    # keep-alive (libp2p ping): a peer silent for ping_timeout is dropped (0: no pings)
+    ping_interval: float = 3.0
+    ping_timeout: float = 5.0
     # discovery / redial
     enable_discovery: bool = True
     discovery_interval: float = 30.0

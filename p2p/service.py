@@ -32,6 +32,7 @@ import multiaddr
 import trio
 
 from p2p import envelope as env
+from p2p import keepalive
 from p2p.config import (
     NetworkConfig, NotificationProtocol, PeerConnected, PeerDisconnected, PeerView,
     RequestProtocol,
@@ -107,6 +108,7 @@ class _Peer:
         self.pool: dict[str, list[FramedStream]] = {}
         self.inbound_notif = 0
         self.inbound_req = 0
+        self.rtt: float | None = None    # last ping round trip (s)
 
     def bucket(self, proto: str, rate: float, burst: float) -> TokenBucket:
         b = self.buckets.get(proto)
@@ -407,8 +409,27 @@ class NetworkService:
         if others:
             return
         peer = self._peers.pop(s, None)
-        if peer is None:
+        if peer is not None:
+            self._forget(peer)
+
+    def _drop_unresponsive(self, peer: _Peer, reason: str) -> None:
+        """The keep-alive gave up on ``peer``: forget it now, then close the connection.
+
+        Closing a connection over a dead link may take a while (or never be
+        reported by the swarm), so the node must not wait for it to see the peer gone.
+        """
+        if peer.closed or self._peers.get(peer.id) is not peer:
             return
+        self.counters["peers_unresponsive"] += 1
+        log.info("peer %s unresponsive (%s): dropping it", peer.id, reason)
+        peer.close(reason)
+        del self._peers[peer.id]
+        self._forget(peer)
+        self._spawn(self._hangup_now, peer.pid)
+
+    def _forget(self, peer: _Peer) -> None:
+        """Bookkeeping for a peer that is gone: queues, pooled streams, redial time, event."""
+        s = peer.id
         was_ready = peer.ready.is_set()
         peer.close(peer.close_reason or "connection closed")
         lost = len(peer.outq)
@@ -624,6 +645,7 @@ class NetworkService:
         peer.ready.set()
         peer.settled.set()
         self._spawn(self._sender, peer)
+        self._spawn(keepalive.ping_loop, self, peer)
         e = self._book.get(peer.id)
         if e is not None:
             e.failures = 0

@@ -39,7 +39,8 @@ class NetworkSettings:
     node_key: str | None = None
     key_dir: pathlib.Path | None = None       # <base>/chains/<id>: the key lives in network/secret_ed25519
     max_peers: int = 50
-    finality: bool = True                     # run the finality gadget (off: instant finality)
+    finality: bool = True                     # vote in the finality gadget (off: instant finality by the
+                                              # author; the gadget then only follows and relays commits)
     reserved_nodes: list[str] = dataclasses.field(default_factory=list)
     reserved_only: bool = False               # refuse every peer that is not reserved
 
@@ -66,10 +67,9 @@ class NetworkBridge:
         self.announce = AnnounceService(chain, self.net, self.peers, self.importer, self.sync)
         self.transactions = TransactionService(node.pool, self.net, self.peers,
                                                can_accept=lambda: not self.sync.is_major_syncing())
-        if settings.finality:
-            key = node.config.authority_key if node.config.validator else None
-            self.finality = FinalityService(chain, self.net, self.peers, finalize=node.finalize_block, key=key,
-                                            slot_ms=slot_ms, metrics=node.metrics, fetch=self.sync.fetch_chain)
+        key = node.config.authority_key if node.config.validator and settings.finality else None
+        self.finality = FinalityService(chain, self.net, self.peers, finalize=node.finalize_block, key=key,
+                                        slot_ms=slot_ms, metrics=node.metrics, fetch=self.sync.fetch_chain)
         self.net.register_request_handler(proto.SYNC, self.sync.serve, max_request_size=4096,
                                           max_response_size=proto.MAX_SYNC_RESPONSE, rate=50, burst=200)
         self.net.register_notification_protocol(proto.BLOCK_ANNOUNCES, self.announce.handle,
@@ -111,6 +111,8 @@ class NetworkBridge:
 
     def on_finalized(self) -> None:
         self.net.set_handshake_payload(self._status_bytes())
+        if self.finality is not None:
+            self.finality.on_finalized()
 
     def _on_justification(self, block, data: bytes, peer: str | None) -> None:
         if self.finality is not None:

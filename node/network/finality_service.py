@@ -116,6 +116,10 @@ class FinalityService:
             self._pending = None
             self.on_justification(None, pending[2], pending[3])
 
+    def on_finalized(self) -> None:
+        """Finalized moved (by us or by the author's instant finality): commits to peers behind."""
+        self._gossip_wake.set()
+
     # -- incoming ----------------------------------------------------------------------------------------
     def handle(self, peer_id: str, payload: bytes) -> None:
         try:
