@@ -4,6 +4,7 @@ from __future__ import annotations
 from runtime.apis import (
     FeeDetails, RuntimeDispatchInfo, TransactionSource, TransactionValidityErrorType, ValidTransactionType,
 )
+from runtime.construct import split_call
 from runtime.executive import extrinsic_weight, validate_transaction
 from runtime.extrinsic import MalformedExtrinsic, TransactionValidityError, decode_extrinsic
 from runtime.metadata import SUPPORTED_VERSIONS, metadata_bytes
@@ -30,9 +31,8 @@ def _query_info(chain, state, data: bytes):
         ext = decode_extrinsic(raw)
     except MalformedExtrinsic as exc:
         raise RuntimeApiError(f"Other: Could not decode `uxt`: {exc}") from None
-    spec = chain.runtime.call_spec(ext.call)
-    args = ext.call[1][1] or {}
-    return ext, spec, args, length
+    _pallet, _name, args = split_call(ext.call)
+    return ext, chain.runtime.call_spec(ext.call), args, length
 
 
 def call(chain, block_hash: bytes, name: str, data: bytes) -> bytes:
@@ -84,7 +84,7 @@ def call(chain, block_hash: bytes, name: str, data: bytes) -> bytes:
             except MalformedExtrinsic as exc:
                 raise RuntimeApiError(f"Other: Could not decode `tx`: {exc}") from None
             except TransactionValidityError as err:
-                return result_type.encode(("Err", (err.kind, err.reason)))
+                return result_type.encode(("Err", err.scale_value()))
             return result_type.encode(("Ok", {"priority": valid.priority, "requires": list(valid.requires),
                                               "provides": list(valid.provides),
                                               "longevity": min(valid.longevity, 2**64 - 1), "propagate": True}))

@@ -51,17 +51,28 @@ class Runtime:
         self.configs: dict[str, Any] = {}
 
     def call_spec(self, call: tuple) -> CallSpec:
-        pallet_name, (call_name, _args) = call
+        pallet_name, call_name, _args = split_call(call)
         return self.by_name[pallet_name].calls[call_name]
 
-    def dispatch(self, ctx: BlockContext, call: tuple, origin: Origin) -> None:
-        """Run a decoded call `(pallet, (name, args))`; raises DispatchError on failure."""
-        pallet_name, (call_name, args) = call
+    def dispatch(self, ctx: BlockContext, call: tuple, origin: Origin) -> Any:
+        """Run a decoded call `(pallet, (name, args))`; raises DispatchError on failure.
+        Returns what the call returns: `PAYS_NO` when it waives its declared fee (post-dispatch info)."""
+        pallet_name, call_name, args = split_call(call)
         spec = self.by_name[pallet_name].calls[call_name]
-        spec.fn(ctx, origin, **(args or {}))
+        return spec.fn(ctx, origin, **args)
 
     def hooks(self, name: str):
         return [getattr(p, name) for p in self.pallets if getattr(p, name) is not None]
+
+
+def split_call(call: tuple) -> tuple[str, str, dict]:
+    """A decoded RuntimeCall as (pallet, call, arguments). A call without arguments decodes as
+    `(pallet, name)` (a field-less variant is its bare name), one with arguments as `(pallet, (name, args))`."""
+    pallet_name, inner = call
+    if isinstance(inner, str):
+        return pallet_name, inner, {}
+    call_name, args = inner
+    return pallet_name, call_name, args or {}
 
 
 @functools.cache

@@ -12,10 +12,12 @@ import functools
 import logging
 from typing import NamedTuple
 
-from runtime.construct import Runtime
+from runtime.construct import Runtime, split_call
 from runtime.extrinsic import Extrinsic, TransactionValidityError, invalid
 from runtime.frame.context import BlockContext
-from runtime.frame.dispatch import DispatchError, InvalidBlock, Origin
+from runtime.frame.dispatch import (
+    DETERMINISTIC_ERRORS, PAYS_NO, DispatchError, InvalidBlock, Origin, is_environment_fault,
+)
 from runtime.frame.pallet import CallSpec, CallWeight
 from runtime.frame.state import Overlay, StateReader
 from runtime.pallets import balances, system, transaction_payment
@@ -88,8 +90,8 @@ def _total_weight(call_weight: CallWeight) -> CallWeight:
 def check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, *, for_pool: bool,
                  verify_signature: bool = True) -> ValidTransaction:
     """All signed-extension checks, in their standard order; raises TransactionValidityError."""
-    spec = _call_spec(ctx.runtime, ext)
-    checked = _check_signed(ctx, ext, genesis_hash, spec, spec.weight_of(ext.call[1][1] or {}),
+    spec, args = _call_spec(ctx.runtime, ext)
+    checked = _check_signed(ctx, ext, genesis_hash, spec, args, spec.weight_of(args),
                             for_pool=for_pool, verify_signature=verify_signature)
     signer, nonce = ext.signer, ext.nonce
     requires = (signer + (nonce - 1).to_bytes(4, "little"),) if nonce > checked.account.nonce else ()
@@ -97,9 +99,9 @@ def check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, *, for_
                             longevity=checked.longevity, fee=checked.fee)
 
 
-def _call_spec(runtime: Runtime, ext: Extrinsic) -> CallSpec:
+def _call_spec(runtime: Runtime, ext: Extrinsic) -> tuple[CallSpec, dict]:
     try:
-        return runtime.call_spec(ext.call)
+        return runtime.call_spec(ext.call), split_call(ext.call)[2]
     except KeyError:
         raise invalid("Call") from None
 
@@ -110,8 +112,8 @@ class _Checked(NamedTuple):
     longevity: int
 
 
-def _check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, spec: CallSpec, call_weight: CallWeight, *,
-                  for_pool: bool, verify_signature: bool) -> _Checked:
+def _check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, spec: CallSpec, args: dict,
+                  call_weight: CallWeight, *, for_pool: bool, verify_signature: bool) -> _Checked:
     state = ctx.state
     signer = ext.signer
     assert signer is not None
@@ -138,8 +140,11 @@ def _check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, spec: 
         payload = ext.signing_payload(VERSION.spec_version, VERSION.transaction_version, genesis_hash, era_hash)
         if not crypto.verify_multisignature(ext.signature[0], ext.signature[1], crypto.signing_payload(payload), signer):
             raise invalid("BadProof")
-    # CheckNonce
+    # CheckNonce (subtensor's: a call that pays needs an existing account, whose nonce storage is
+    # paid for; a fee-free call is checked by its pallet's rules below instead)
     account = system.Account.get(state, signer)
+    if spec.pays_fee and account.providers == 0 and account.sufficients == 0:
+        raise invalid("Payment")
     if ext.nonce < account.nonce:
         raise invalid("Stale")
     if ext.nonce > account.nonce and not for_pool:
@@ -153,6 +158,10 @@ def _check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, spec: 
     fee = transaction_payment.compute_fee_details(len(ext.raw), call_weight, ext.tip, spec.pays_fee).final_fee
     if fee and (account.data.free < fee + balances.EXISTENTIAL_DEPOSIT):
         raise invalid("Payment")
+    # the pallet's own rules (subtensor's SubtensorTransactionExtension: set_weights only from a
+    # registered hotkey with enough stake): what keeps fee-free calls from being free state writes
+    if spec.pallet.validate_signed is not None:
+        spec.pallet.validate_signed(ctx, signer, spec.name, args)
     return _Checked(account, fee, longevity)
 
 
@@ -180,13 +189,13 @@ def apply_extrinsic(builder: BlockBuilder, ext: Extrinsic, *, verify_signature: 
     ctx = builder.ctx
     runtime = ctx.runtime
     index = builder.extrinsic_count
-    spec = _call_spec(runtime, ext)
-    call_weight = spec.weight_of(ext.call[1][1] or {})
+    spec, args = _call_spec(runtime, ext)
+    call_weight = spec.weight_of(args)
     weight = _total_weight(call_weight)
     fee = 0
     checked = None
     if ext.is_signed:
-        checked = _check_signed(ctx, ext, builder.genesis_hash, spec, call_weight, for_pool=False,
+        checked = _check_signed(ctx, ext, builder.genesis_hash, spec, args, call_weight, for_pool=False,
                                 verify_signature=verify_signature)
         fee = checked.fee
         if builder.normal_weight + weight.ref_time > MAX_BLOCK_REF_TIME * NORMAL_RATIO_PERCENT // 100 \
@@ -214,13 +223,17 @@ def apply_extrinsic(builder: BlockBuilder, ext: Extrinsic, *, verify_signature: 
 
     mark = ctx.start_transaction()
     error: DispatchError | None = None
+    pays_fee = spec.pays_fee
     try:
-        runtime.dispatch(ctx, ext.call, origin)
+        if runtime.dispatch(ctx, ext.call, origin) == PAYS_NO:
+            pays_fee = False
     except DispatchError as err:
         error = err
-    except InvalidBlock:
-        raise
-    except Exception as exc:  # a pallet bug must not take the node down: fail the call deterministically
+    except DETERMINISTIC_ERRORS as exc:
+        # a pallet bug fails the call the same way on every node; an environment fault (MemoryError,
+        # OSError, a LevelDB error...) propagates: the block being built or imported is abandoned
+        if is_environment_fault(exc):
+            raise
         log.exception("dispatch of %s raised", ext.call[0])
         error = DispatchError("Other", f"{type(exc).__name__}: {exc}")
     if error is None:
@@ -231,8 +244,12 @@ def apply_extrinsic(builder: BlockBuilder, ext: Extrinsic, *, verify_signature: 
             raise InvalidBlock(f"mandatory extrinsic failed: {error}")
 
     if ext.is_signed:
+        if fee > ext.tip and not pays_fee:
+            # post-dispatch Pays::No (FRAME's correct_and_deposit_fee): the inclusion fee goes back
+            if balances.refund_fee(ctx, ext.signer, fee - ext.tip):
+                fee = ext.tip
         ctx.deposit_event(transaction_payment.TransactionFeePaid(ext.signer, fee, ext.tip))
-    info = _dispatch_info(weight.ref_time, weight.proof_size, spec.dispatch_class, spec.pays_fee)
+    info = _dispatch_info(weight.ref_time, weight.proof_size, spec.dispatch_class, pays_fee)
     if error is None:
         ctx.deposit_event(system.ExtrinsicSuccess(info))
     else:

@@ -42,19 +42,32 @@ _UNKNOWN_MESSAGES = {
 class TransactionValidityError(Exception):
     """`sp_runtime::TransactionValidityError`: Invalid(kind) or Unknown(kind)."""
 
-    def __init__(self, kind: str, reason: str):
+    def __init__(self, kind: str, reason: str, code: int | None = None):
         self.kind = kind          # "Invalid" | "Unknown"
-        self.reason = reason      # e.g. "BadProof"
-        messages = _INVALID_MESSAGES if kind == "Invalid" else _UNKNOWN_MESSAGES
-        super().__init__(messages.get(reason, reason))
+        self.reason = reason      # e.g. "BadProof", or "Custom" with a pallet-defined `code` (u8)
+        self.code = code
+        if reason == "Custom":
+            message = f"Custom error: {code}"   # what Substrate's author RPC says for Custom(code)
+        else:
+            message = (_INVALID_MESSAGES if kind == "Invalid" else _UNKNOWN_MESSAGES).get(reason, reason)
+        super().__init__(message)
 
     @property
     def message(self) -> str:
         return str(self)
 
+    def scale_value(self) -> tuple:
+        """The `TransactionValidityError` value (runtime API results)."""
+        return (self.kind, ("Custom", self.code) if self.reason == "Custom" else self.reason)
+
 
 def invalid(reason: str) -> TransactionValidityError:
     return TransactionValidityError("Invalid", reason)
+
+
+def invalid_custom(code: int) -> TransactionValidityError:
+    """`InvalidTransaction::Custom(code)`: a pallet's own validity rule (subtensor's codes, for one)."""
+    return TransactionValidityError("Invalid", "Custom", code)
 
 
 class MalformedExtrinsic(ValueError):
@@ -242,5 +255,5 @@ def extra_bytes(era: MortalEra | None, nonce: int, tip: int) -> bytes:
 
 
 __all__ = ["Extrinsic", "decode_extrinsic", "encode_signed", "encode_unsigned", "SIGNED_EXTENSIONS", "ExtraType",
-           "UncheckedExtrinsicType", "TransactionValidityError", "invalid", "MalformedExtrinsic", "MortalEra",
+           "UncheckedExtrinsicType", "TransactionValidityError", "invalid", "invalid_custom", "MalformedExtrinsic", "MortalEra",
            "mortal_era", "extra_bytes"]

@@ -111,3 +111,28 @@ def ensure_none(origin: Origin) -> None:
 
 class InvalidBlock(Exception):
     """The block cannot be imported (bad root, bad inherent, invalid extrinsic...)."""
+
+
+# What a call may return (its post-dispatch info): the fee it declared is refunded, as a FRAME
+# call returning `Ok(Pays::No.into())` (sudo for the sudo key). The tip is kept.
+PAYS_NO = "Pays::No"
+
+
+# --- failure policy on consensus paths ---------------------------------------------------------
+# A pallet bug raises one of these the same way on every node (same code, same state), so it may
+# become a deterministic outcome: a failed call, a skipped epoch, a rescheduled task. Anything
+# else (MemoryError, OSError, RecursionError, a LevelDB or numba error) is this node's
+# environment, not the chain's: it must abort the block being built or imported, never turn into
+# a state the other nodes do not compute.
+DETERMINISTIC_ERRORS: tuple[type[Exception], ...] = (
+    ArithmeticError, LookupError, ValueError, TypeError, AttributeError, AssertionError)
+_ENVIRONMENT_PACKAGES = frozenset({"plyvel", "numba", "llvmlite"})
+
+
+def is_environment_fault(exc: BaseException) -> bool:
+    """True unless `exc` is a deterministic error raised by our own code (see above).
+    Errors of the storage engine or the JIT count as environment even when they subclass
+    ValueError or TypeError (numba's NumbaValueError, for one)."""
+    if not isinstance(exc, DETERMINISTIC_ERRORS):
+        return True
+    return type(exc).__module__.partition(".")[0] in _ENVIRONMENT_PACKAGES

@@ -61,6 +61,7 @@ class Pallet:
         self.on_initialize: Callable | None = None
         self.on_finalize: Callable | None = None
         self.genesis: Callable | None = None
+        self.validate_signed: Callable | None = None
         self.call_enum = Enum((module_path, "pallet", "Call"), [],
                               docs=("Contains a variant per dispatchable extrinsic that this pallet has.",))
         self.event_enum = Enum((module_path, "pallet", "Event"), [],
@@ -140,6 +141,13 @@ class Pallet:
 
     def hook_on_finalize(self, fn: Callable) -> Callable:
         self.on_finalize = fn
+        return fn
+
+    def transaction_validator(self, fn: Callable) -> Callable:
+        """Declare `fn(ctx, who, call_name, args)`: the pallet's own validity rules for its signed calls
+        (a FRAME transaction extension without payload), run by the pool and again in the block;
+        raises TransactionValidityError."""
+        self.validate_signed = fn
         return fn
 
     def genesis_builder(self, fn: Callable) -> Callable:

@@ -93,6 +93,8 @@ class Model:
     def apply(self, raw: bytes, sender: bytes, dest: bytes, value: int, nonce: int, tip: int,
               keep_alive: bool) -> tuple[str | None, list]:
         """Returns (invalidity reason or None, the extrinsic's events)."""
+        if sender not in self.free:
+            return "Payment", []   # CheckNonce: no account (no provider) pays for the nonce's storage
         current = self.nonce.get(sender, 0)
         if nonce < current:
             return "Stale", []

@@ -214,6 +214,19 @@ def withdraw_fee(ctx: BlockContext, who: bytes, info: AccountInfo, fee: int) -> 
     ctx.deposit_event(Withdraw(who, fee))
 
 
+def refund_fee(ctx: BlockContext, who: bytes, amount: int) -> bool:
+    """Give back `amount` of a fee `withdraw_fee` burned (post-dispatch Pays::No). As FRAME's
+    fungible adapter, nothing goes to an account the call reaped; returns whether it was refunded."""
+    info = system.get_account(ctx, who)
+    if info.providers == 0:
+        return False
+    info.data.free += amount
+    system.put_account(ctx, who, info)
+    TotalIssuance.mutate(ctx.state, lambda t: t + amount)
+    ctx.deposit_event(Deposit(who, amount))
+    return True
+
+
 def mint(ctx: BlockContext, who: bytes, amount: int) -> None:
     """Create `amount` new units in `who` (emission, genesis)."""
     if amount == 0:

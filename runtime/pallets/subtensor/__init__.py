@@ -14,13 +14,14 @@ Index 7, as on Bittensor. A package of small modules:
 - `epoch.py`      gather epoch inputs -> consensus.yuma kernel -> persist outputs; scheduling
 - `hyperparams.py` AdminUtils-style setters (Root or subnet owner)
 - `calls.py`      the dispatchables, hooks (on_initialize = block_step) and genesis builder
+- `validation.py` pool-time rules for the fee-free weight calls (SubtensorTransactionExtension)
 
 Value: stake and subnet locks are withdrawn from Balances (its TotalIssuance falls) and counted in
 `TotalStake`; emission is minted only when paid out. `SubtensorModule.TotalIssuance` is always
 `Balances.TotalIssuance + TotalStake` (re-synced by every value-moving call and at every block end).
 """
 from runtime.pallets.subtensor.storage import pallet
-from runtime.pallets.subtensor import errors, events, calls  # noqa: F401  (declarations register themselves)
+from runtime.pallets.subtensor import errors, events, calls, validation  # noqa: F401  (declarations register themselves)
 from runtime.pallets.subtensor.errors import Error
 
 __all__ = ["pallet", "Error"]

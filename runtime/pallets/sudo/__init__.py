@@ -1,13 +1,15 @@
 """pallet_sudo: a single key that may dispatch Root calls (dev and test chains only).
 
-Index 12.
+Index 12. As upstream, every call declares a fee (Pays::Yes) and waives it on success
+(`Ok(Pays::No.into())`): the sudo key pays nothing, anyone else pays for the failed attempt,
+and a key that cannot pay is refused by the pool.
 """
 from __future__ import annotations
 
 import dataclasses
 
 from runtime.frame.context import BlockContext
-from runtime.frame.dispatch import DispatchError, Origin, PalletError, ensure
+from runtime.frame.dispatch import PAYS_NO, DispatchError, Origin, PalletError, ensure
 from runtime.frame.outer import RuntimeCallRef
 from runtime.frame.pallet import CallWeight, Pallet
 from runtime.pallets.balances import lookup
@@ -72,45 +74,49 @@ def _dispatch_as(ctx: BlockContext, call, origin: Origin):
     return ("Ok", ())
 
 
-@pallet.call(0, [("call", RuntimeCallRef, "Box<<T as Config>::RuntimeCall>")], weight=CallWeight(10_000_000),
-             pays_fee=False)
-def sudo(ctx: BlockContext, origin: Origin, call) -> None:
+@pallet.call(0, [("call", RuntimeCallRef, "Box<<T as Config>::RuntimeCall>")], weight=CallWeight(10_000_000))
+def sudo(ctx: BlockContext, origin: Origin, call) -> str:
     """Authenticates the sudo key and dispatches a function call with `Root` origin."""
     _check(ctx, origin)
     ctx.deposit_event(Sudid(_dispatch_as(ctx, call, Origin.root())))
+    return PAYS_NO
 
 
 @pallet.call(1, [("call", RuntimeCallRef, "Box<<T as Config>::RuntimeCall>"), ("weight", Weight, "Weight")],
-             weight=CallWeight(10_000_000), pays_fee=False)
-def sudo_unchecked_weight(ctx: BlockContext, origin: Origin, call, weight) -> None:
+             weight=CallWeight(10_000_000))
+def sudo_unchecked_weight(ctx: BlockContext, origin: Origin, call, weight) -> str:
     """As `sudo`, with a weight given by the caller."""
     _check(ctx, origin)
     ctx.deposit_event(Sudid(_dispatch_as(ctx, call, Origin.root())))
+    return PAYS_NO
 
 
-@pallet.call(2, [("new", MultiAddress, "AccountIdLookupOf<T>")], weight=CallWeight(10_000_000), pays_fee=False)
-def set_key(ctx: BlockContext, origin: Origin, new) -> None:
+@pallet.call(2, [("new", MultiAddress, "AccountIdLookupOf<T>")], weight=CallWeight(10_000_000))
+def set_key(ctx: BlockContext, origin: Origin, new) -> str:
     """Authenticates the current sudo key and sets the given AccountId as the new sudo key."""
     _check(ctx, origin)
     new_key = lookup(new)
     ctx.deposit_event(KeyChanged(Key.get(ctx.state), new_key))
     Key.put(ctx.state, new_key)
+    return PAYS_NO
 
 
 @pallet.call(3, [("who", MultiAddress, "AccountIdLookupOf<T>"), ("call", RuntimeCallRef, "Box<<T as Config>::RuntimeCall>")],
-             weight=CallWeight(10_000_000), pays_fee=False)
-def sudo_as(ctx: BlockContext, origin: Origin, who, call) -> None:
+             weight=CallWeight(10_000_000))
+def sudo_as(ctx: BlockContext, origin: Origin, who, call) -> str:
     """Authenticates the sudo key and dispatches a function call with `Signed` origin from a given account."""
     _check(ctx, origin)
     ctx.deposit_event(SudoAsDone(_dispatch_as(ctx, call, Origin.signed(lookup(who)))))
+    return PAYS_NO
 
 
-@pallet.call(4, weight=CallWeight(10_000_000), pays_fee=False)
-def remove_key(ctx: BlockContext, origin: Origin) -> None:
+@pallet.call(4, weight=CallWeight(10_000_000))
+def remove_key(ctx: BlockContext, origin: Origin) -> str:
     """Permanently removes the sudo key. This cannot be un-done."""
     _check(ctx, origin)
     Key.kill(ctx.state)
     ctx.deposit_event(KeyRemoved())
+    return PAYS_NO
 
 
 @pallet.genesis_builder
