@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from runtime.apis import (
-    FeeDetails, RuntimeDispatchInfo, TransactionSource, TransactionValidityErrorType, ValidTransactionType,
+    API_HANDLERS, FeeDetails, RuntimeDispatchInfo, TransactionSource, TransactionValidityErrorType,
+    ValidTransactionType,
 )
 from runtime.construct import split_call
 from runtime.executive import extrinsic_weight, validate_transaction
@@ -40,6 +41,9 @@ def call(chain, block_hash: bytes, name: str, data: bytes) -> bytes:
     if state is None:
         raise RuntimeApiError(f"UnknownBlock: 0x{block_hash.hex()}")
     try:
+        handler = API_HANDLERS.get(name)
+        if handler is not None:
+            return handler(state, data)
         if name == "Core_version":
             return RuntimeVersionType.encode(VERSION.scale_value())
         if name == "Metadata_metadata":

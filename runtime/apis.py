@@ -1,31 +1,17 @@
 """Runtime APIs served through `state_call` and described in metadata V15.
 
 Each method decodes its SCALE input, runs against the state of the requested block, and
-returns SCALE bytes, as a Wasm runtime's exported `<Api>_<method>` would.
+returns SCALE bytes, as a Wasm runtime's exported `<Api>_<method>` would. Subtensor's APIs
+(`runtime/pallets/subtensor/rpc_info/`) carry their implementation (`API_HANDLERS`).
 """
 from __future__ import annotations
 
-import dataclasses
-
+from runtime.frame.api import ApiMethod, RuntimeApi, handlers
+from runtime.pallets.subtensor.rpc_info import SUBTENSOR_APIS
 from runtime.primitives.scale import (
-    U8, U32, U64, U128, Bool, Bytes, Codec, Enum, Field, FixedBytes, Option, Result, Struct, Variant, Vec,
+    U8, U32, U64, U128, Bool, Bytes, Enum, Field, FixedBytes, Option, Result, Struct, Variant, Vec,
 )
 from runtime.primitives.types import AccountId, DispatchClass, RuntimeVersionType, Weight
-
-
-@dataclasses.dataclass(frozen=True)
-class ApiMethod:
-    name: str
-    inputs: tuple[tuple[str, Codec], ...]
-    output: Codec
-    docs: tuple[str, ...] = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class RuntimeApi:
-    name: str
-    methods: tuple[ApiMethod, ...]
-    docs: tuple[str, ...] = ()
 
 
 OpaqueMetadata = Struct("sp_core::OpaqueMetadata", [Field(None, Bytes, "Vec<u8>")])
@@ -85,7 +71,11 @@ RUNTIME_APIS: tuple[RuntimeApi, ...] = (
         ApiMethod("query_weight_to_fee", (("weight", Weight),), U128),
         ApiMethod("query_length_to_fee", (("length", U32),), U128),
     )),
-)
+) + SUBTENSOR_APIS
 
-__all__ = ["RUNTIME_APIS", "RuntimeApi", "ApiMethod", "RuntimeDispatchInfo", "FeeDetails",
+# The APIs that run on state alone, served generically by `state_call` (the ones above without an
+# `impl` need the chain: the node serves them itself).
+API_HANDLERS = handlers(RUNTIME_APIS)
+
+__all__ = ["RUNTIME_APIS", "API_HANDLERS", "RuntimeApi", "ApiMethod", "RuntimeDispatchInfo", "FeeDetails",
            "TransactionValidityErrorType", "ValidTransactionType", "TransactionSource", "OpaqueMetadata"]

@@ -7,7 +7,7 @@ from runtime.primitives.hashing import blake2_64
 
 SPEC_NAME = "agora"
 IMPL_NAME = "agora-node"
-SPEC_VERSION = 100
+SPEC_VERSION = 101
 IMPL_VERSION = 1
 TRANSACTION_VERSION = 1
 AUTHORING_VERSION = 1
@@ -20,6 +20,12 @@ API_VERSIONS: dict[str, int] = {
     "TaggedTransactionQueue": 3,
     "AccountNonceApi": 1,
     "TransactionPaymentApi": 4,
+    "DelegateInfoRuntimeApi": 1,
+    "NeuronInfoRuntimeApi": 1,
+    "SubnetInfoRuntimeApi": 2,
+    "StakeInfoRuntimeApi": 1,
+    "SubnetRegistrationRuntimeApi": 1,
+    "SwapRuntimeApi": 1,
 }
 
 
