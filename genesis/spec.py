@@ -13,6 +13,7 @@ from typing import Any
 
 from runtime.construct import get_runtime
 from runtime.executive import build_genesis_state
+from runtime.pallets.aura import DEFAULT_SLOT_DURATION_MS, SLOT_DURATION_KEY
 from runtime.primitives.keys import Keypair
 from runtime.primitives.ss58 import ss58_decode, ss58_encode
 
@@ -41,12 +42,12 @@ def _spec(name: str, chain_id: str, chain_type: str, authorities: list[str], *, 
         "telemetryEndpoints": None,
         "protocolId": "agora",
         "properties": dict(PROPERTIES),
-        "slotDurationMs": slot_ms,
         "codeSubstitutes": {},
         "genesis": {"runtimeGenesis": {"config": {
             "balances": {"balances": [[who, DEV_ENDOWMENT] for who in endowed]},
             "sudo": {"key": dev_account("Alice")},
-            "aura": {"authorities": [dev_account(a) for a in authorities]},
+            # the slot is the runtime's (Aura.SlotDuration), so it lives in the genesis, not the spec's top level
+            "aura": {"authorities": [dev_account(a) for a in authorities], "slotDurationMs": slot_ms},
             # SubtensorModule: devnet-short epochs and cheap subnets (keys: runtime/pallets/subtensor/calls.py)
             "subtensorModule": {"tempo": 10, "weightsSetRateLimit": 0, "networkRateLimit": 0,
                                 "networkMinLockCost": 100 * TAO},
@@ -85,9 +86,52 @@ def load_spec(chain: str) -> dict:
         spec = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise ChainSpecError(f"cannot read chain spec {path}: {exc}") from exc
-    if not isinstance(spec, dict) or "genesis" not in spec or "name" not in spec:
+    if not isinstance(spec, dict) or not isinstance(spec.get("genesis"), dict) or "name" not in spec:
         raise ChainSpecError(f"{path}: not a chain spec (needs 'name' and 'genesis')")
+    genesis = spec["genesis"]
+    if "raw" not in genesis and not isinstance(genesis.get("runtimeGenesis"), dict):
+        raise ChainSpecError(f"{path}: genesis needs 'raw' or 'runtimeGenesis' (with 'config' or 'patch')")
+    if "slotDurationMs" in spec:  # written by older versions at the top level, where Substrate has no such field
+        legacy = spec.pop("slotDurationMs")
+        if "raw" in genesis:
+            top = genesis["raw"].setdefault("top", {})
+            top.setdefault("0x" + SLOT_DURATION_KEY.hex(), "0x" + int(legacy).to_bytes(8, "little").hex())
+        else:
+            _genesis_json(spec).setdefault("aura", {}).setdefault("slotDurationMs", legacy)
     return spec
+
+
+# The fields of Substrate's chain spec (sc-chain-spec `ClientSpec`): nothing else belongs at the top level.
+SUBSTRATE_SPEC_FIELDS = frozenset({
+    "name", "id", "chainType", "bootNodes", "telemetryEndpoints", "protocolId", "forkId", "properties",
+    "codeSubstitutes", "genesis", "lightSyncState", "badBlocks", "consensusEngine"})
+
+
+def _genesis_json(spec: dict) -> dict:
+    """The runtime's JSON genesis: `runtimeGenesis.config` (full) or `runtimeGenesis.patch` (over the defaults,
+    which here are all empty, so a patch is the config)."""
+    runtime_genesis = spec["genesis"]["runtimeGenesis"]
+    if "config" in runtime_genesis:
+        return runtime_genesis["config"]
+    return runtime_genesis.setdefault("patch", {})
+
+
+def slot_duration_ms(spec: dict) -> int:
+    """The chain's slot duration, as its genesis sets it (Aura.SlotDuration)."""
+    genesis = spec["genesis"]
+    if "raw" in genesis:
+        raw = genesis["raw"].get("top", {}).get("0x" + SLOT_DURATION_KEY.hex())
+        return DEFAULT_SLOT_DURATION_MS if raw is None else int.from_bytes(bytes.fromhex(raw.removeprefix("0x")), "little")
+    return int(_genesis_json(spec).get("aura", {}).get("slotDurationMs", DEFAULT_SLOT_DURATION_MS))
+
+
+def set_slot_duration(spec: dict, slot_ms: int) -> None:
+    """Give a chain built from its JSON genesis another slot (a new genesis); a raw spec's is fixed."""
+    if slot_ms == slot_duration_ms(spec):
+        return
+    if "raw" in spec["genesis"]:
+        raise ChainSpecError(f"this raw chain spec's genesis fixes the slot at {slot_duration_ms(spec)} ms")
+    _genesis_json(spec).setdefault("aura", {})["slotDurationMs"] = slot_ms
 
 
 def _account(value: str) -> bytes:
@@ -104,13 +148,15 @@ def _account(value: str) -> bytes:
 
 def runtime_genesis_config(spec: dict) -> dict[str, Any]:
     """The JSON genesis config -> per-pallet genesis config with decoded account ids."""
-    config = copy.deepcopy(spec["genesis"]["runtimeGenesis"]["config"])
+    config = copy.deepcopy(_genesis_json(spec))
     out: dict[str, Any] = {}
     balances = config.get("balances", {}).get("balances", [])
     out["Balances"] = {"balances": [(_account(who), int(amount)) for who, amount in balances]}
     key = config.get("sudo", {}).get("key")
     out["Sudo"] = {"key": _account(key) if key else None}
-    out["Aura"] = {"authorities": [_account(a) for a in config.get("aura", {}).get("authorities", [])]}
+    aura = config.get("aura", {})
+    out["Aura"] = {"authorities": [_account(a) for a in aura.get("authorities", [])],
+                   "slotDurationMs": aura.get("slotDurationMs", DEFAULT_SLOT_DURATION_MS)}
     for pallet_name, pallet_config in config.items():
         if pallet_name not in ("balances", "sudo", "aura"):
             # JSON keys are lowerCamelCase pallet names ("market"); builders are looked up by pallet name ("Market")
@@ -126,7 +172,10 @@ def genesis_storage(spec: dict) -> dict[bytes, bytes]:
                     for k, v in genesis["raw"]["top"].items()}
         except (ValueError, KeyError, AttributeError) as exc:
             raise ChainSpecError(f"bad raw genesis: {exc}") from exc
-    return build_genesis_state(get_runtime(), runtime_genesis_config(spec))
+    try:
+        return build_genesis_state(get_runtime(), runtime_genesis_config(spec))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ChainSpecError(f"bad genesis config: {exc}") from None
 
 
 def to_raw(spec: dict) -> dict:
@@ -138,8 +187,10 @@ def to_raw(spec: dict) -> dict:
 
 
 def authorities_of(spec: dict) -> list[str]:
-    config = spec["genesis"].get("runtimeGenesis", {}).get("config", {})
-    return list(config.get("aura", {}).get("authorities", []))
+    if "runtimeGenesis" not in spec["genesis"]:
+        return []
+    return list(_genesis_json(spec).get("aura", {}).get("authorities", []))
 
 
-__all__ = ["dev_spec", "local_spec", "load_spec", "genesis_storage", "to_raw", "ChainSpecError", "ss58_encode"]
+__all__ = ["dev_spec", "local_spec", "load_spec", "genesis_storage", "to_raw", "ChainSpecError", "ss58_encode",
+           "slot_duration_ms", "set_slot_duration", "SUBSTRATE_SPEC_FIELDS"]

@@ -99,7 +99,8 @@ def _add_node_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prometheus-external", action="store_true", help="Expose Prometheus on all interfaces")
     p.add_argument("--no-prometheus", action="store_true", help="Do not start the Prometheus exporter")
     p.add_argument("--block-time", type=int, default=None, metavar="MS",
-                   help="Slot duration in milliseconds (1000-6000; default: the chain spec's, 2000 for dev)")
+                   help="Slot duration in milliseconds (100-60000; default: the chain spec genesis's, 2000 for "
+                        "dev). It is part of the genesis (Aura.SlotDuration), so it changes the genesis hash")
     p.add_argument("-l", "--log", default=None, help="Log filter, e.g. 'debug' or 'agora.txpool=debug'")
 
 
@@ -170,9 +171,16 @@ def _node_config(args: argparse.Namespace):
     validator = args.validator or args.dev or dev_key is not None
     if key is None and validator:
         key = _keystore_key(args, spec)
-    slot_ms = args.block_time or spec.get("slotDurationMs", 2000)
-    if not 100 <= slot_ms <= 60_000:
-        raise SystemExit("error: --block-time must be between 100 and 60000 ms")
+    from genesis.spec import set_slot_duration, slot_duration_ms
+
+    if args.block_time is not None:
+        if not 100 <= args.block_time <= 60_000:
+            raise SystemExit("error: --block-time must be between 100 and 60000 ms")
+        try:
+            set_slot_duration(spec, args.block_time)   # the slot is the runtime's: a chain with another genesis
+        except ChainSpecError as exc:
+            raise SystemExit(f"error: --block-time: {exc}") from None
+    slot_ms = slot_duration_ms(spec)
     external = args.rpc_external or args.unsafe_rpc_external
     rpc_methods = "unsafe" if args.unsafe_rpc_external else args.rpc_methods
     cors = args.rpc_cors

@@ -386,7 +386,11 @@ def cmd_gen_chain(args: argparse.Namespace) -> int:
     else:
         spec = chain_spec(devnet, args.validators)
     uris = [v["key"] for v in devnet["validators"]]
-    slot_ms = args.block_time or spec.get("slotDurationMs", 2000)
+    from genesis.spec import set_slot_duration, slot_duration_ms
+
+    if args.block_time:
+        set_slot_duration(spec, args.block_time)
+    slot_ms = slot_duration_ms(spec)
     g = generate(spec, args.base_path, args.blocks, authority_uris=uris, slot_ms=slot_ms,
                  transfers_per_block=args.transfers, finalize_every=args.finalize_every)
     print(f"built {g.blocks} blocks ({g.transactions} transfers) in {g.seconds:.1f}s: best #{g.best_number} "

@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 from runtime.apis import (
-    API_HANDLERS, FeeDetails, RuntimeDispatchInfo, TransactionSource, TransactionValidityErrorType,
-    ValidTransactionType,
+    API_HANDLERS, ApplyExtrinsicResult, AuraAuthorityId, CheckInherentsResult, FeeDetails, InherentData, OpaqueBlock,
+    RuntimeDispatchInfo, SlotDuration, TransactionSource, TransactionValidityErrorType, ValidTransactionType,
 )
 from runtime.construct import split_call
-from runtime.executive import extrinsic_weight, validate_transaction
-from runtime.extrinsic import MalformedExtrinsic, TransactionValidityError, decode_extrinsic
-from runtime.metadata import SUPPORTED_VERSIONS, metadata_bytes
-from runtime.pallets import system, transaction_payment
-from runtime.primitives.scale import U32, U128, Bytes, FixedBytes, Option, Result, ScaleError, Vec
+from runtime.executive import (
+    apply_extrinsic, extrinsic_weight, finalize_block, initialize_block, validate_transaction,
+)
+from runtime.extrinsic import MalformedExtrinsic, TransactionValidityError, decode_extrinsic, encode_unsigned
+from runtime.frame.dispatch import InvalidBlock
+from runtime.metadata import SUPPORTED_VERSIONS, metadata_at
+from runtime.pallets import aura, system, timestamp, transaction_payment
+from runtime.primitives.types import Header
+from runtime.primitives.scale import U32, U64, U128, Bytes, FixedBytes, Option, Result, ScaleError, Vec, encode_compact
+from storage.trie import ordered_trie_root
 from runtime.primitives.types import AccountId, RuntimeVersionType, Weight
 from runtime.version import VERSION
 from runtime.apis import OpaqueMetadata
@@ -47,12 +52,12 @@ def call(chain, block_hash: bytes, name: str, data: bytes) -> bytes:
         if name == "Core_version":
             return RuntimeVersionType.encode(VERSION.scale_value())
         if name == "Metadata_metadata":
-            return OpaqueMetadata.encode(metadata_bytes(14))
+            return OpaqueMetadata.encode(metadata_at(state, 14))
         if name == "Metadata_metadata_versions":
             return Vec(U32).encode(list(SUPPORTED_VERSIONS))
         if name == "Metadata_metadata_at_version":
             version = U32.decode(data)
-            blob = metadata_bytes(version) if version in SUPPORTED_VERSIONS else None
+            blob = metadata_at(state, version) if version in SUPPORTED_VERSIONS else None
             return Option(OpaqueMetadata).encode(blob)
         if name == "AccountNonceApi_account_nonce":
             return U32.encode(system.Account.get(state, AccountId.decode(data)).nonce)
@@ -74,6 +79,12 @@ def call(chain, block_hash: bytes, name: str, data: bytes) -> bytes:
             return U128.encode(transaction_payment.weight_to_fee(weight["ref_time"]))
         if name == "TransactionPaymentApi_query_length_to_fee":
             return U128.encode(transaction_payment.length_to_fee(U32.decode(data)))
+        if name == "AuraApi_slot_duration":
+            return SlotDuration.encode(aura.slot_duration(state))
+        if name == "AuraApi_authorities":
+            return Vec(AuraAuthorityId).encode(aura.Authorities.get(state))
+        if name.startswith("BlockBuilder_"):
+            return _block_builder(chain, block_hash, state, name, data)
         if name == "TaggedTransactionQueue_validate_transaction":
             _source, pos = TransactionSource.decode_prefix(data, 0)
             _body, end = Bytes.decode_prefix(data, pos)
@@ -95,3 +106,85 @@ def call(chain, block_hash: bytes, name: str, data: bytes) -> bytes:
     except ScaleError as exc:
         raise RuntimeApiError(f"Other: Could not decode input of {name}: {exc}") from None
     raise RuntimeApiError(f"Other: Exported method {name} is not found")
+
+
+# --- BlockBuilder ------------------------------------------------------------------------------
+TIMESTAMP_INHERENT = b"timstap0"
+MAX_TIMESTAMP_DRIFT_MS = 30_000   # pallet_timestamp's check_inherent: how far ahead of our clock a block may be
+
+
+def _next_block(chain, block_hash: bytes, state):
+    """A block being built on `block_hash` (as the author would start it), in a throw-away overlay."""
+    header = chain.header(block_hash)
+    return initialize_block(chain.runtime, state, header["number"] + 1, block_hash, {"logs": []}, chain.genesis_hash)
+
+
+def _timestamp_inherent(now_ms: int) -> bytes:
+    call = chain_call_enum().encode(("Timestamp", ("set", {"now": now_ms})))
+    return encode_unsigned(call)
+
+
+def chain_call_enum():
+    from runtime.construct import get_runtime
+
+    return get_runtime().call_enum
+
+
+def _block_builder(chain, block_hash: bytes, state, name: str, data: bytes) -> bytes:
+    if name == "BlockBuilder_apply_extrinsic":
+        try:
+            ext = decode_extrinsic(data)
+        except MalformedExtrinsic as exc:
+            raise RuntimeApiError(f"Other: Could not decode `extrinsic`: {exc}") from None
+        builder = _next_block(chain, block_hash, state)
+        try:
+            outcome = apply_extrinsic(builder, ext)
+        except TransactionValidityError as err:
+            return ApplyExtrinsicResult.encode(("Err", (err.kind, err.reason)))
+        except InvalidBlock as exc:
+            raise RuntimeApiError(f"Other: {exc}") from None
+        return ApplyExtrinsicResult.encode(("Ok", ("Ok", ()) if outcome.success else ("Err", outcome.error.value)))
+    if name == "BlockBuilder_inherent_extrinsics":
+        inherents = dict(InherentData.decode(data)["data"])
+        out = []
+        if TIMESTAMP_INHERENT in inherents:
+            out.append(_timestamp_inherent(U64.decode(inherents[TIMESTAMP_INHERENT])))
+        return encode_compact(len(out)) + b"".join(out)
+    if name == "BlockBuilder_check_inherents":
+        block, pos = OpaqueBlock.decode_prefix(data, 0)
+        inherents = dict(InherentData.decode(data[pos:])["data"])
+        errors = []
+        if TIMESTAMP_INHERENT in inherents:
+            ours = U64.decode(inherents[TIMESTAMP_INHERENT])
+            stamped = _block_timestamp(block["extrinsics"])
+            if stamped is not None and stamped > ours + MAX_TIMESTAMP_DRIFT_MS:
+                errors.append((TIMESTAMP_INHERENT, b"\x01"))    # pallet_timestamp InherentError::TooFarInFuture
+        return CheckInherentsResult.encode({"okay": not errors, "fatal_error": bool(errors),
+                                            "errors": {"data": errors}})
+    if name == "BlockBuilder_finalize_block":
+        # the next block as an author would close it with no transactions: stamped one slot on
+        builder = _next_block(chain, block_hash, state)
+        now = timestamp.Now.get(state) + aura.slot_duration(state)
+        try:
+            apply_extrinsic(builder, decode_extrinsic(_timestamp_inherent(now)))
+            ctx = finalize_block(builder)
+        except (InvalidBlock, TransactionValidityError) as exc:
+            raise RuntimeApiError(f"Other: {exc}") from None
+        parent = chain.header(block_hash)
+        state_root, _nodes = chain.trie.at(parent["state_root"]).apply(ctx.state.changes)
+        extrinsics_root = ordered_trie_root([_timestamp_inherent(now)])
+        return Header.encode({"parent_hash": block_hash, "number": parent["number"] + 1, "state_root": state_root,
+                              "extrinsics_root": extrinsics_root, "digest": {"logs": []}})
+    raise RuntimeApiError(f"Other: Exported method {name} is not found")
+
+
+def _block_timestamp(extrinsics: list[bytes]) -> int | None:
+    for raw in extrinsics[:1]:
+        try:
+            ext = decode_extrinsic(encode_compact(len(raw)) + raw)
+        except MalformedExtrinsic:
+            return None
+        pallet, call_name, args = split_call(ext.call)
+        if not ext.is_signed and (pallet, call_name) == ("Timestamp", "set"):
+            return args["now"]
+    return None

@@ -9,9 +9,12 @@ from __future__ import annotations
 from runtime.frame.api import ApiMethod, RuntimeApi, handlers
 from runtime.pallets.subtensor.rpc_info import SUBTENSOR_APIS
 from runtime.primitives.scale import (
-    U8, U32, U64, U128, Bool, Bytes, Enum, Field, FixedBytes, Option, Result, Struct, Variant, Vec,
+    U8, U32, U64, U128, Bool, Bytes, Enum, Field, FixedBytes, Option, Result, Struct, Unit, Variant, Vec,
+    tuple_of,
 )
-from runtime.primitives.types import AccountId, DispatchClass, RuntimeVersionType, Weight
+from runtime.primitives.types import (
+    AccountId, DispatchClass, DispatchErrorType, Header, RuntimeVersionType, Weight,
+)
 
 
 OpaqueMetadata = Struct("sp_core::OpaqueMetadata", [Field(None, Bytes, "Vec<u8>")])
@@ -46,6 +49,24 @@ ValidTransactionType = Struct("sp_runtime::transaction_validity::ValidTransactio
 
 UncheckedExtrinsicRef = Bytes  # an opaque extrinsic: clients pass the encoded bytes
 
+SlotDuration = Struct("sp_consensus_slots::SlotDuration", [Field(None, U64, "u64")])
+AuraAuthorityId = Struct("sp_consensus_aura::sr25519::app_sr25519::Public",
+                         [Field(None, FixedBytes(32), "sr25519::Public")])
+
+DispatchOutcome = Result(Unit, DispatchErrorType)
+ApplyExtrinsicResult = Result(DispatchOutcome, TransactionValidityErrorType)
+
+InherentIdentifier = FixedBytes(8)
+InherentData = Struct("sp_inherents::InherentData", [
+    Field("data", Struct("BTreeMap", [Field(None, Vec(tuple_of(InherentIdentifier, Bytes)))],
+                         params=(("K", InherentIdentifier), ("V", Bytes))), "BTreeMap<InherentIdentifier, Vec<u8>>")])
+CheckInherentsResult = Struct("sp_inherents::CheckInherentsResult", [
+    Field("okay", Bool, "bool"), Field("fatal_error", Bool, "bool"), Field("errors", InherentData, "InherentData")])
+OpaqueExtrinsic = Struct("sp_runtime::OpaqueExtrinsic", [Field(None, Bytes, "Vec<u8>")])
+OpaqueBlock = Struct("sp_runtime::generic::block::Block", [
+    Field("header", Header, "Header"), Field("extrinsics", Vec(OpaqueExtrinsic), "Vec<Extrinsic>")],
+    params=(("Header", Header), ("Extrinsic", OpaqueExtrinsic)))
+
 RUNTIME_APIS: tuple[RuntimeApi, ...] = (
     RuntimeApi("Core", (
         ApiMethod("version", (), RuntimeVersionType, ("Returns the version of the runtime.",)),
@@ -56,12 +77,25 @@ RUNTIME_APIS: tuple[RuntimeApi, ...] = (
                   ("Returns the metadata at a given version.",)),
         ApiMethod("metadata_versions", (), Vec(U32), ("Returns the supported metadata versions.",)),
     ), ("The `Metadata` api trait that returns metadata for the runtime.",)),
+    RuntimeApi("BlockBuilder", (
+        ApiMethod("apply_extrinsic", (("extrinsic", UncheckedExtrinsicRef),), ApplyExtrinsicResult,
+                  ("Apply the given extrinsic.",)),
+        ApiMethod("finalize_block", (), Header, ("Finish the current block.",)),
+        ApiMethod("inherent_extrinsics", (("inherent", InherentData),), Vec(UncheckedExtrinsicRef),
+                  ("Generate inherent extrinsics. The inherent data will vary from chain to chain.",)),
+        ApiMethod("check_inherents", (("block", OpaqueBlock), ("data", InherentData)), CheckInherentsResult,
+                  ("Check that the inherents are valid. The inherent data will vary from chain to chain.",)),
+    ), ("The `BlockBuilder` api trait that provides the required functionality for building a block.",)),
     RuntimeApi("TaggedTransactionQueue", (
         ApiMethod("validate_transaction", (("source", TransactionSource), ("tx", UncheckedExtrinsicRef),
                                            ("block_hash", FixedBytes(32))),
                   Result(ValidTransactionType, TransactionValidityErrorType),
                   ("Validate the transaction.",)),
     ), ("The `TaggedTransactionQueue` api trait for interfering with the transaction queue.",)),
+    RuntimeApi("AuraApi", (
+        ApiMethod("slot_duration", (), SlotDuration, ("Returns the slot duration for Aura.",)),
+        ApiMethod("authorities", (), Vec(AuraAuthorityId), ("Return the current set of authorities.",)),
+    ), ("API necessary for block authorship with aura.",)),
     RuntimeApi("AccountNonceApi", (
         ApiMethod("account_nonce", (("account", AccountId),), U32, ("Get current account nonce of given `AccountId`.",)),
     ), ("The API to query account nonce.",)),
@@ -78,4 +112,6 @@ RUNTIME_APIS: tuple[RuntimeApi, ...] = (
 API_HANDLERS = handlers(RUNTIME_APIS)
 
 __all__ = ["RUNTIME_APIS", "API_HANDLERS", "RuntimeApi", "ApiMethod", "RuntimeDispatchInfo", "FeeDetails",
+           "ApplyExtrinsicResult", "InherentData", "CheckInherentsResult", "OpaqueBlock", "SlotDuration",
+           "AuraAuthorityId",
            "TransactionValidityErrorType", "ValidTransactionType", "TransactionSource", "OpaqueMetadata"]

@@ -28,10 +28,10 @@ from runtime.version import VERSION
 
 log = logging.getLogger("runtime")
 
-# Block limits: 2 s of ref_time per block, 75% for Normal extrinsics (FRAME's defaults).
-MAX_BLOCK_REF_TIME = 2_000_000_000_000
-NORMAL_RATIO_PERCENT = 75
-MAX_BLOCK_LENGTH = 5 * 1024 * 1024
+# Block limits: declared by System (its BlockWeights/BlockLength constants describe them).
+MAX_BLOCK_REF_TIME = system.MAX_BLOCK_REF_TIME
+NORMAL_RATIO_PERCENT = system.NORMAL_RATIO_PERCENT
+MAX_BLOCK_LENGTH = system.MAX_BLOCK_LENGTH
 
 
 @dataclasses.dataclass(frozen=True)

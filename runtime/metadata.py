@@ -13,6 +13,7 @@ from runtime.apis import RUNTIME_APIS
 from runtime.construct import Runtime, get_runtime
 from runtime.extrinsic import SIGNED_EXTENSIONS, UncheckedExtrinsicType
 from runtime.frame.storage import StorageMap
+from runtime.pallets import aura
 from runtime.primitives.scale import Codec, Field, Lazy, encode_compact
 from runtime.primitives.types import AccountId, MultiAddress, MultiSignature
 
@@ -133,11 +134,12 @@ def _storage(reg: TypeRegistry, pallet) -> bytes | None:
     return _str(pallet.name) + _vec(entries)
 
 
-def _pallet(reg: TypeRegistry, pallet, v15: bool) -> bytes:
+def _pallet(reg: TypeRegistry, pallet, v15: bool, overrides: dict) -> bytes:
     storage = _storage(reg, pallet)
     calls = encode_compact(reg.id(pallet.call_enum)) if pallet.calls else None
     event = encode_compact(reg.id(pallet.event_enum)) if pallet.event_enum.variants else None
-    constants = _vec([_str(c.name) + encode_compact(reg.id(c.codec)) + _bytes(c.codec.encode(c.value))
+    constants = _vec([_str(c.name) + encode_compact(reg.id(c.codec))
+                      + _bytes(c.codec.encode(overrides.get((pallet.name, c.name), c.value)))
                       + _strs(c.docs) for c in pallet.constants])
     error_codec = pallet.error_codec()
     error = encode_compact(reg.id(error_codec)) if error_codec is not None else None
@@ -157,14 +159,16 @@ def _signed_extensions(reg: TypeRegistry) -> bytes:
                  for ext in SIGNED_EXTENSIONS])
 
 
-def build_metadata(runtime: Runtime, version: int) -> bytes:
+def build_metadata(runtime: Runtime, version: int, overrides: dict | None = None) -> bytes:
+    """`overrides`: {(pallet, constant): value} for the constants a chain's genesis sets."""
+    overrides = overrides or {}
     if version not in (14, 15):
         raise ValueError(f"metadata version {version} not supported")
     reg = TypeRegistry()
     # Outer enums first so clients see RuntimeCall/RuntimeEvent early (not required, but tidy).
     reg.id(runtime.call_enum)
     reg.id(runtime.event_enum)
-    pallets = _vec([_pallet(reg, p, version == 15) for p in runtime.pallets])
+    pallets = _vec([_pallet(reg, p, version == 15, overrides) for p in runtime.pallets])
     uxt_id = reg.id(UncheckedExtrinsicType)
     runtime_type = reg.id(_RUNTIME_TYPE)
     if version == 14:
@@ -195,10 +199,15 @@ _RUNTIME_TYPE = Struct(("agora_runtime", "Runtime"), [])
 
 
 @functools.cache
-def metadata_bytes(version: int) -> bytes:
-    return build_metadata(get_runtime(), version)
+def metadata_bytes(version: int, slot_ms: int = aura.DEFAULT_SLOT_DURATION_MS) -> bytes:
+    return build_metadata(get_runtime(), version, {("Aura", "SlotDuration"): slot_ms})
+
+
+def metadata_at(state, version: int) -> bytes:
+    """The metadata of the runtime as the chain at `state` runs it (its slot duration included)."""
+    return metadata_bytes(version, aura.slot_duration(state))
 
 
 SUPPORTED_VERSIONS = (14, 15)
 
-__all__ = ["build_metadata", "metadata_bytes", "SUPPORTED_VERSIONS", "AccountId"]
+__all__ = ["build_metadata", "metadata_bytes", "metadata_at", "SUPPORTED_VERSIONS", "AccountId"]

@@ -7,7 +7,7 @@ from runtime.primitives.hashing import blake2_64
 
 SPEC_NAME = "agora"
 IMPL_NAME = "agora-node"
-SPEC_VERSION = 101
+SPEC_VERSION = 102
 IMPL_VERSION = 1
 TRANSACTION_VERSION = 1
 AUTHORING_VERSION = 1
@@ -17,7 +17,9 @@ STATE_VERSION = 1
 API_VERSIONS: dict[str, int] = {
     "Core": 4,
     "Metadata": 2,
+    "BlockBuilder": 6,
     "TaggedTransactionQueue": 3,
+    "AuraApi": 1,
     "AccountNonceApi": 1,
     "TransactionPaymentApi": 4,
     "DelegateInfoRuntimeApi": 1,

@@ -63,7 +63,7 @@ def _sync_once(blocks: int, transfers: int) -> tuple[float, float, float]:
         spec_path.write_text(json.dumps(spec))
         server = full_node(base, "server", spec_path)
         generate(spec, server.plan.base_path, blocks, authority_uris=[v["key"] for v in devnet["validators"]],
-                 slot_ms=spec["slotDurationMs"], transfers_per_block=transfers, senders=dev_senders(),
+                 slot_ms=slot_duration_ms(spec), transfers_per_block=transfers, senders=dev_senders(),
                  finalize_every=100)
         ceiling = _in_process_import_rate(server.plan.base_path, spec, blocks)
         fresh = full_node(base, "fresh", spec_path, [server.plan.multiaddr])

@@ -14,6 +14,7 @@ import subprocess
 import time
 from typing import Callable
 
+from genesis.spec import set_slot_duration
 from node import devnet as dn
 
 SLOT_MS = 1000
@@ -124,7 +125,7 @@ class Devnet:
         self.base_dir.mkdir(parents=True, exist_ok=True)
         devnet = dn.load()
         spec = dn.chain_spec(devnet, validators)
-        spec["slotDurationMs"] = slot_ms
+        set_slot_duration(spec, slot_ms)
         self.spec = spec
         self.slot_ms = slot_ms
         self.spec_path = self.base_dir / "spec.json"

@@ -10,7 +10,7 @@ import sys
 
 import yaml
 
-from genesis.spec import genesis_storage
+from genesis.spec import SUBSTRATE_SPEC_FIELDS, genesis_storage, slot_duration_ms
 from node import devnet as dn
 from node import keystore
 from node.cli import build_parser
@@ -102,7 +102,9 @@ def test_devnet_chain_spec(tmp_path):
     spec = dn.chain_spec(devnet, 4)
     auths = spec["genesis"]["runtimeGenesis"]["config"]["aura"]["authorities"]
     assert auths == [Keypair.from_uri(v["key"]).ss58_address for v in devnet["validators"][:4]]
-    assert spec["slotDurationMs"] == devnet["chain"]["slot_ms"] and spec["id"] == devnet["chain"]["id"]
+    assert slot_duration_ms(spec) == devnet["chain"]["slot_ms"] and spec["id"] == devnet["chain"]["id"]
+    assert set(spec) <= SUBSTRATE_SPEC_FIELDS
+    assert genesis_storage(spec) == genesis_storage(json.loads(json.dumps(spec)))   # deterministic
     out = subprocess.run([sys.executable, "-m", "node", "devnet", "spec", "--validators", "4"], cwd=REPO,
                          capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == json.loads(json.dumps(spec))

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from genesis.spec import slot_duration_ms
 from node import devnet as dn
 from node.chaingen import generate
 from tests.network.harness import full_node, wait_for
@@ -22,7 +23,7 @@ def test_fresh_node_syncs_2000_blocks(tmp_path):
     spec_path.write_text(json.dumps(spec))
     server = full_node(tmp_path, "server", spec_path)
     g = generate(spec, server.plan.base_path, BLOCKS, authority_uris=[v["key"] for v in devnet["validators"]],
-                 slot_ms=spec["slotDurationMs"], finalize_every=100)
+                 slot_ms=slot_duration_ms(spec), finalize_every=100)
     assert g.best_number == BLOCKS and g.finalized_number == BLOCKS
     fresh = full_node(tmp_path, "fresh", spec_path, [server.plan.multiaddr])
     try:

@@ -1,6 +1,8 @@
 """Balances through the test externality: transfers, ED, keep-alive, issuance conservation."""
+import pytest
 from hypothesis import given, settings, strategies as st
 
+from runtime.frame.dispatch import TokenError
 from runtime.pallets import balances, system
 from tests.runtime.helpers import ALICE, BOB, FERDIE, TestExternalities
 
@@ -23,9 +25,23 @@ def test_transfer_moves_exact_amount():
 
 
 def test_insufficient_balance_is_noop():
+    """Current FRAME (fungible::Mutate::transfer) answers Token(FundsUnavailable), not a Balances error."""
     ext = TestExternalities.dev()
-    with ext.assert_noop(balances.Error.InsufficientBalance):
+    with ext.assert_noop(TokenError):
         ext.call(FERDIE, "Balances", "transfer_allow_death", dest=("Id", BOB), value=10**30)
+    with pytest.raises(TokenError) as raised:
+        ext.call(FERDIE, "Balances", "transfer_keep_alive", dest=("Id", BOB), value=10**30)
+    assert raised.value.value == ("Token", "FundsUnavailable")
+
+
+def test_locks_reserves_holds_freezes_exist_and_are_empty():
+    """FRAME's storage for them, with its types, so wallets and Sidecar can read them; nothing places one."""
+    ext = TestExternalities.dev()
+    for item in (balances.Locks, balances.Reserves, balances.Holds, balances.Freezes):
+        assert item.get(ext.ctx.state, ALICE) == []
+        assert item.default_bytes == b"\x00"
+    lock = balances.Locks.codec.encode([{"id": b"staking ", "amount": 5, "reasons": "All"}])
+    assert lock == b"\x04" + b"staking " + (5).to_bytes(16, "little") + b"\x02"
 
 
 def test_new_account_needs_existential_deposit():

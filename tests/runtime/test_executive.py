@@ -118,7 +118,7 @@ class Model:
             events.append(balances.Transfer(source, dest, value))
             return None
         if self.free[source] < value:
-            return "InsufficientBalance"
+            return "FundsUnavailable"
         remaining = self.free[source] - value
         reaped = remaining < ED
         if reaped and keep_alive:
@@ -148,8 +148,11 @@ def extrinsic_events(builder, index: int) -> list:
                 event = "ExtrinsicSuccess"
             elif isinstance(event, system.ExtrinsicFailed):
                 kind, detail = event.dispatch_error
-                assert kind == "Module" and detail["index"] == 5, event
-                event = balances.Error(detail["error"][0]).name
+                if kind == "Token":
+                    event = detail
+                else:
+                    assert kind == "Module" and detail["index"] == 5, event
+                    event = balances.Error(detail["error"][0]).name
             out.append(event)
     return out
 
@@ -187,7 +190,7 @@ def test_failed_call_keeps_the_fee_and_the_nonce():
     raw = signed_transfer(1, 0, value, nonce=0)
     reason, expected = model.apply(raw, ACCOUNTS[1], ACCOUNTS[0], value, 0, 0, keep_alive=False)
     outcome = apply_extrinsic(builder, decode_extrinsic(raw))
-    assert reason is None and not outcome.success and expected[-1] == "InsufficientBalance"
+    assert reason is None and not outcome.success and expected[-1] == "FundsUnavailable"
     assert extrinsic_events(builder, 1) == expected
     assert_state_matches(builder, model)
 

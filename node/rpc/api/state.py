@@ -8,11 +8,12 @@ from node.rpc.api.common import (
 )
 from node.rpc.jsonrpc import RpcError, RpcModule
 from node.runtime_api import RuntimeApiError, call as runtime_call
-from runtime.metadata import metadata_bytes
+from runtime.metadata import metadata_at
 from runtime.version import VERSION
 
 MAX_KEYS_PAGE = 1000
 MAX_STORAGE_KEYS = 1000
+MAX_PAIRS = 100_000
 
 
 def register(rpc: RpcModule, node) -> None:
@@ -24,15 +25,15 @@ def register(rpc: RpcModule, node) -> None:
         state_at(node, block_hash_or_best(node, block_hash))
         return VERSION.to_json()
 
-    metadata_hex: dict[int, str] = {}   # spec_version -> the answer: encoded once per runtime version
+    metadata_hex: dict[int, str] = {}   # id(metadata blob) -> its hex: encoded once per runtime and slot
 
     @rpc.method("state_getMetadata")
     def get_metadata(params):
         (block_hash,) = positional(params, ("at",))
-        state_at(node, block_hash_or_best(node, block_hash))
-        answer = metadata_hex.get(VERSION.spec_version)
+        blob = metadata_at(state_at(node, block_hash_or_best(node, block_hash)), 14)
+        answer = metadata_hex.get(id(blob))   # metadata_at's cache keeps each blob alive: ids stay unique
         if answer is None:
-            answer = metadata_hex[VERSION.spec_version] = hx(metadata_bytes(14))
+            answer = metadata_hex[id(blob)] = hx(blob)
         return answer
 
     @rpc.method("state_call", aliases=["state_callAt"])
@@ -107,6 +108,17 @@ def register(rpc: RpcModule, node) -> None:
             if len(keys) > 100_000:
                 raise RpcError(-32603, "Internal error", "too many keys; use state_getKeysPaged")
         return keys
+
+    @rpc.method("state_getPairs", unsafe=True)
+    def get_pairs(params):
+        prefix, block_hash = positional(params, ("prefix", "hash"), 1)
+        state = state_at(node, block_hash_or_best(node, block_hash))
+        pairs = []
+        for key in state.iter_keys(parse_hex(prefix, "prefix")):
+            if len(pairs) >= MAX_PAIRS:
+                raise RpcError(-32603, "Internal error", f"more than {MAX_PAIRS} pairs; use state_getKeysPaged")
+            pairs.append([hx(key), hx(state.get(key))])
+        return pairs
 
     @rpc.method("state_getReadProof")
     def get_read_proof(params):

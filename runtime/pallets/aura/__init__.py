@@ -19,11 +19,23 @@ AuthorityId = Struct("sp_consensus_aura::sr25519::app_sr25519::Public",
                      [Field(None, FixedBytes(32), "sr25519::Public")])
 Slot = Struct("sp_consensus_slots::Slot", [Field(None, U64, "u64")])
 
-SLOT_DURATION_MS = 6_000
+# A Wasm runtime compiles its slot duration in; this one runtime serves chains of any slot, so each
+# chain's genesis stores it under a well-known key beside where `:code` would be. The `SlotDuration`
+# constant in a block's metadata is read from there.
+SLOT_DURATION_KEY = b":agora:slot_duration_ms"
+DEFAULT_SLOT_DURATION_MS = 2_000
+MIN_SLOT_DURATION_MS, MAX_SLOT_DURATION_MS = 100, 60_000
 
 Authorities = pallet.value("Authorities", Vec(AuthorityId), default=[], docs="The current authority set.")
 CurrentSlot = pallet.value("CurrentSlot", Slot, default=0, docs="The current slot of this block.")
-pallet.constant("SlotDuration", U64, SLOT_DURATION_MS, "The slot duration Aura should run with, expressed in milliseconds.")
+SLOT_DURATION_CONSTANT = pallet.constant(
+    "SlotDuration", U64, DEFAULT_SLOT_DURATION_MS, "The slot duration Aura should run with, expressed in milliseconds.")
+
+
+def slot_duration(state) -> int:
+    """This chain's slot duration in milliseconds (AuraApi_slot_duration)."""
+    raw = state.get(SLOT_DURATION_KEY)
+    return DEFAULT_SLOT_DURATION_MS if raw is None else U64.decode(raw)
 
 
 def slot_from_digest(digest: dict) -> int | None:
@@ -49,3 +61,7 @@ def on_initialize(ctx: BlockContext) -> None:
 @pallet.genesis_builder
 def build_genesis(ctx: BlockContext, config: dict) -> None:
     Authorities.put(ctx.state, list(config.get("authorities", [])))
+    slot_ms = int(config.get("slotDurationMs", DEFAULT_SLOT_DURATION_MS))
+    if not MIN_SLOT_DURATION_MS <= slot_ms <= MAX_SLOT_DURATION_MS:
+        raise ValueError(f"slot duration {slot_ms} ms is outside {MIN_SLOT_DURATION_MS}..{MAX_SLOT_DURATION_MS}")
+    ctx.state.set(SLOT_DURATION_KEY, U64.encode(slot_ms))

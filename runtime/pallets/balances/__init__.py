@@ -9,10 +9,13 @@ from __future__ import annotations
 import dataclasses
 
 from runtime.frame.context import BlockContext
-from runtime.frame.dispatch import ArithmeticError_, CannotLookup, Origin, PalletError, ensure, ensure_root, ensure_signed
+from runtime.frame.dispatch import (
+    ArithmeticError_, CannotLookup, Origin, PalletError, TokenError, ensure, ensure_root, ensure_signed,
+)
 from runtime.frame.pallet import CallWeight, Pallet
 from runtime.pallets import system
-from runtime.primitives.scale import U32, U128, Bool, Compact
+from runtime.primitives.hashing import Hasher
+from runtime.primitives.scale import U32, U128, Bool, Compact, Enum, Field, FixedBytes, Struct, Variant, Vec
 from runtime.primitives.types import AccountId, AccountInfo, MultiAddress
 
 pallet = Pallet("Balances", "pallet_balances", docs=("Account balances, transfers and reserves.",))
@@ -26,6 +29,43 @@ pallet.constant("MaxFreezes", U32, 0, "The maximum number of individual freeze l
 
 TotalIssuance = pallet.value("TotalIssuance", U128, default=0, docs="The total units issued in the system.")
 InactiveIssuance = pallet.value("InactiveIssuance", U128, default=0, docs="The total units of outstanding deactivated balance in the system.")
+
+# Locks, named reserves, holds and freezes: FRAME's storage and types, so wallets and Sidecar read
+# them as on any FRAME chain. Nothing on this chain places one yet, so every entry is empty and
+# `AccountData.frozen` stays 0; the pallets that reserve use the anonymous reserve in AccountData.
+Reasons = Enum("pallet_balances::types::Reasons", [Variant("Fee", 0), Variant("Misc", 1), Variant("All", 2)])
+BalanceLock = Struct("pallet_balances::types::BalanceLock", [
+    Field("id", FixedBytes(8), "LockIdentifier"), Field("amount", U128, "Balance"), Field("reasons", Reasons, "Reasons"),
+], params=(("Balance", U128),))
+ReserveData = Struct("pallet_balances::types::ReserveData", [
+    Field("id", FixedBytes(8), "ReserveIdentifier"), Field("amount", U128, "Balance"),
+], params=(("ReserveIdentifier", FixedBytes(8)), ("Balance", U128)))
+# The runtime's hold and freeze reasons: no pallet here declares one, so both enums are empty.
+RuntimeHoldReason = Enum(("agora_runtime", "RuntimeHoldReason"), [])
+RuntimeFreezeReason = Enum(("agora_runtime", "RuntimeFreezeReason"), [])
+
+
+def _id_amount(reason: Enum) -> Struct:
+    return Struct("frame_support::traits::tokens::misc::IdAmount", [
+        Field("id", reason, "Id"), Field("amount", U128, "Balance")], params=(("Id", reason), ("Balance", U128)))
+
+
+def _bounded(path: str, item: Struct) -> Struct:
+    return Struct(path, [Field(None, Vec(item), "Vec<T>")], params=(("T", item), ("S", None)))
+
+
+Locks = pallet.map("Locks", [(Hasher.BLAKE2_128_CONCAT, AccountId)],
+                   _bounded("bounded_collections::weak_bounded_vec::WeakBoundedVec", BalanceLock), default=[],
+                   docs="Any liquidity locks on some account balances.")
+Reserves = pallet.map("Reserves", [(Hasher.BLAKE2_128_CONCAT, AccountId)],
+                      _bounded("bounded_collections::bounded_vec::BoundedVec", ReserveData), default=[],
+                      docs="Named reserves on some account balances.")
+Holds = pallet.map("Holds", [(Hasher.BLAKE2_128_CONCAT, AccountId)],
+                   _bounded("bounded_collections::bounded_vec::BoundedVec", _id_amount(RuntimeHoldReason)), default=[],
+                   docs="Holds on account balances.")
+Freezes = pallet.map("Freezes", [(Hasher.BLAKE2_128_CONCAT, AccountId)],
+                     _bounded("bounded_collections::bounded_vec::BoundedVec", _id_amount(RuntimeFreezeReason)),
+                     default=[], docs="Freeze locks on account balances.")
 
 
 @pallet.event(0, account=AccountId, free_balance=U128)
@@ -194,6 +234,9 @@ def transfer(ctx: BlockContext, source: bytes, dest: bytes, amount: int, *, keep
     if amount == 0 or source == dest:
         ctx.deposit_event(Transfer(source, dest, amount))
         return
+    if system.get_account(ctx, source).data.free < amount:
+        # fungible::Mutate::transfer: `can_withdraw` answers BalanceLow, which FRAME reports as a token error
+        raise TokenError("FundsUnavailable")
     _debit(ctx, source, amount, keep_alive)
     _credit(ctx, dest, amount)
     ctx.deposit_event(Transfer(source, dest, amount))

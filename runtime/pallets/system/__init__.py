@@ -12,15 +12,31 @@ from runtime.frame.dispatch import Origin, PalletError, ensure_root, ensure_sign
 from runtime.frame.outer import RuntimeEventRef
 from runtime.frame.pallet import CallWeight, Pallet
 from runtime.primitives.hashing import Hasher, blake2_256
-from runtime.primitives.scale import U16, U32, Bytes, Field, FixedBytes, Struct, Vec, encode_compact, tuple_of
+from runtime.primitives.scale import (
+    U16, U32, U64, Bytes, Field, FixedBytes, Option, Struct, Vec, encode_compact, tuple_of,
+)
 from runtime.primitives.types import (
     AccountId, AccountInfo, AccountInfoType, Digest, DispatchErrorType, DispatchInfo, Phase, H256,
+    RuntimeVersionType, Weight,
 )
+from runtime.version import VERSION
 
 pallet = Pallet("System", "frame_system", docs=("Accounts, nonces, block metadata and events.",))
 
 BLOCK_HASH_COUNT = 4096
 SS58_PREFIX = 42
+
+# Block limits (frame_system::limits), enforced by the executive: 2 s of ref_time per block, 75% of it
+# for Normal extrinsics (FRAME's defaults); proof size is not limited (u64::MAX, as a solo chain's).
+MAX_BLOCK_REF_TIME = 2_000_000_000_000
+MAX_PROOF_SIZE = 2**64 - 1
+NORMAL_RATIO_PERCENT = 75
+MAX_BLOCK_LENGTH = 5 * 1024 * 1024
+# Weight of the fixed per-extrinsic work (decode, signature, nonce, fee): part of every fee.
+EXTRINSIC_BASE_WEIGHT = CallWeight(125_000_000)
+BLOCK_BASE_WEIGHT = CallWeight(5_000_000_000)
+# RocksDbWeight's figures: call weights here are measured whole, so they are what clients estimate with.
+DB_READ_WEIGHT, DB_WRITE_WEIGHT = 25_000_000, 100_000_000
 
 EventRecord = Struct("frame_system::EventRecord", [
     Field("phase", Phase, "Phase"), Field("event", RuntimeEventRef, "E"), Field("topics", Vec(H256), "Vec<T>"),
@@ -42,6 +58,54 @@ EventCount = pallet.value("EventCount", U32, default=0, docs="The number of even
 # --- Constants ----------------------------------------------------------------------------
 pallet.constant("BlockHashCount", U32, BLOCK_HASH_COUNT, "Maximum number of block number to block hash mappings to keep (oldest pruned first).")
 pallet.constant("SS58Prefix", U16, SS58_PREFIX, "The designated SS58 prefix of this chain.")
+
+
+def _per_class(inner, type_name: str) -> Struct:
+    return Struct("frame_support::dispatch::PerDispatchClass", [
+        Field("normal", inner, type_name), Field("operational", inner, type_name),
+        Field("mandatory", inner, type_name)], params=(("T", inner),))
+
+
+WeightsPerClass = Struct("frame_system::limits::WeightsPerClass", [
+    Field("base_extrinsic", Weight, "Weight"), Field("max_extrinsic", Option(Weight), "Option<Weight>"),
+    Field("max_total", Option(Weight), "Option<Weight>"), Field("reserved", Option(Weight), "Option<Weight>")])
+BlockWeightsType = Struct("frame_system::limits::BlockWeights", [
+    Field("base_block", Weight, "Weight"), Field("max_block", Weight, "Weight"),
+    Field("per_class", _per_class(WeightsPerClass, "WeightsPerClass"), "PerDispatchClass<WeightsPerClass>")])
+BlockLengthType = Struct("frame_system::limits::BlockLength", [
+    Field("max", _per_class(U32, "u32"), "PerDispatchClass<u32>")])
+RuntimeDbWeight = Struct("sp_weights::RuntimeDbWeight", [Field("read", U64, "u64"), Field("write", U64, "u64")])
+
+
+def _weight(ref_time: int, proof_size: int = 0) -> dict:
+    return {"ref_time": ref_time, "proof_size": proof_size}
+
+
+def _block_weights() -> dict:
+    """What the executive enforces, as FRAME's `BlockWeights::with_sensible_defaults` describes it."""
+    base = _weight(EXTRINSIC_BASE_WEIGHT.ref_time, EXTRINSIC_BASE_WEIGHT.proof_size)
+    normal_total = MAX_BLOCK_REF_TIME * NORMAL_RATIO_PERCENT // 100
+    return {
+        "base_block": _weight(BLOCK_BASE_WEIGHT.ref_time),
+        "max_block": _weight(MAX_BLOCK_REF_TIME, MAX_PROOF_SIZE),
+        "per_class": {
+            "normal": {"base_extrinsic": base, "max_extrinsic": _weight(normal_total, MAX_PROOF_SIZE),
+                       "max_total": _weight(normal_total, MAX_PROOF_SIZE), "reserved": _weight(0)},
+            "operational": {"base_extrinsic": base, "max_extrinsic": _weight(MAX_BLOCK_REF_TIME, MAX_PROOF_SIZE),
+                            "max_total": _weight(MAX_BLOCK_REF_TIME, MAX_PROOF_SIZE),
+                            "reserved": _weight(MAX_BLOCK_REF_TIME - normal_total, MAX_PROOF_SIZE)},
+            "mandatory": {"base_extrinsic": base, "max_extrinsic": None, "max_total": None, "reserved": None},
+        },
+    }
+
+
+pallet.constant("BlockWeights", BlockWeightsType, _block_weights(), "Block & extrinsics weights: base values and limits.")
+pallet.constant("BlockLength", BlockLengthType,
+                {"max": {"normal": MAX_BLOCK_LENGTH, "operational": MAX_BLOCK_LENGTH, "mandatory": MAX_BLOCK_LENGTH}},
+                "The maximum length of a block (in bytes).")
+pallet.constant("DbWeight", RuntimeDbWeight, {"read": DB_READ_WEIGHT, "write": DB_WRITE_WEIGHT},
+                "The weight of runtime database operations the runtime can invoke.")
+pallet.constant("Version", RuntimeVersionType, VERSION.scale_value(), "Get the chain's in-code version.")
 
 
 # --- Events -------------------------------------------------------------------------------

@@ -8,13 +8,13 @@ from __future__ import annotations
 import dataclasses
 
 from runtime.frame.pallet import CallWeight, Pallet
+from runtime.pallets import system
 from runtime.primitives.scale import U8, U128
 from runtime.primitives.types import AccountId
 
 pallet = Pallet("TransactionPayment", "pallet_transaction_payment", docs=("Transaction fees.",))
 
-# Weight of the fixed per-extrinsic work (decode, signature, nonce, fee): part of every fee.
-EXTRINSIC_BASE_WEIGHT = CallWeight(125_000_000)
+EXTRINSIC_BASE_WEIGHT = system.EXTRINSIC_BASE_WEIGHT  # System.BlockWeights' base_extrinsic: part of every fee
 # rao per byte of the encoded extrinsic
 LENGTH_FEE_PER_BYTE = 1_000
 # rao per `WEIGHT_FEE_DIVISOR` units of ref_time
