@@ -139,7 +139,7 @@ def test_runtime_calls(asi):
 def test_failed_dispatch_reports_module_error(asi):
     facts = step(asi, "failed_dispatch")
     assert facts["is_success"] is False
-    assert facts["error_message"]["name"] == "InsufficientBalance"
+    assert facts["error_message"]["name"] == "ExistentialDeposit"
     assert ("System", "ExtrinsicFailed") in event_names(facts)
     assert ("Balances", "Transfer") not in event_names(facts)
     fee = facts["total_fee_amount"]

@@ -138,7 +138,7 @@ def test_failed_call_resolved_to_error_name(pjs):
     assert facts["statuses"][-2:] == ["InBlock", "Finalized"]
     assert facts["success"] is False and facts["failed"] is True
     assert facts["dispatchError"]["kind"] == "Module"
-    assert (facts["dispatchError"]["section"], facts["dispatchError"]["name"]) == ("balances", "InsufficientBalance")
+    assert (facts["dispatchError"]["section"], facts["dispatchError"]["name"]) == ("balances", "ExistentialDeposit")
     assert ("balances", "Transfer") not in events(facts)
     assert int(facts["after"]) == int(facts["before"]) - int(facts["fee"])
 

@@ -63,10 +63,11 @@ def test_ed25519_transfer(substrate):
 def test_failed_dispatch_reports_module_error(substrate):
     poor = Keypair.create_from_uri("//Ferdie")
     balance = free(substrate, poor.ss58_address)
-    receipt = substrate.submit_extrinsic(transfer(substrate, poor, BOB.ss58_address, balance * 2),
-                                         wait_for_inclusion=True)
+    # below the existential deposit to an account that does not exist: a Balances (module) error
+    unfunded = Keypair.create_from_uri("//Agora//Unfunded").ss58_address
+    receipt = substrate.submit_extrinsic(transfer(substrate, poor, unfunded, 1), wait_for_inclusion=True)
     assert receipt.is_success is False
-    assert receipt.error_message["name"] == "InsufficientBalance"
+    assert receipt.error_message["name"] == "ExistentialDeposit"
     assert free(substrate, poor.ss58_address) == balance - receipt.total_fee_amount
 
 

@@ -65,6 +65,7 @@ ALICE = Signer(DEV_SEEDS["Alice"])
 BOB = Signer(DEV_SEEDS["Bob"])
 FERDIE = Signer(DEV_SEEDS["Ferdie"])
 ED = Signer(ED_SEED, ED25519)
+UNFUNDED = Signer("43" * 32)   # an account nobody funds
 
 
 def plain(value):
@@ -228,7 +229,8 @@ class Driver:
 
     async def failed_dispatch(self):
         balance = await self.free(FERDIE.ss58_address)
-        receipt = await self.s.submit_extrinsic(await self.transfer(FERDIE, BOB.ss58_address, balance * 2),
+        # below the existential deposit to an account that does not exist: a Balances (module) error
+        receipt = await self.s.submit_extrinsic(await self.transfer(FERDIE, UNFUNDED.ss58_address, 1),
                                                 wait_for_inclusion=True)
         facts = await self.receipt_facts(receipt)
         facts.update(before=balance, after=await self.free(FERDIE.ss58_address))

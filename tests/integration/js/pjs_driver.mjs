@@ -165,7 +165,9 @@ class Driver {
 
   async failedDispatch () {
     const { free } = await this.account(this.ferdie.address);
-    const facts = await this.sendAndWatch(this.api.tx.balances.transferKeepAlive(this.bob.address, BigInt(free) * 2n), this.ferdie);
+    // below the existential deposit to an account that does not exist: a Balances (module) error
+    const unfunded = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Agora//Unfunded').address;
+    const facts = await this.sendAndWatch(this.api.tx.balances.transferKeepAlive(unfunded, 1n), this.ferdie);
     return { ...facts, fee: this.feeOf(facts), before: free, after: (await this.account(this.ferdie.address)).free };
   }
 
