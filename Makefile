@@ -3,12 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 ASYNC_VENV := .venv-async
+BT_VENV := .venv-bt
 JS_DIR := tests/integration/js
 STAMP := $(VENV)/.installed
 KERNEL_CACHE := $(VENV)/.kernel-warm
 PYTEST_ARGS ?=
 
-.PHONY: devnet test test-fast test-docker docker-image bench install clients clean lint
+NETWORK ?= ws://127.0.0.1:9944
+
+.PHONY: subnet-demo devnet test test-fast test-docker docker-image bench install clients clean lint
 
 # constraints.txt pins every package .venv holds to the versions the suite last passed with
 CONSTRAINTS := constraints.txt
@@ -31,11 +34,23 @@ $(ASYNC_VENV)/.installed: $(ASYNC_REQS)
 	$(ASYNC_VENV)/bin/python -m pip install -q -r $(ASYNC_REQS)
 	touch $(ASYNC_VENV)/.installed
 
+# The Bittensor SDK + btcli (pinned pair) for the SDK/btcli tests and the reference subnet.
+BT_REQS := tests/integration/clients/requirements-bt.txt
+$(BT_VENV)/.installed: $(BT_REQS)
+	$(PYTHON) -m venv $(BT_VENV)
+	$(BT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BT_VENV)/bin/python -m pip install -q -r $(BT_REQS)
+	touch $(BT_VENV)/.installed
+
 $(JS_DIR)/node_modules/.installed: $(JS_DIR)/package.json
 	cd $(JS_DIR) && npm install --no-audit --no-fund --loglevel=error
 	touch $(JS_DIR)/node_modules/.installed
 
-clients: $(ASYNC_VENV)/.installed $(JS_DIR)/node_modules/.installed
+clients: $(ASYNC_VENV)/.installed $(BT_VENV)/.installed $(JS_DIR)/node_modules/.installed
+
+# The reference subnet (tools/reference_subnet) against a running node, e.g. `make devnet` in another shell.
+subnet-demo: $(BT_VENV)/.installed
+	$(BT_VENV)/bin/python -m tools.reference_subnet --network $(NETWORK)
 
 devnet: $(STAMP) $(KERNEL_CACHE)
 	$(VENV)/bin/agora node --dev $(DEVNET_ARGS)
@@ -70,4 +85,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) $(ASYNC_VENV) $(JS_DIR)/node_modules .wheelhouse
+	rm -rf $(VENV) $(ASYNC_VENV) $(BT_VENV) $(JS_DIR)/node_modules .wheelhouse
