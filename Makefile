@@ -70,7 +70,7 @@ test: $(STAMP) clients $(KERNEL_CACHE)
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-fast: $(STAMP) $(KERNEL_CACHE)
-	$(PY) -m pytest -q -p no:cacheprovider -m "not integration and not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not integration and not slow and not docker" $(PYTEST_ARGS)
 
 # The Docker suites (tests/docker): compose devnet and Swarm stack, on an engine started here when none
 # runs (dockerd with its own data root; iptables, ip_forward and bridges restored afterwards).

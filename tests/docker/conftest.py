@@ -17,11 +17,20 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.docker)
 
 
+_SKIPPED: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _SKIPPED:   # one line, also without -rs
+        terminalreporter.write_line(_SKIPPED[0])
+
+
 @pytest.fixture(scope="package")
 def engine():
     reason = why_not()
     if reason:
-        pytest.skip(f"docker suites skipped: {reason}")
+        _SKIPPED[:] = [f"docker suites skipped: {reason}"]
+        pytest.skip(_SKIPPED[0])
     eng = Engine().start()
     yield eng
     problems = eng.stop()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
+import re
 import shutil
 import signal
 import subprocess
@@ -67,19 +68,22 @@ class HostNetState:
     def restore(self) -> list[str]:
         """Put the host back; returns what could not be restored (empty when all was)."""
         problems = []
-        for link in sorted(_links() - self.links):
+        for link in sorted(_docker_links(_links() - self.links)):
             r = _run(["ip", "link", "delete", link])
             if r.returncode != 0 and link in _links():
                 problems.append(f"link {link}: {r.stderr.strip()}")
-        for tool, saved in (("iptables-restore", self.iptables), ("ip6tables-restore", self.ip6tables)):
+        for family, saved in (("ip", self.iptables), ("ip6", self.ip6tables)):
             if saved is not None:
-                r = _run([tool], input=saved)
-                if r.returncode != 0:
-                    problems.append(f"{tool}: {r.stderr.strip()}")
+                problems += _restore_tables(family, saved)
         try:
             pathlib.Path("/proc/sys/net/ipv4/ip_forward").write_text(self.ip_forward + "\n")
         except OSError as exc:
             problems.append(f"ip_forward: {exc}")
+        if self.iptables is not None and _rules(_save_tables("iptables-save")) != _rules(self.iptables):
+            problems.append("iptables rules differ from the saved ones")
+        left = sorted(_docker_links(_links() - self.links))
+        if left:
+            problems.append(f"links left: {left}")
         return problems
 
 
@@ -88,6 +92,38 @@ def _save_tables(tool: str) -> str | None:
         return None
     r = _run([tool])
     return r.stdout if r.returncode == 0 else None
+
+
+def _restore_tables(family: str, saved: str) -> list[str]:
+    """Put back the saved rules. iptables-restore rewrites only the tables it is given, so every
+    table there now and not in ``saved`` (docker's nat and filter) is given empty, with ACCEPT
+    policies, and then removed (nf_tables); what ``saved`` held is restored exactly."""
+    prefix = "ip6tables" if family == "ip6" else "iptables"
+    current = _save_tables(f"{prefix}-save") or ""
+    saved_tables = set(re.findall(r"^\*(\w+)", saved, re.M))
+    extra = []
+    for block in re.findall(r"^\*(\w+)\n(.*?)^COMMIT", current, re.M | re.S):
+        table, body = block
+        if table in saved_tables:
+            continue
+        builtin = re.findall(r"^:(\S+) (?!-)\S+", body, re.M)
+        extra.append((table, f"*{table}\n" + "".join(f":{c} ACCEPT [0:0]\n" for c in builtin) + "COMMIT\n"))
+    r = _run([f"{prefix}-restore"], input="".join(text for _, text in extra) + saved)
+    if r.returncode != 0:
+        return [f"{prefix}-restore: {r.stderr.strip()}"]
+    if shutil.which("nft"):
+        for table, _ in extra:
+            _run(["nft", "delete", "table", family, table])
+    return []
+
+
+def _docker_links(names: set[str]) -> set[str]:
+    """The links dockerd makes (bridges, veths, overlay), not other programs' that came meanwhile."""
+    return {n for n in names if n == "docker0" or n == "docker_gwbridge" or n.startswith(("br-", "veth", "vx-"))}
+
+
+def _rules(text: str | None) -> list[str]:
+    return sorted(line for line in (text or "").splitlines() if line.startswith("-A "))
 
 
 def _links() -> set[str]:
