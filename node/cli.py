@@ -249,7 +249,7 @@ def _node_config(args: argparse.Namespace):
         slot_ms=slot_ms, instant_finality=None,
         listen_addrs=listen, bootnodes=bootnodes, public_addrs=list(args.public_addr), node_key=args.node_key,
         max_peers=args.max_peers, reserved_nodes=list(args.reserved_nodes), reserved_only=args.reserved_only,
-        network_test_rpc=args.network_test_rpc,
+        network_test_rpc=args.network_test_rpc, keystore_path=args.keystore_path,
     )
 
 

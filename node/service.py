@@ -61,6 +61,7 @@ class NodeConfig:
     max_peers: int = 50
     reserved_nodes: list[str] = dataclasses.field(default_factory=list)
     reserved_only: bool = False
+    keystore_path: pathlib.Path | None = None   # None: <base>/chains/<id>/keystore
     network_test_rpc: bool = False          # agora_blockPeers / agora_unblockPeers (partition tests)
     impl_name: str = IMPL_NAME
     impl_version: str = IMPL_VERSION
