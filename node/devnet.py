@@ -9,6 +9,8 @@
     agora devnet k8s [--out DIR]                      the same as Kubernetes manifests
     agora devnet health --rpc-port 9944               exit 0 when a node is up and has peers
     agora devnet gen-chain --blocks 2000 --base-path DIR   build blocks offline (fake clock)
+    agora devnet up --netns                           each node in its own network namespace (root)
+    agora devnet stop|start|restart|kill|logs|add-node|partition|heal|netem   see node/devnet_control.py
 
 The process runner and the compose file are both planned here from the same YAML, so
 the topology the tests exercise is the one compose runs.
@@ -157,12 +159,12 @@ def rpc(port: int, method: str, params: list | None = None, timeout: float = 3.0
     return reply["result"]
 
 
-def node_status(port: int) -> dict:
+def node_status(port: int, host: str = "127.0.0.1") -> dict:
     """best / finalized / peers / syncing of the node at RPC ``port`` (raises OSError when down)."""
-    health = rpc(port, "system_health")
-    best = rpc(port, "chain_getHeader")
-    fin_hash = rpc(port, "chain_getFinalizedHead")
-    fin = rpc(port, "chain_getHeader", [fin_hash])
+    health = rpc(port, "system_health", host=host)
+    best = rpc(port, "chain_getHeader", host=host)
+    fin_hash = rpc(port, "chain_getFinalizedHead", host=host)
+    fin = rpc(port, "chain_getHeader", [fin_hash], host=host)
     return {"peers": health["peers"], "syncing": health["isSyncing"], "best": int(best["number"], 16),
             "finalized": int(fin["number"], 16), "finalized_hash": fin_hash}
 
@@ -177,63 +179,161 @@ def _alive(pid: int) -> bool:
     try:   # a zombie child of ours is not alive
         done, _ = os.waitpid(pid, os.WNOHANG)
         return done == 0
-    except ChildProcessError:
-        return True
+    except ChildProcessError:   # not our child: a zombie nobody reaped yet is dead too
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return True
+
+
+class PortAllocator:
+    """Free TCP ports, never the same one twice (RPC, p2p and Prometheus ports of every node).
+
+    Ports come from below the kernel's ephemeral range, so the nodes' own outgoing connections
+    cannot take one between its allocation and the node binding it."""
+
+    def __init__(self, host: str = "127.0.0.1", low: int = 20000, high: int = 32000) -> None:
+        self.host = host
+        self.low, self.high = low, high
+        self.taken: set[int] = set()
+        self._next = low + int.from_bytes(os.urandom(2), "little") % (high - low)
+
+    def reserve(self, ports) -> None:
+        self.taken.update(int(p) for p in ports)
+
+    def take(self) -> int:
+        for _ in range(self.high - self.low):
+            port = self._next
+            self._next = self.low if port + 1 >= self.high else port + 1
+            if port in self.taken:
+                continue
+            with socket.socket() as s:
+                try:
+                    s.bind((self.host, port))
+                except OSError:
+                    continue
+            self.taken.add(port)
+            return port
+        raise RuntimeError(f"no free TCP port in {self.low}-{self.high}")
+
+
+_PORTS = PortAllocator()
+# RPC and metrics on the node's own address (reached from the host over the devnet's private
+# bridge); Host filtering off, since callers name the node by its IP, not "localhost"
+NETNS_NODE_FLAGS = ("--unsafe-rpc-external", "--rpc-cors", "all", "--prometheus-external")
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port this process has not handed out before."""
+    return _PORTS.take()
 
 
-def start_process(node: NodePlan, args: list[str], log_path: pathlib.Path) -> subprocess.Popen:
+def start_process(node: NodePlan, args: list[str], log_path: pathlib.Path, wrap: list[str] = ()) -> subprocess.Popen:
+    """``agora <args>`` in the background (``wrap``: e.g. ``ip netns exec NS``, which execs in place)."""
     node.base_path.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab")
     try:
-        return subprocess.Popen([sys.executable, "-m", "node", *args], stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, cwd=str(REPO), start_new_session=True,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        return subprocess.Popen([*wrap, sys.executable, "-m", "node", *args], stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=str(REPO),
+                                start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     finally:
         log.close()
 
 
+def node_entry(node: NodePlan, args: list[str], base_dir: pathlib.Path, netns: str | None = None) -> dict:
+    """What the state file keeps about a node: enough to stop, start and reach it again."""
+    return {"name": node.name, "validator": node.validator, "pid": None, "peer_id": node.peer_id,
+            "host": node.host, "p2p_port": node.p2p_port, "rpc_port": node.rpc_port,
+            "prometheus_port": node.prometheus_port, "log": str(base_dir / f"{node.name}.log"),
+            "base_path": str(node.base_path), "args": args, "netns": netns}
+
+
+def launch(entry: dict) -> int:
+    """Start the node of a state entry; returns (and records) its pid."""
+    plan_ = NodePlan(entry["name"], entry["validator"], None, "", entry["peer_id"], entry["host"],
+                     entry["p2p_port"], entry["rpc_port"], entry["prometheus_port"], pathlib.Path(entry["base_path"]))
+    wrap = ["ip", "netns", "exec", entry["netns"]] if entry.get("netns") else []
+    entry["pid"] = start_process(plan_, entry["args"], pathlib.Path(entry["log"]), wrap).pid
+    return entry["pid"]
+
+
+def wait_rpc(entry: dict, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            rpc(entry["rpc_port"], "system_health", timeout=1, host=entry["host"])
+            return
+        except OSError:
+            if not _alive(entry["pid"]):
+                raise RuntimeError(f"{entry['name']} exited; see {entry['log']}") from None
+            time.sleep(0.2)
+    raise TimeoutError(f"{entry['name']} did not answer RPC in time; see {entry['log']}")
+
+
+def write_state(state: dict) -> None:
+    path = pathlib.Path(state["base_dir"]) / STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    tmp.replace(path)
+
+
 def up(base_dir: pathlib.Path, validators: int | None = None, *, devnet_path: str | None = None,
-       free_ports: bool = False, wait: float = 60.0, rpc_nodes: bool = True, extra: list[str] = ()) -> dict:
+       free_ports: bool = False, wait: float = 60.0, rpc_nodes: bool = True, extra: list[str] = (),
+       netns: bool = False) -> dict:
+    """Start the devnet; on any failure stop what was started (processes, namespaces) and re-raise."""
+    from node import devnet_netns
+
     devnet = load(devnet_path)
     base_dir = pathlib.Path(base_dir).resolve()
     base_dir.mkdir(parents=True, exist_ok=True)
     state_path = base_dir / STATE_FILE
     if state_path.exists():
         old = json.loads(state_path.read_text())
-        if any(_alive(n["pid"]) for n in old["nodes"]):
+        if any(n.get("pid") and _alive(n["pid"]) for n in old["nodes"]) or old.get("netns"):
             raise RuntimeError(f"a devnet is already running from {base_dir} (agora devnet down --base-dir ...)")
+    if netns:
+        reason = devnet_netns.unavailable_reason()
+        if reason is not None:
+            raise RuntimeError(f"--netns: {reason}")
     spec_path = base_dir / SPEC_FILE
     spec_path.write_text(json.dumps(chain_spec(devnet, validators), indent=2))
-    ports = (lambda i: (free_port(), free_port(), free_port())) if free_ports else None
+    base = devnet["ports"]
+    if netns:   # every node has its own address: the YAML's ports for all, as in compose
+        ports = lambda i: (base["p2p"], base["rpc"], base["prometheus"])  # noqa: E731
+    elif free_ports:
+        alloc = PortAllocator()
+        ports = lambda i: (alloc.take(), alloc.take(), alloc.take())  # noqa: E731
+    else:
+        ports = None
     nodes = plan(devnet, validators, base_dir, ports=ports, rpc_nodes=rpc_nodes)
-    boot = bootnodes(devnet, nodes)
-    state = {"base_dir": str(base_dir), "spec": str(spec_path), "started": time.time(), "nodes": []}
-    for node in nodes:
-        log_path = base_dir / f"{node.name}.log"
-        proc = start_process(node, node_args(node, str(spec_path), boot, extra=extra), log_path)
-        state["nodes"].append({"name": node.name, "validator": node.validator, "pid": proc.pid,
-                               "peer_id": node.peer_id, "p2p_port": node.p2p_port, "rpc_port": node.rpc_port,
-                               "prometheus_port": node.prometheus_port, "log": str(log_path),
-                               "base_path": str(node.base_path)})
-    state_path.write_text(json.dumps(state, indent=2))
-    deadline = time.monotonic() + wait
-    for n in state["nodes"]:
-        while time.monotonic() < deadline:
-            try:
-                rpc(n["rpc_port"], "system_health", timeout=1)
-                break
-            except OSError:
-                if not _alive(n["pid"]):
-                    raise RuntimeError(f"{n['name']} exited; see {n['log']}") from None
-                time.sleep(0.2)
+    state: dict = {"base_dir": str(base_dir), "spec": str(spec_path), "started": time.time(), "nodes": [],
+                   "netns": None, "bootnodes": []}
+    try:
+        if netns:
+            state["netns"] = devnet_netns.create(str(base_dir), [n.name for n in nodes])
+            for node in nodes:
+                node.host = state["netns"]["nodes"][node.name]["ip"]
+            extra = [*extra, *NETNS_NODE_FLAGS]
         else:
-            raise TimeoutError(f"{n['name']} did not answer RPC within {wait:.0f}s; see {n['log']}")
+            extra = [*extra, "--network-test-rpc"]     # `devnet partition` cuts links by RPC here
+        boot = state["bootnodes"] = bootnodes(devnet, nodes)
+        for node in nodes:
+            ns = state["netns"]["nodes"][node.name]["ns"] if netns else None
+            state["nodes"].append(node_entry(node, node_args(node, str(spec_path), boot, extra=extra),
+                                             base_dir, ns))
+        write_state(state)
+        for entry in state["nodes"]:
+            launch(entry)
+            write_state(state)
+        deadline = time.monotonic() + wait
+        for entry in state["nodes"]:
+            wait_rpc(entry, deadline)
+    except BaseException:
+        if state_path.exists():
+            down(base_dir)
+        elif state["netns"]:
+            devnet_netns.teardown(state["netns"])
+        raise
     return state
 
 
@@ -248,21 +348,22 @@ def status(base_dir: pathlib.Path) -> list[dict]:
     rows = []
     for n in read_state(base_dir)["nodes"]:
         row = {"name": n["name"], "role": "validator" if n["validator"] else "full", "pid": n["pid"],
-               "alive": _alive(n["pid"]), "rpc": n["rpc_port"], "peer_id": n["peer_id"]}
+               "alive": bool(n.get("pid")) and _alive(n["pid"]), "rpc": n["rpc_port"], "peer_id": n["peer_id"],
+               "host": n.get("host", "127.0.0.1")}
         try:
-            row.update(node_status(n["rpc_port"]))
+            row.update(node_status(n["rpc_port"], n.get("host", "127.0.0.1")))
         except (OSError, RuntimeError, KeyError, ValueError):
             row.update({"peers": None, "best": None, "finalized": None, "syncing": None})
         rows.append(row)
     return rows
 
 
-def down(base_dir: pathlib.Path, *, purge: bool = False, timeout: float = 10.0) -> int:
-    state = read_state(base_dir)
-    pids = [n["pid"] for n in state["nodes"] if _alive(n["pid"])]
+def stop_pids(pids: list[int], timeout: float = 10.0, sig: int = signal.SIGINT) -> None:
+    """Signal the processes, wait for them, SIGKILL the ones still running after ``timeout``."""
+    pids = [p for p in pids if p and _alive(p)]
     for pid in pids:
         try:
-            os.kill(pid, signal.SIGINT)
+            os.kill(pid, sig)
         except OSError:
             pass
     deadline = time.monotonic() + timeout
@@ -274,6 +375,31 @@ def down(base_dir: pathlib.Path, *, purge: bool = False, timeout: float = 10.0) 
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+    deadline = time.monotonic() + 5     # SIGKILL is not instant, and init reaps the orphans a moment later
+    while time.monotonic() < deadline and any(_exists(p) for p in pids):
+        time.sleep(0.05)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == 0
+    except ChildProcessError:
+        return True
+
+
+def down(base_dir: pathlib.Path, *, purge: bool = False, timeout: float = 10.0) -> int:
+    """Stop every node, then delete the namespaces and links a --netns devnet made."""
+    state = read_state(base_dir)
+    pids = [n["pid"] for n in state["nodes"] if n.get("pid") and _alive(n["pid"])]
+    stop_pids(pids, timeout)
+    if state.get("netns"):
+        from node import devnet_netns
+
+        devnet_netns.teardown(state["netns"])
     (pathlib.Path(base_dir) / STATE_FILE).unlink(missing_ok=True)
     if purge:
         import shutil
@@ -310,7 +436,7 @@ def _print_status(rows: list[dict]) -> None:
 def cmd_up(args: argparse.Namespace) -> int:
     try:
         state = up(args.base_dir, args.validators, devnet_path=args.devnet, free_ports=args.free_ports,
-                   wait=args.wait, rpc_nodes=not args.no_rpc_node)
+                   wait=args.wait, rpc_nodes=not args.no_rpc_node, netns=args.netns)
     except (RuntimeError, TimeoutError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -414,6 +540,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--free-ports", action="store_true", help="Pick free ports instead of the YAML's base ports")
     q.add_argument("--wait", type=float, default=60.0, help="Seconds to wait for every RPC to answer")
     q.add_argument("--no-rpc-node", action="store_true", help="Only the validators (no full RPC node)")
+    q.add_argument("--netns", action="store_true",
+                   help="Each node in its own network namespace with its own address (root; enables "
+                        "partition/heal/netem on real links)")
     q.set_defaults(run=cmd_up)
     q = sub.add_parser("status", help="Best, finalized and peers of every node")
     common(q)
@@ -450,3 +579,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     from tools.deploy.cli import add_deploy_commands   # stack, k8s: renderers for other orchestrators
 
     add_deploy_commands(sub, common)
+    from node.devnet_control import add_control_commands   # stop/start/kill/logs/add-node/partition/...
+
+    add_control_commands(sub, common)

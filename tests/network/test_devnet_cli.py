@@ -52,3 +52,54 @@ def test_devnet_up_status_down(tmp_path):
         assert not dn._alive(n["pid"]), f"{n['name']} still running"
         with pytest.raises(ProcessLookupError):
             os.kill(n["pid"], 0)
+
+
+def _wait(pred, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if pred():
+                return
+        except (OSError, RuntimeError, KeyError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_devnet_lifecycle_and_chaos_commands(tmp_path):
+    """kill / start / restart / logs / add-node / partition / heal on a local-process devnet."""
+    base = tmp_path / "dn"
+    up = agora("devnet", "up", "--validators", "3", "--no-rpc-node", "--base-dir", str(base), "--free-ports")
+    try:
+        assert up.returncode == 0, up.stderr + up.stdout
+
+        def st(name):
+            e = next(n for n in dn.read_state(base)["nodes"] if n["name"] == name)
+            return dn.node_status(e["rpc_port"])
+
+        _wait(lambda: all(st(n)["finalized"] >= 2 for n in ("alice", "bob", "charlie")), 60, "finality")
+        r = agora("devnet", "kill", "charlie", "--base-dir", str(base))
+        assert r.returncode == 0 and "killed" in r.stdout
+        pid = next(n["pid"] for n in dn.read_state(base)["nodes"] if n["name"] == "charlie")
+        assert not dn._alive(pid)
+        assert agora("devnet", "start", "charlie", "--base-dir", str(base)).returncode == 0
+        assert agora("devnet", "restart", "bob", "--base-dir", str(base)).returncode == 0
+        add = agora("devnet", "add-node", "--base-dir", str(base))
+        assert add.returncode == 0 and "full1 running" in add.stdout, add.stderr
+        ports = [p for n in dn.read_state(base)["nodes"] for p in (n["p2p_port"], n["rpc_port"], n["prometheus_port"])]
+        assert len(set(ports)) == len(ports)
+        target = st("alice")["finalized"]
+        _wait(lambda: st("full1")["finalized"] >= target and st("charlie")["finalized"] >= target, 90,
+              "the late node to sync and finalize")
+        r = agora("devnet", "partition", "alice", "/", "bob,charlie,full1", "--base-dir", str(base))
+        assert r.returncode == 0, r.stderr
+        _wait(lambda: st("alice")["peers"] == 0 and st("bob")["peers"] == 2, 30, "the partition")
+        assert agora("devnet", "heal", "--base-dir", str(base)).returncode == 0
+        _wait(lambda: st("alice")["peers"] == 3, 60, "reconnection after heal")
+        logs = agora("devnet", "logs", "full1", "-n", "500", "--base-dir", str(base))
+        assert logs.returncode == 0 and "Local node identity" in logs.stdout
+        bad = agora("devnet", "netem", "alice", "--delay", "100ms", "--base-dir", str(base))
+        assert bad.returncode == 1 and "--netns" in bad.stderr and "Traceback" not in bad.stderr
+    finally:
+        down = agora("devnet", "down", "--base-dir", str(base))
+    assert down.returncode == 0 and "stopped 4" in down.stdout
