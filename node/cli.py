@@ -258,6 +258,7 @@ def run_node(args: argparse.Namespace) -> int:
 
     from node.chain import DatabaseMismatch
     from node.service import IMPL_NAME, IMPL_VERSION, Node
+    from storage.kv import DatabaseDamaged
 
     setup_logging(args.log)
     log = logging.getLogger("agora")
@@ -270,7 +271,7 @@ def run_node(args: argparse.Namespace) -> int:
     log.info("👤 Role: %s", "AUTHORITY" if config.validator else "FULL")
     try:
         node = Node(config)
-    except DatabaseMismatch as exc:
+    except (DatabaseMismatch, DatabaseDamaged) as exc:
         log.error("%s", exc)
         return 1
     except OSError as exc:

@@ -25,8 +25,8 @@ from node.metrics import NodeMetrics
 from node.rpc.server import SUBSTRATE_DEFAULT_CORS
 from node.txpool import TransactionPool
 from runtime.primitives.keys import Keypair
-from storage.chain_store import ChainStore
-from storage.kv import LevelDBKV
+from node.db_check import FinalizedRecord, open_checked
+from storage.kv import DatabaseDamaged, DatabaseError
 
 log = logging.getLogger("agora")
 
@@ -109,7 +109,17 @@ class Node:
         db_path = config.database_path()
         db_path.mkdir(parents=True, exist_ok=True)
         log.info("💾 Database: LevelDb at %s", db_path)
-        self.store = ChainStore(LevelDBKV(str(db_path)))
+        self.finalized_record = FinalizedRecord(db_path.parent / "finalized.json")
+        try:
+            self.store = open_checked(db_path, self.finalized_record)
+        except DatabaseDamaged as exc:
+            self._remove_tmpdir()
+            raise DatabaseDamaged(
+                f"The database at {db_path} is damaged: {exc}. The node cannot start on it. Recover by syncing "
+                f"again: remove it with `agora purge-chain --chain {config.spec.get('id', 'dev')} "
+                f"--base-path {config.base_path} -y`, then start the node (it re-syncs from its peers; "
+                f"a single-node chain starts over from genesis).") from None
+        self.fault: str | None = None   # why the node cannot author or import now (reported by health)
         self.chain = Chain(self.store, genesis_storage(config.spec))
         genesis = self.chain.header(self.chain.genesis_hash)
         log.info("🔨 Initializing Genesis block/state (state: %s, header-hash: %s)",
@@ -153,6 +163,16 @@ class Node:
 
     def is_major_syncing(self) -> bool:
         return self.network is not None and self.network.sync.is_major_syncing()
+
+    def report_fault(self, reason: str) -> None:
+        """The node cannot author or import (a database fault): health says so until it can again."""
+        if self.fault is None:
+            log.error("❌ %s. The node cannot author or import blocks; /health and system_health report it. "
+                      "If this persists, stop the node and run `agora purge-chain` to re-sync.", reason)
+        self.fault = reason
+        kv = self.store.kv
+        if hasattr(kv, "damaged"):
+            kv.damaged = True   # the next start verifies every table
 
     # -- chain events --------------------------------------------------------------------------
     def _on_reorg(self, route) -> None:
@@ -210,6 +230,7 @@ class Node:
                 block = self.chain.block(h)
                 if block is not None:
                     self.pool.on_finalized(h, block.extrinsics)
+        self.finalized_record.write(newly[-1][1], block_hash)
         head = self.chain.header(block_hash)
         self.hub.publish(BlockEvent("finalized", block_hash, newly[-1][1], head))
         if self.network is not None:
@@ -291,8 +312,12 @@ class Node:
                 try:
                     # the block's timestamp is its slot's start: strictly increasing, one slot apart at least
                     self.author_block(slot, aura_slots.slot_start_ms(slot, slot_ms))
+                except (DatabaseError, OSError) as exc:
+                    self.report_fault(f"block authoring failed at slot {slot}: database error: {exc}")
                 except Exception:
                     log.exception("block authoring failed at slot %d", slot)
+                else:
+                    self.fault = None
             await trio.sleep(aura_slots.ms_until_slot(slot + 1, int(time.time() * 1000), slot_ms) / 1000)
 
     async def _informant(self) -> None:
@@ -375,6 +400,9 @@ class Node:
 
     def close(self) -> None:
         self.store.close()
+        self._remove_tmpdir()
+
+    def _remove_tmpdir(self) -> None:
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None

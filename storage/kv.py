@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import os
 from typing import Iterator, Protocol
+
+import plyvel
+
+#: What LevelDB raises for a damaged or unusable database (CorruptionError, IOError, ...).
+DatabaseError = plyvel.Error
+
+
+class DatabaseDamaged(RuntimeError):
+    """The database cannot be trusted; the message names the damage."""
 
 
 class WriteBatch(Protocol):
@@ -53,14 +63,46 @@ class MemoryKV:
 
 
 class LevelDBKV:
-    """plyvel-backed store. `write` is one synced, atomic write batch."""
+    """plyvel-backed store. `write` is one synced, atomic write batch.
+
+    Opened with paranoid checks: LevelDB refuses a damaged log or manifest instead of
+    silently dropping what it cannot read. `was_clean` tells whether the last process
+    closed it (a marker file next to it, removed while open): after a crash the node
+    verifies every table's checksums before trusting it (`verify_checksums`).
+    """
 
     def __init__(self, path: str, *, sync: bool = True):
-        import plyvel
-
-        self._db = plyvel.DB(path, create_if_missing=True, max_open_files=256)
+        path = os.path.normpath(path)
+        self.path = path
+        self._clean_marker = path + ".clean"
+        if os.path.isdir(path) and not os.path.exists(os.path.join(path, "CURRENT")):
+            leftovers = [name for name in os.listdir(path)
+                         if name.endswith((".ldb", ".sst", ".log")) or name.startswith("MANIFEST-")]
+            if leftovers:  # LevelDB would start an empty database over them
+                raise DatabaseDamaged(f"LevelDB's CURRENT file is missing, {len(leftovers)} table/log files remain")
+        try:
+            self._db = plyvel.DB(path, create_if_missing=True, max_open_files=256, paranoid_checks=True)
+        except plyvel.CorruptionError as exc:
+            raise DatabaseDamaged(f"LevelDB: {_message(exc)}") from None
+        self.was_clean = os.path.exists(self._clean_marker)
+        if self.was_clean:
+            os.unlink(self._clean_marker)
         self._sync = sync
         self._deferred = 0
+        self.damaged = False   # set on a read/write fault: the next start checks every table again
+
+    def is_empty(self) -> bool:
+        return next(self._db.iterator(include_value=False), None) is None
+
+    def verify_checksums(self) -> int:
+        """Read every entry with checksums verified; DatabaseDamaged if a table is corrupt."""
+        count = 0
+        try:
+            for _ in self._db.iterator(include_value=False, verify_checksums=True, fill_cache=False):
+                count += 1
+        except plyvel.CorruptionError as exc:
+            raise DatabaseDamaged(f"LevelDB: {_message(exc)} (after {count} good entries)") from None
+        return count
 
     def get(self, key: bytes) -> bytes | None:
         return self._db.get(key)
@@ -101,3 +143,11 @@ class LevelDBKV:
     def close(self) -> None:
         if not self._db.closed:
             self._db.close()
+            if not self.damaged:
+                with open(self._clean_marker, "wb"):
+                    pass
+
+
+def _message(exc: BaseException) -> str:
+    text = exc.args[0] if exc.args else exc
+    return text.decode(errors="replace") if isinstance(text, bytes) else str(text)

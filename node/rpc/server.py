@@ -36,6 +36,7 @@ from wsproto.frame_protocol import CloseReason
 from wsproto.utilities import generate_accept_token
 
 from node.rpc.jsonrpc import (
+    METHOD_NOT_FOUND,
     Dispatcher,
     RpcError,
     RpcModule,
@@ -398,17 +399,21 @@ class _Http:
         500 while it is syncing or has no peers though it should (orchestrators' readiness probes)."""
         server = self.server
         await self._read_body(_HTTP_HEADER_LIMIT)
+        kind = _JSON
         try:
             result = await server.dispatcher.call_method("system_health")
             status, body = 200, dumps(result).encode()
             if readiness and (result["isSyncing"] or (result["shouldHavePeers"] and result["peers"] == 0)):
                 status, body = 500, b""
-        except RpcError:
-            status, body = 404, b"Not Found\n"
+        except RpcError as exc:
+            if exc.code == METHOD_NOT_FOUND:
+                status, body, kind = 404, b"Not Found\n", _TEXT
+            else:  # the node reports itself unhealthy (cannot author or import): 500, with why
+                status, body = 500, dumps(exc.to_dict()).encode()
         except Exception:
             log.exception("system_health failed for /health")
-            status, body = 500, b"Internal Server Error\n"
-        await self._respond(status, body, _JSON if status == 200 else _TEXT, server.cors.headers(origin))
+            status, body, kind = 500, b"Internal Server Error\n", _TEXT
+        await self._respond(status, body, kind, server.cors.headers(origin))
 
     async def _drain_and_respond(self, status: int, body: bytes, content_type: bytes,
                                  extra: list[tuple[bytes, bytes]] = ()) -> None:

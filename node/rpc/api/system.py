@@ -29,6 +29,9 @@ def register(rpc: RpcModule, node) -> None:
 
     @rpc.method("system_health")
     def system_health(params):
+        fault = getattr(node, "fault", None)
+        if fault is not None:  # a node that cannot author or import must not look healthy
+            raise RpcError(-32000, "Node is not healthy: it cannot author or import blocks", fault)
         network = node.network_status()
         return {"peers": network["peers"], "isSyncing": network["is_syncing"],
                 "shouldHavePeers": network["should_have_peers"]}
