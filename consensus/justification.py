@@ -76,7 +76,7 @@ class Justification:
                 pos = end
         except InvalidJustification:
             raise
-        except Exception as exc:
+        except Exception as exc:  # pure decoding of untrusted bytes: whatever it raises, they are bad
             raise InvalidJustification(f"undecodable justification: {exc}") from None
         if len(target_hash) != 32 or pos != len(data):
             raise InvalidJustification("malformed justification")

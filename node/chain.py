@@ -441,7 +441,7 @@ class Chain:
         for listener in list(self._listeners):
             try:
                 listener(block, new_best)
-            except Exception:  # a listener must never break import
+            except Exception:  # the block is committed: a listener (pool, RPC) must never break import
                 log.exception("block listener failed")
 
     def _reorg_to(self, target: bytes) -> fork_choice.TreeRoute:
@@ -459,7 +459,7 @@ class Chain:
         for listener in list(self._reorg_listeners):
             try:
                 listener(route)
-            except Exception:
+            except Exception:  # the reorg is committed; a listener (pool, RPC) must not undo or stop it
                 log.exception("reorg listener failed")
 
     def finalize(self, block_hash: bytes, justification: bytes | None = None) -> list[tuple[bytes, int]]:
@@ -501,6 +501,6 @@ class Chain:
             for listener in list(self._listeners):
                 try:
                     listener(head, True)
-                except Exception:
+                except Exception:  # finality is committed; a listener must not stop it
                     log.exception("block listener failed")
         return newly

@@ -232,7 +232,7 @@ def _node_config(args: argparse.Namespace):
         for addr in [*listen, *args.public_addr]:
             try:
                 multiaddr.Multiaddr(addr)
-            except Exception as exc:
+            except Exception as exc:  # operator input: any parse failure is one clear message
                 raise SystemExit(f"error: bad multiaddr {addr!r}: {exc}") from None
     base_path = None if args.tmp or (args.dev and args.base_path is None) else args.base_path
     if base_path is None and not (args.tmp or args.dev):

@@ -23,7 +23,7 @@ from node.chain import Block, Chain
 from node.events import BlockEvent, Hub
 from node.metrics import NodeMetrics
 from node.rpc.server import SUBSTRATE_DEFAULT_CORS
-from node.txpool import TransactionPool
+from node.txpool import PoolError, TransactionPool
 from runtime.primitives.keys import Keypair
 from node.db_check import FinalizedRecord, open_checked
 from storage.kv import DatabaseDamaged, DatabaseError
@@ -213,8 +213,8 @@ class Node:
             try:
                 self.pool.submit(raw)
                 returned += 1
-            except Exception:
-                pass
+            except PoolError:
+                pass   # now invalid, already included on the new branch, or the pool is full: dropped
         if retracted_txs:
             log.info("♻️  %d of %d retracted transactions returned to the pool", returned, len(retracted_txs))
         best = self.store.best_state
@@ -314,7 +314,7 @@ class Node:
                     self.author_block(slot, aura_slots.slot_start_ms(slot, slot_ms))
                 except (DatabaseError, OSError) as exc:
                     self.report_fault(f"block authoring failed at slot {slot}: database error: {exc}")
-                except Exception:
+                except Exception:  # any other fault abandons this slot's block (nothing is committed before the seal)
                     log.exception("block authoring failed at slot %d", slot)
                 else:
                     self.fault = None

@@ -43,7 +43,7 @@ def keypair(suri: str):
 
     try:
         return Keypair.create_from_uri(suri)
-    except Exception as exc:
+    except Exception as exc:  # operator input: one clear message, no traceback
         raise SystemExit(f"error: bad secret URI {suri!r}: {exc}") from None
 
 

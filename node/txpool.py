@@ -5,6 +5,13 @@ sender they form a nonce sequence: the run that starts at the on-chain nonce is 
 anything after a gap is *future*. Blocks are filled by priority (tip), a higher tip at
 the same (sender, nonce) replaces the old transaction, and invalid transactions are
 banned for a while so a peer or client can't make us re-verify them endlessly.
+
+Limits, as Substrate's pool enforces them: a full future queue drops its oldest
+transaction for a newcomer (a flood of gapped nonces cannot lock others out for good);
+a full ready queue drops its lowest-priority transaction (and that sender's later
+nonces), so a higher tip gets in and an equal or lower one is "Immediately Dropped".
+Ready/future bookkeeping is incremental: a submission costs O(its sender's queue), not
+O(pool).
 """
 from __future__ import annotations
 
@@ -42,6 +49,7 @@ class PoolTx:
     valid: ValidTransaction
     seq: int
     inserted_at: float
+    ready: bool = False
 
 
 Watcher = Callable[[object], None]
@@ -60,6 +68,12 @@ class TransactionPool:
         self.banned: dict[bytes, float] = {}
         self.watchers: dict[bytes, list[Watcher]] = {}
         self._seq = itertools.count()
+        # incremental ready/future state: per sender the chain nonce seen and the ready run's length
+        self._base: dict[bytes, int] = {}
+        self._ready_len: dict[bytes, int] = {}
+        self._ready_count = 0
+        self._future: dict[bytes, PoolTx] = {}              # insertion order: the oldest comes first
+        self._ready_heap: list[tuple[int, int, bytes]] = []  # (priority, -seq, hash); stale entries skipped
 
     # -- queries ------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -70,15 +84,71 @@ class TransactionPool:
 
     def _ready_run(self, sender: bytes) -> list[PoolTx]:
         txs = self.by_sender.get(sender, {})
-        run, nonce = [], self._chain_nonce(sender)
-        while nonce in txs:
-            run.append(txs[nonce])
-            nonce += 1
-        return run
+        base = self._base.get(sender, 0)
+        return [txs[base + i] for i in range(self._ready_len.get(sender, 0))]
 
     def counts(self) -> tuple[int, int]:
-        ready = sum(len(self._ready_run(s)) for s in self.by_sender)
-        return ready, len(self.by_hash) - ready
+        return self._ready_count, len(self._future)
+
+    # -- ready/future bookkeeping ------------------------------------------------------------------
+    def _mark_ready(self, tx: PoolTx) -> None:
+        self._future.pop(tx.hash, None)
+        tx.ready = True
+        self._ready_count += 1
+        heapq.heappush(self._ready_heap, (tx.valid.priority, -tx.seq, tx.hash))
+
+    def _mark_future(self, tx: PoolTx) -> None:
+        if tx.ready:
+            tx.ready = False
+            self._ready_count -= 1
+        self._future[tx.hash] = tx
+
+    def _extend_run(self, sender: bytes) -> None:
+        """Grow the sender's ready run over the nonces that now follow it without a gap."""
+        queue = self.by_sender.get(sender, {})
+        base, length = self._base[sender], self._ready_len[sender]
+        while base + length in queue:
+            tx = queue[base + length]
+            if not tx.ready:
+                self._mark_ready(tx)
+            length += 1
+        self._ready_len[sender] = length
+
+    def _rebase(self, sender: bytes) -> None:
+        """Recompute a sender's run from the chain's nonce (after a new best block)."""
+        queue = self.by_sender.get(sender, {})
+        self._base[sender] = self._chain_nonce(sender)
+        self._ready_len[sender] = 0
+        for tx in queue.values():
+            if tx.ready:
+                self._mark_future(tx)
+        self._extend_run(sender)
+        if self.max_ready and len(self._ready_heap) > 4 * self._ready_count + 1024:
+            self._ready_heap = [e for e in self._ready_heap if self._live_ready(e[2])]
+            heapq.heapify(self._ready_heap)
+
+    def _live_ready(self, tx_hash: bytes) -> bool:
+        tx = self.by_hash.get(tx_hash)
+        return tx is not None and tx.ready
+
+    def _enforce_limits(self) -> list[PoolTx]:
+        """Substrate's enforce_limits: drop the oldest future and the lowest-priority ready
+        transactions (with their sender's later nonces) until both queues fit."""
+        dropped: list[PoolTx] = []
+        while len(self._future) > self.max_future:
+            oldest = next(iter(self._future.values()))
+            self._remove(oldest, "dropped")
+            dropped.append(oldest)
+        while self._ready_count > self.max_ready and self._ready_heap:
+            _, _, tx_hash = heapq.heappop(self._ready_heap)
+            if not self._live_ready(tx_hash):
+                continue
+            worst = self.by_hash[tx_hash]
+            queue = self.by_sender.get(worst.ext.signer, {})
+            for tx in [t for n, t in sorted(queue.items()) if n >= worst.ext.nonce]:
+                self._remove(tx, "dropped")
+                dropped.append(tx)
+        return dropped
 
     def ready(self) -> Iterator[Extrinsic]:
         """Ready transactions in block order: highest priority first, each sender's nonces in order."""
@@ -127,27 +197,45 @@ class TransactionPool:
             raise PoolError(1010, "Invalid Transaction", err.message) from None
         sender = ext.signer
         assert sender is not None
-        queue = self.by_sender.setdefault(sender, {})
+        queue = self.by_sender.get(sender, {})
         old = queue.get(ext.nonce)
-        if old is not None:
-            if valid.priority <= old.valid.priority:
-                raise PoolError(1014, "Priority is too low",
-                                f"({old.valid.priority} vs {valid.priority})")
-            self._remove(old, ("usurped", "0x" + tx_hash.hex()))
-            queue = self.by_sender.setdefault(sender, {})
-        ready_count, future_count = self.counts()
-        is_future = ext.nonce > self._chain_nonce(sender) + len(self._ready_run(sender))
-        if is_future and future_count >= self.max_future:
-            raise PoolError(1016, "Immediately Dropped", "the future queue is full")
-        if not is_future and ready_count >= self.max_ready:
-            raise PoolError(1016, "Immediately Dropped", "the ready queue is full")
+        if old is not None and valid.priority <= old.valid.priority:
+            raise PoolError(1014, "Priority is too low", f"({old.valid.priority} vs {valid.priority})")
         tx = PoolTx(ext, tx_hash, valid, next(self._seq), self.clock())
-        queue[ext.nonce] = tx
-        self.by_hash[tx_hash] = tx
+        if old is not None:
+            self._usurp(old, tx)
+        else:
+            if sender not in self.by_sender:
+                self.by_sender[sender] = {}
+                self._base[sender] = self._chain_nonce(sender)
+                self._ready_len[sender] = 0
+            self.by_sender[sender][ext.nonce] = tx
+            self.by_hash[tx_hash] = tx
+            if ext.nonce == self._base[sender] + self._ready_len[sender]:
+                self._extend_run(sender)
+            else:
+                self._mark_future(tx)
+        if tx_hash not in self.by_hash or any(t is tx for t in self._enforce_limits()):
+            raise PoolError(1016, "Immediately Dropped",
+                            "the future queue is full" if not tx.ready else "the ready queue is full")
         if watcher is not None:
             self.watchers.setdefault(tx_hash, []).append(watcher)
-            watcher("future" if is_future else "ready")
+            watcher("ready" if tx.ready else "future")
         return tx_hash
+
+    def _usurp(self, old: PoolTx, new: PoolTx) -> None:
+        """`new` (higher priority) takes `old`'s place at the same (sender, nonce), keeping its queue."""
+        self.by_sender[old.ext.signer][old.ext.nonce] = new
+        del self.by_hash[old.hash]
+        self.by_hash[new.hash] = new
+        if old.ready:
+            old.ready = False
+            self._ready_count -= 1
+            self._mark_ready(new)
+        else:
+            self._future.pop(old.hash, None)
+            self._future[new.hash] = new
+        self._notify(old.hash, ("usurped", "0x" + new.hash.hex()), final=True)
 
     def watch(self, tx_hash: bytes, watcher: Watcher) -> None:
         self.watchers.setdefault(tx_hash, []).append(watcher)
@@ -164,7 +252,7 @@ class TransactionPool:
         for w in list(watchers):
             try:
                 w(status)
-            except Exception:
+            except Exception:  # a subscriber's callback must not break the pool (not consensus state)
                 log.exception("transaction watcher failed")
 
     def _ban(self, tx_hash: bytes) -> None:
@@ -175,11 +263,23 @@ class TransactionPool:
 
     def _remove(self, tx: PoolTx, status: object | None) -> None:
         self.by_hash.pop(tx.hash, None)
-        queue = self.by_sender.get(tx.ext.signer, {})
+        self._future.pop(tx.hash, None)
+        sender = tx.ext.signer
+        queue = self.by_sender.get(sender, {})
         if queue.get(tx.ext.nonce) is tx:
             del queue[tx.ext.nonce]
+            if tx.ready:
+                # the run ends before it: its later nonces wait again
+                tx.ready = False
+                self._ready_count -= 1
+                base = self._base[sender]
+                for nonce in range(tx.ext.nonce + 1, base + self._ready_len[sender]):
+                    if nonce in queue:
+                        self._mark_future(queue[nonce])
+                self._ready_len[sender] = tx.ext.nonce - base
             if not queue:
-                del self.by_sender[tx.ext.signer]
+                del self.by_sender[sender]
+                del self._base[sender], self._ready_len[sender]
         if status is not None:
             self._notify(tx.hash, status, final=True)
 
@@ -206,6 +306,8 @@ class TransactionPool:
                     self._remove(tx, "dropped")
                 elif nonce == chain_nonce:
                     self._notify(tx.hash, "ready", final=False)
+            if sender in self.by_sender:
+                self._rebase(sender)
 
     def on_finalized(self, block_hash: bytes, included: list[bytes]) -> None:
         for raw in included:

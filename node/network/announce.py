@@ -65,7 +65,7 @@ class AnnounceService:
         try:
             ann = proto.decode_announce(payload)
             header = Header.decode(ann.header)
-        except Exception as exc:
+        except Exception as exc:  # pure decoding of peer bytes: whatever it raises, the bytes are bad
             self.net.report_peer(peer_id, rep.FATAL, f"bad block announcement: {exc}")
             return
         block_hash = blake2_256(ann.header)
@@ -84,7 +84,7 @@ class AnnounceService:
         async for peer_id, ann, header, block_hash in self._in_recv:
             try:
                 await self._process(peer_id, ann, header, block_hash)
-            except Exception:
+            except Exception:  # top of the announcement task: imports classify their own faults; go on
                 log.exception("processing an announcement from %s failed", peer_id)
 
     async def _process(self, peer_id: str, ann: proto.Announce, header: dict, block_hash: bytes) -> None:

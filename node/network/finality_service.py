@@ -91,7 +91,7 @@ class FinalityService:
             return {}
         try:
             return msgpack.unpackb(raw, raw=False)
-        except Exception:
+        except Exception:  # pure decoding of a stored blob: unreadable means no saved votes
             return {}
 
     def _save(self) -> None:
@@ -335,7 +335,7 @@ class FinalityService:
                 continue
             try:
                 await self.fetch(peer_id, block_hash, number)
-            except Exception:
+            except Exception:  # a network fetch; imports inside it classify their own faults
                 log.exception("fetching a voted-for block failed")
             self._wake.set()
 
@@ -355,6 +355,6 @@ class FinalityService:
                 self._wake = trio.Event()
                 try:
                     self.step()
-                except Exception:
+                except Exception:  # top of the finality task: a failed step commits nothing; retry
                     log.exception("finality step failed")
                     await trio.sleep(1)

@@ -4,7 +4,9 @@ Every block from the network goes through :meth:`BlockImporter.import_block`, wh
 turns the chain's exceptions into an outcome and a reputation change for the peer:
 an invalid block or undecodable bytes get the sender banned; an unknown parent asks
 for the ancestry; stale or future blocks are dropped with a small penalty; an
-equivocation is logged, counted and rejected.
+equivocation is logged, counted and rejected. A fault of this node while importing
+(MemoryError, OSError, a LevelDB error) aborts the import and charges no one: the
+block may be fine, and a later attempt can import it.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from consensus import aura as aura_slots
 from node.chain import Block, Chain, Equivocated, StaleBlock, UnknownParent
 from node.network import peers as rep
 from node.network.protocol import BlockData
-from runtime.frame.dispatch import InvalidBlock
+from runtime.frame.dispatch import InvalidBlock, is_environment_fault
 from runtime.pallets import aura
 
 log = logging.getLogger("agora.sync")
@@ -37,6 +39,7 @@ class Outcome(enum.Enum):
     FUTURE = "future"
     EQUIVOCATION = "equivocation"
     INVALID = "invalid"
+    ABORTED = "aborted"        # a fault of this node (memory, disk, database): nothing imported, nobody blamed
 
     @property
     def ok(self) -> bool:
@@ -50,7 +53,7 @@ def decode_block(data: BlockData) -> Block:
         raise InvalidBlock("block without a body")
     try:
         return Block.from_parts(header, body)
-    except Exception as exc:
+    except Exception as exc:  # pure decoding of peer bytes: whatever it raises, the bytes are bad
         raise InvalidBlock(f"undecodable block: {type(exc).__name__}: {exc}") from None
 
 
@@ -103,7 +106,11 @@ class BlockImporter:
             return Outcome.EQUIVOCATION
         except InvalidBlock as exc:
             return self._invalid(block, peer, str(exc))
-        except Exception as exc:   # a runtime bug on hostile input must not kill the node
+        except Exception as exc:  # classified: a runtime bug on this block is the block's; anything else is ours
+            if is_environment_fault(exc):
+                log.error("⚠️  Import of #%d 0x%s aborted by a local fault (%s: %s); the peer is not blamed",
+                          block.number, block.hash.hex()[:16], type(exc).__name__, exc)
+                return Outcome.ABORTED
             log.exception("importing #%d 0x%s raised", block.number, block.hash.hex()[:16])
             return self._invalid(block, peer, f"{type(exc).__name__}: {exc}")
         self.imported_total += 1

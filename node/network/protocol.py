@@ -56,7 +56,7 @@ def _unpack(data: bytes) -> Any:
     try:
         return msgpack.unpackb(data, raw=False, strict_map_key=True, max_bin_len=MAX_SYNC_RESPONSE,
                                max_array_len=100_000, max_map_len=64, max_str_len=1024)
-    except Exception as exc:
+    except Exception as exc:  # pure decoding of peer bytes: whatever msgpack raises, the bytes are bad
         raise ProtocolError(f"bad msgpack: {type(exc).__name__}") from None
 
 

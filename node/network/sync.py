@@ -233,6 +233,7 @@ class SyncService:
                     stats["blocks"] += done
                     self._update_major()
                     if not outcome.ok:
+                        stats["aborted"] = outcome is Outcome.ABORTED
                         if outcome is Outcome.UNKNOWN_PARENT:
                             log.debug("peer %s reorganized under us; searching again", peer.peer_id)
                         nursery.cancel_scope.cancel()
@@ -271,11 +272,13 @@ class SyncService:
             delivered = 0
             try:
                 delivered = await self.sync_from(peer)
-            except Exception:
+            except Exception:  # top of the sync task: nothing half-imported survives (each block commits atomically); retry
                 log.exception("sync with %s failed", peer.peer_id)
                 await trio.sleep(1)
             if delivered or self.chain.has_block(peer.best_hash):
                 peer.sync_succeeded()
+            elif self.stats.get("aborted"):
+                await trio.sleep(1)   # our own fault stopped the import: retry later, the peer is not to blame
             else:
                 # no progress: it claims blocks it does not serve (or we cannot use them); try others
                 peer.sync_failed(time.monotonic())

@@ -125,7 +125,7 @@ PAYS_NO = "Pays::No"
 # environment, not the chain's: it must abort the block being built or imported, never turn into
 # a state the other nodes do not compute.
 DETERMINISTIC_ERRORS: tuple[type[Exception], ...] = (
-    ArithmeticError, LookupError, ValueError, TypeError, AttributeError, AssertionError)
+    DispatchError, ArithmeticError, LookupError, ValueError, TypeError, AttributeError, AssertionError)
 _ENVIRONMENT_PACKAGES = frozenset({"plyvel", "numba", "llvmlite"})
 
 

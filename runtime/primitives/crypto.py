@@ -127,7 +127,9 @@ def verify_ed25519(signature: bytes, message: bytes, public: bytes) -> bool:
             return False
         _crypto_sign_open(bytes(signature) + bytes(message), bytes(public))
         return True
-    except Exception:  # BadSignatureError, TypeError, ValueError ...
+    except (_BadSignatureError, TypeError, ValueError):
+        # only a bad signature or malformed input is "invalid": a MemoryError must not make a
+        # valid block look invalid (and its sender banned)
         return False
 
 
@@ -137,7 +139,7 @@ def verify_sr25519(signature: bytes, message: bytes, public: bytes) -> bool:
         if len(signature) != 64 or len(public) != 32:
             return False
         return bool(_sr_verify(bytes(signature), bytes(message), bytes(public)))
-    except Exception:  # ValueError for structurally invalid keys/signatures
+    except (TypeError, ValueError):  # structurally invalid keys/signatures
         return False
 
 
@@ -163,7 +165,7 @@ def ecdsa_recover(signature: bytes, message: bytes) -> bytes | None:
         pub = _coincurve.PublicKey.from_signature_and_message(
             signature[:64] + bytes((v,)), digest, hasher=None)
         return pub.format(compressed=True)
-    except Exception:
+    except (TypeError, ValueError):  # coincurve's answer to an unrecoverable signature
         return None
 
 
@@ -182,7 +184,7 @@ def verify_ecdsa(signature: bytes, message: bytes, signer: bytes) -> bool:
         return False
     try:
         signer = bytes(signer)
-    except Exception:
+    except (TypeError, ValueError):
         return False
     if len(signer) == 33:
         return recovered == signer
@@ -300,7 +302,7 @@ def verify_batch(items: Iterable[tuple[int, bytes, bytes, bytes]],
     for i, item in enumerate(items):
         try:
             kind = item[0]
-        except Exception:
+        except (TypeError, LookupError):
             kind = None
         (gil_free if kind in (0, 2) else gil_bound).append(i)
 

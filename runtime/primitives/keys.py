@@ -224,7 +224,7 @@ def validate_mnemonic(phrase: str) -> bool:
     b = _require_bip39()
     try:
         return bool(b.bip39_validate(_normalize_phrase(phrase)))
-    except Exception:
+    except Exception:  # user input to a key tool, off consensus paths: any failure means "not valid"
         return False
 
 
@@ -451,7 +451,7 @@ class Keypair:
             return cls(scheme, public, seed, seed, ss58_format)
         try:
             public = _coincurve.PrivateKey(seed).public_key.format(compressed=True)
-        except Exception:
+        except Exception:  # user input to a key tool: coincurve's refusal of an invalid secret
             raise InvalidSeed("seed is not a valid secp256k1 secret key") from None
         return cls(scheme, public, seed, seed, ss58_format)
 

@@ -103,12 +103,21 @@ def test_garbage_is_bad_format(chain):
     assert err.value.code == 1001
 
 
-def test_limits_drop_immediately(chain):
+def test_full_future_queue_drops_its_oldest(chain):
     pool = TransactionPool(chain, max_future=1)
-    pool.submit(transfer(chain, ALICE, 5))
+    statuses = []
+    old = pool.submit(transfer(chain, ALICE, 5), statuses.append)
+    new = pool.submit(transfer(chain, ALICE, 6))
+    assert statuses == ["future", "dropped"]
+    assert old not in pool.by_hash and new in pool.by_hash and pool.counts() == (0, 1)
+
+
+def test_full_ready_queue_refuses_an_equal_priority(chain):
+    pool = TransactionPool(chain, max_ready=1)
+    pool.submit(transfer(chain, ALICE, 0, tip=3))
     with pytest.raises(PoolError) as err:
-        pool.submit(transfer(chain, ALICE, 6))
-    assert err.value.code == 1016
+        pool.submit(transfer(chain, BOB, 0, tip=3))
+    assert err.value.code == 1016 and pool.counts() == (1, 0)
 
 
 def test_mortal_transaction_checks_birth_block(chain):

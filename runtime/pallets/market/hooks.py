@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from runtime.frame.context import BlockContext
+from runtime.frame.dispatch import DETERMINISTIC_ERRORS, is_environment_fault
 
 from runtime.pallets.market import lifecycle
 from runtime.pallets.market.escrow import schedule, settle
@@ -83,7 +84,9 @@ def _guarded(ctx: BlockContext, task, at: int) -> None:
     mark = ctx.start_transaction()
     try:
         run_task(ctx, task, at)
-    except Exception:  # noqa: BLE001
+    except DETERMINISTIC_ERRORS as exc:
+        if is_environment_fault(exc):
+            raise   # this node's fault (memory, disk): abort the block rather than reschedule on one node only
         ctx.rollback_transaction(mark)
         log.exception("market task %s failed", task)
         schedule(ctx, ctx.block_number + params(ctx.state).settlement_period, task)

@@ -19,6 +19,7 @@ import logging
 import numpy as np
 
 from runtime.frame.context import BlockContext
+from runtime.frame.dispatch import DETERMINISTIC_ERRORS, is_environment_fault
 from runtime.frame.state import StateReader
 
 from runtime.pallets.subtensor import storage as S
@@ -166,7 +167,11 @@ def run_due_epochs(ctx: BlockContext, netuids: list[int]) -> list[int]:
         mark = ctx.start_transaction()
         try:
             epoch_for_subnet(ctx, netuid)
-        except Exception:  # a failed epoch must not stop the chain: roll it back, keep the emission pending
+        except DETERMINISTIC_ERRORS as exc:
+            # a bug on this subnet's inputs fails the same on every node: roll the epoch back, keep the
+            # emission pending. A MemoryError, a LevelDB or numba fault is this node's: abort the block.
+            if is_environment_fault(exc):
+                raise
             ctx.rollback_transaction(mark)
             log.exception("epoch of subnet %d failed at block %d", netuid, now)
             ctx.deposit_event(EpochSkipped(netuid, now))
