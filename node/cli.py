@@ -26,6 +26,12 @@ class SubstrateFormatter(logging.Formatter):
         return text
 
 
+TRACE = 5
+logging.addLevelName(TRACE, "TRACE")
+LOG_LEVELS = {"trace": TRACE, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
+              "warning": logging.WARNING, "error": logging.ERROR, "off": logging.CRITICAL + 1}
+
+
 def setup_logging(spec: str | None) -> None:
     """`--log` takes `level` or `target=level,target=level` like Substrate's `-l`."""
     handler = logging.StreamHandler(sys.stderr)
@@ -38,9 +44,59 @@ def setup_logging(spec: str | None) -> None:
         if not part:
             continue
         target, _, level = part.rpartition("=")
-        logging.getLogger(target or None).setLevel(level.upper())
+        if level.lower() not in LOG_LEVELS:
+            raise SystemExit(f"error: -l/--log: unknown level '{level}' (one of {', '.join(LOG_LEVELS)})")
+        logging.getLogger(target or None).setLevel(LOG_LEVELS[level.lower()])
     for noisy in ("libp2p", "multiaddr", "numba"):
         logging.getLogger(noisy).setLevel(max(logging.getLogger(noisy).level, logging.WARNING))
+
+
+def port_number(text: str) -> int:
+    """A TCP port (0 = any free one); argparse reports anything else as one line."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port '{text}'") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range 0-65535")
+    return port
+
+
+def lower(text: str) -> str:
+    return text.lower()   # Substrate's enum values are case-insensitive (`--rpc-methods Unsafe`)
+
+
+def _add_substrate_compat_args(p: argparse.ArgumentParser) -> None:
+    """Flags of polkadot/node-template that scripts and zombienet pass. Those marked 'no effect' are
+    accepted so such command lines start the node; what they configure does not exist here."""
+    p.add_argument("--one", dest="alice", action="store_true", help="Same as --alice (Substrate's --one)")
+    p.add_argument("--two", dest="bob", action="store_true", help="Same as --bob (Substrate's --two)")
+    p.add_argument("--force-authoring", action="store_true",
+                   help="Author blocks even with no peers and while syncing has not caught up")
+    p.add_argument("--in-peers", type=int, default=None, metavar="N",
+                   help="Maximum inbound peers; with --out-peers it sets --max-peers to their sum")
+    p.add_argument("--out-peers", type=int, default=None, metavar="N", help="Maximum outbound peers (see --in-peers)")
+    p.add_argument("--rpc-max-request-size", type=int, default=15, metavar="MB",
+                   help="Maximum RPC request payload in megabytes (default 15)")
+    p.add_argument("--rpc-max-response-size", type=int, default=15, metavar="MB",
+                   help="Maximum RPC response payload in megabytes (default 15)")
+    p.add_argument("--rpc-max-subscriptions-per-connection", type=int, default=1024, metavar="N",
+                   help="Maximum concurrent subscriptions per RPC connection (default 1024)")
+    no_effect = [
+        ("--no-mdns", {"action": "store_true"}, "no mDNS discovery exists here"),
+        ("--no-telemetry", {"action": "store_true"}, "no telemetry is ever sent"),
+        ("--telemetry-url", {"action": "append", "default": [], "metavar": "URL VERBOSITY"}, "no telemetry client"),
+        ("--pruning", {"metavar": "MODE"}, "alias of --state-pruning; every state is kept (archive)"),
+        ("--state-pruning", {"metavar": "MODE"}, "every block's state is kept (archive)"),
+        ("--blocks-pruning", {"metavar": "MODE"}, "every block body is kept (archive-canonical and more)"),
+        ("--sync", {"type": lower, "metavar": "MODE"}, "sync is always full"),
+        ("--db-cache", {"type": int, "metavar": "MiB"}, "LevelDB's own cache is used"),
+        ("--allow-private-ip", {"action": "store_true"}, "private addresses are never filtered here"),
+        ("--disable-log-color", {"action": "store_true"}, "logs are never coloured"),
+        ("--rpc-rate-limit", {"type": int, "metavar": "CALLS_PER_MIN"}, "RPC calls are not rate-limited"),
+    ]
+    for flag, kwargs, why in no_effect:
+        p.add_argument(flag, help=f"Accepted for Substrate compatibility, no effect: {why}", **kwargs)
 
 
 def _add_node_args(p: argparse.ArgumentParser) -> None:
@@ -60,12 +116,12 @@ def _add_node_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keystore-path", type=pathlib.Path, default=None, metavar="DIR",
                    help="Substrate keystore holding the authority (aura) key, so it is not on the command line "
                         "(default for a validator without --key: <base>/chains/<id>/keystore, when it exists)")
-    p.add_argument("--rpc-port", type=int, default=9944, help="JSON-RPC port, HTTP and WebSocket (default 9944)")
+    p.add_argument("--rpc-port", type=port_number, default=9944, help="JSON-RPC port, HTTP and WebSocket (default 9944)")
     p.add_argument("--rpc-external", action="store_true",
                    help="Listen on all interfaces; only safe RPC methods unless --rpc-methods unsafe")
     p.add_argument("--unsafe-rpc-external", action="store_true",
                    help="Listen on all interfaces and allow unsafe RPC methods")
-    p.add_argument("--rpc-methods", choices=("auto", "safe", "unsafe"), default="auto",
+    p.add_argument("--rpc-methods", type=lower, choices=("auto", "safe", "unsafe"), default="auto",
                    help="Which RPC methods to expose: auto = unsafe only when listening on localhost")
     p.add_argument("--rpc-cors", default=None,
                    help="Comma-separated origins allowed to call RPC from a browser, or 'all'")
@@ -74,7 +130,7 @@ def _add_node_args(p: argparse.ArgumentParser) -> None:
     batches.add_argument("--rpc-max-batch-request-len", type=int, default=None, metavar="LEN",
                          help="Limit the max length per RPC batch request (default: no limit)")
     batches.add_argument("--rpc-disable-batch-requests", action="store_true", help="Disable RPC batch requests")
-    p.add_argument("--port", type=int, default=None,
+    p.add_argument("--port", type=port_number, default=None,
                    help="p2p TCP port (default 30333; --dev: an ephemeral port on 127.0.0.1)")
     p.add_argument("--listen-addr", action="append", default=[], metavar="MULTIADDR",
                    help="Listen on this multiaddr, e.g. /ip4/0.0.0.0/tcp/30333 (repeatable; overrides --port)")
@@ -95,19 +151,32 @@ def _add_node_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--network-test-rpc", action="store_true",
                    help="Expose the unsafe RPC methods agora_blockPeers / agora_unblockPeers (partition tests)")
     p.add_argument("--no-network", action="store_true", help="Do not start the p2p network")
-    p.add_argument("--prometheus-port", type=int, default=9615, help="Prometheus exporter port (default 9615)")
+    p.add_argument("--prometheus-port", type=port_number, default=9615, help="Prometheus exporter port (default 9615)")
     p.add_argument("--prometheus-external", action="store_true", help="Expose Prometheus on all interfaces")
     p.add_argument("--no-prometheus", action="store_true", help="Do not start the Prometheus exporter")
     p.add_argument("--block-time", type=int, default=None, metavar="MS",
                    help="Slot duration in milliseconds (100-60000; default: the chain spec genesis's, 2000 for "
                         "dev). It is part of the genesis (Aura.SlotDuration), so it changes the genesis hash")
-    p.add_argument("-l", "--log", default=None, help="Log filter, e.g. 'debug' or 'agora.txpool=debug'")
+    p.add_argument("-l", "--log", action="append", default=None,
+                   help="Log filter, e.g. 'debug', 'trace' or 'agora.txpool=debug' (repeatable, as Substrate's -l)")
+    _add_substrate_compat_args(p)
+
+
+class OneLineErrors(argparse.ArgumentParser):
+    """A bad flag is one line on stderr and exit status 2 (not argparse's usage block)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="agora", description="Agora: a Substrate-compatible node for decentralized AI")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from node.service import IMPL_VERSION
+
+    parser = OneLineErrors(prog="agora", description="Agora: a Substrate-compatible node for decentralized AI")
+    parser.add_argument("-V", "--version", action="version", version=f"agora {IMPL_VERSION}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineErrors)
     node = sub.add_parser("node", help="Run a node")
+    node.add_argument("-V", "--version", action="version", version=f"agora {IMPL_VERSION}")
     _add_node_args(node)
     spec = sub.add_parser("build-spec", help="Print a chain spec as JSON")
     spec.add_argument("--chain", default="dev", help="'dev', 'local' or a path to a JSON spec")
@@ -165,12 +234,18 @@ def _node_config(args: argparse.Namespace):
         dev_key = "alice"
     key = None
     if args.key:
-        key = Keypair.from_uri(args.key)
+        try:
+            key = Keypair.from_uri(args.key)
+        except ValueError as exc:
+            raise SystemExit(f"error: --key: not a valid secret URI ({exc})") from None
     elif dev_key:
         key = Keypair.from_uri(f"//{dev_key.capitalize()}")
     validator = args.validator or args.dev or dev_key is not None
     if key is None and validator:
         key = _keystore_key(args, spec)
+    if key is None and validator:
+        raise SystemExit("error: --validator needs an authority key: --alice (or another dev key), --key SURI, "
+                         "or an aura key in --keystore-path (see `agora key insert`)")
     from genesis.spec import set_slot_duration, slot_duration_ms
 
     if args.block_time is not None:
@@ -195,7 +270,8 @@ def _node_config(args: argparse.Namespace):
     if args.no_network:
         listen = None
     elif args.listen_addr:
-        listen = list(args.listen_addr)
+        # Substrate's `/ws` suffix asks for a WebSocket transport; peers here speak TCP on the same address
+        listen = [a[:-len("/ws")] if a.endswith("/ws") else a for a in args.listen_addr]
     elif args.port is not None:
         listen = [f"/ip4/0.0.0.0/tcp/{args.port}"]
     elif args.dev:
@@ -243,12 +319,14 @@ def _node_config(args: argparse.Namespace):
         validator=validator, authority_key=key,
         rpc_host="0.0.0.0" if external else "127.0.0.1", rpc_port=args.rpc_port, rpc_methods=rpc_methods,
         rpc_cors=cors, rpc_max_connections=args.rpc_max_connections,
+        rpc_max_request_bytes=args.rpc_max_request_size * 2**20, rpc_max_response_bytes=args.rpc_max_response_size * 2**20,
+        rpc_max_subscriptions=args.rpc_max_subscriptions_per_connection, force_authoring=args.force_authoring,
         rpc_max_batch_len=args.rpc_max_batch_request_len, rpc_batches_enabled=not args.rpc_disable_batch_requests,
         prometheus_host="0.0.0.0" if args.prometheus_external else "127.0.0.1",
         prometheus_port=None if args.no_prometheus else args.prometheus_port,
         slot_ms=slot_ms, instant_finality=None,
         listen_addrs=listen, bootnodes=bootnodes, public_addrs=list(args.public_addr), node_key=args.node_key,
-        max_peers=args.max_peers, reserved_nodes=list(args.reserved_nodes), reserved_only=args.reserved_only,
+        max_peers=(args.in_peers or 0) + (args.out_peers or 0) if args.in_peers or args.out_peers else args.max_peers, reserved_nodes=list(args.reserved_nodes), reserved_only=args.reserved_only,
         network_test_rpc=args.network_test_rpc, keystore_path=args.keystore_path,
     )
 
@@ -257,10 +335,10 @@ def run_node(args: argparse.Namespace) -> int:
     import trio
 
     from node.chain import DatabaseMismatch
-    from node.service import IMPL_NAME, IMPL_VERSION, Node
+    from node.service import IMPL_NAME, IMPL_VERSION, Node, StartupError
     from storage.kv import DatabaseDamaged
 
-    setup_logging(args.log)
+    setup_logging(",".join(args.log or []))
     log = logging.getLogger("agora")
     config = _node_config(args)
     log.info(IMPL_NAME)
@@ -294,10 +372,26 @@ def run_node(args: argparse.Namespace) -> int:
         trio.run(main)
     except KeyboardInterrupt:
         log.info("Shutting down")
-    except OSError as exc:
-        log.error("%s", exc)
+    except (StartupError, OSError, BaseExceptionGroup) as exc:
+        cause = _startup_cause(exc)
+        if cause is None:
+            raise
+        log.error("%s", cause)
         return 1
     return 0
+
+
+def _startup_cause(exc: BaseException):
+    """The operator-facing error inside `exc` (trio wraps task errors in exception groups), or None."""
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _startup_cause(inner)
+            if found is not None:
+                return found
+        return None
+    from node.service import StartupError
+
+    return exc if isinstance(exc, (StartupError, OSError)) else None
 
 
 def run_build_spec(args: argparse.Namespace) -> int:

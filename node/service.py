@@ -47,6 +47,10 @@ class NodeConfig:
     rpc_methods: str = "auto"
     rpc_cors: Any = SUBSTRATE_DEFAULT_CORS   # "all", None (no browser origin) or a list of origins
     rpc_max_connections: int = 100
+    rpc_max_request_bytes: int = 15 * 2**20          # --rpc-max-request-size (MiB on the command line)
+    rpc_max_response_bytes: int = 15 * 2**20         # --rpc-max-response-size
+    rpc_max_subscriptions: int = 1024                # --rpc-max-subscriptions-per-connection
+    force_authoring: bool = False                    # author with no peers / before sync caught up
     rpc_max_batch_len: int | None = None      # None: any length, as Substrate
     rpc_batches_enabled: bool = True
     prometheus_host: str = "127.0.0.1"
@@ -93,6 +97,26 @@ class NodeConfig:
 def short(h: bytes) -> str:
     hexed = h.hex()
     return f"0x{hexed[:4]}…{hexed[-4:]}"
+
+
+class StartupError(Exception):
+    """The node cannot start as configured (a port in use, ...): one line for the operator, exit 1."""
+
+
+async def _bind(what: str, host: str, port: int, flag: str, start):
+    """Await a server's start; a bind failure becomes one line naming the port and the flag."""
+    try:
+        return await start
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise StartupError(f"{what} server cannot listen on {host}:{port}: {reason}; choose another port "
+                           f"with {flag}") from None
+
+
+def _first(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    return exc
 
 
 class Node:
@@ -296,7 +320,7 @@ class Node:
         return block
 
     def _may_author(self) -> bool:
-        if self.network is None:
+        if self.network is None or self.config.force_authoring:
             return True
         if self.network.sync.is_major_syncing():
             return False
@@ -359,22 +383,34 @@ class Node:
         try:
             async with trio.open_nursery() as nursery:
                 module = build_module(self)
-                self.rpc_port = await nursery.start(partial(
+                self.rpc_port = await _bind("JSON-RPC", config.rpc_host, config.rpc_port, "--rpc-port", nursery.start(partial(
                     serve_rpc, module, config.rpc_host, config.rpc_port, rpc_methods=config.rpc_methods,
                     cors=config.rpc_cors, max_connections=config.rpc_max_connections,
-                    max_batch_len=config.rpc_max_batch_len, batches_enabled=config.rpc_batches_enabled))
+                    max_request_bytes=config.rpc_max_request_bytes, max_response_bytes=config.rpc_max_response_bytes,
+                    max_subscriptions_per_connection=config.rpc_max_subscriptions,
+                    max_batch_len=config.rpc_max_batch_len, batches_enabled=config.rpc_batches_enabled)))
                 origins = config.rpc_cors
                 log.info("Running JSON-RPC server: addr=%s:%d, allowed origins=%s", config.rpc_host, self.rpc_port,
                          origins if isinstance(origins, str) else list(origins or []) or "none")
                 if config.prometheus_port is not None:
-                    self.prometheus_port = await nursery.start(
-                        serve_metrics, self.metrics, config.prometheus_host, config.prometheus_port)
+                    self.prometheus_port = await _bind(
+                        "Prometheus", config.prometheus_host, config.prometheus_port, "--prometheus-port",
+                        nursery.start(serve_metrics, self.metrics, config.prometheus_host, config.prometheus_port))
                     log.info("〽️ Prometheus exporter started at %s:%d", config.prometheus_host, self.prometheus_port)
                 if self.network is not None:
-                    await nursery.start(self.network.run)
+                    from p2p import ListenFailed
+
+                    try:
+                        await nursery.start(self.network.run)
+                    except (ListenFailed, BaseExceptionGroup) as exc:
+                        failed = exc if isinstance(exc, ListenFailed) else exc.split(ListenFailed)[0]
+                        if failed is None:
+                            raise
+                        raise StartupError(f"p2p: {_first(failed)}; choose another address with --port or "
+                                           "--listen-addr") from None
                 if config.validator:
                     if config.authority_key is None:
-                        raise SystemExit("--validator needs an authority key (--alice, --bob, ... or --key)")
+                        raise StartupError("--validator needs an authority key (--alice, --bob, ... or --key)")
                     if config.authority_key.public_key not in self._authorities():
                         log.warning("⚠️  The authority key 0x%s is not in this chain's authority set",
                                     config.authority_key.public_key.hex()[:16])

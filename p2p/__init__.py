@@ -8,7 +8,7 @@ from p2p.config import (
     RequestProtocol,
 )
 from p2p.errors import (
-    DialFailed, FrameTooLarge, HandshakeRejected, MalformedFrame, NetworkError,
+    DialFailed, FrameTooLarge, HandshakeRejected, ListenFailed, MalformedFrame, NetworkError,
     PeerNotConnected, RequestFailed, RequestRefused, RequestTimeout, StreamClosed,
 )
 from p2p.keys import (
@@ -39,7 +39,7 @@ __all__ = [
     "NetworkService", "NetworkConfig", "RequestProtocol", "NotificationProtocol",
     "PeerConnected", "PeerDisconnected", "PeerView", "Rep",
     "NetworkError", "StreamClosed", "MalformedFrame", "FrameTooLarge", "RequestFailed",
-    "RequestTimeout", "RequestRefused", "PeerNotConnected", "HandshakeRejected", "DialFailed",
+    "RequestTimeout", "RequestRefused", "PeerNotConnected", "HandshakeRejected", "DialFailed", "ListenFailed",
     "keypair_from_hex", "load_or_generate_keypair", "node_key_path", "peer_id_of",
     "resolve_keypair", "parse_peer_addr",
     "HANDSHAKE_PROTOCOL", "NOTIFICATION_STREAM_PROTOCOL", "PEX_PROTOCOL",

@@ -6,6 +6,11 @@ class NetworkError(Exception):
     """Base class of every p2p error."""
 
 
+class ListenFailed(NetworkError):
+    """None of the listen addresses could be bound (port in use, address not ours): a node
+    without its listener would run on with no network, so the service stops instead."""
+
+
 class StreamClosed(NetworkError):
     """The underlying substream ended (EOF, reset, connection gone)."""
 

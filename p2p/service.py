@@ -38,7 +38,7 @@ from p2p.config import (
     RequestProtocol,
 )
 from p2p.errors import (
-    DialFailed, FrameTooLarge, HandshakeRejected, MalformedFrame, PeerNotConnected,
+    DialFailed, FrameTooLarge, HandshakeRejected, ListenFailed, MalformedFrame, PeerNotConnected,
     RequestFailed, RequestRefused, RequestTimeout, StreamClosed,
 )
 from p2p.framing import FramedStream, encode_frame
@@ -299,6 +299,9 @@ class NetworkService:
         listen = [multiaddr.Multiaddr(a) for a in self.config.listen_addrs]
         try:
             async with host.run(listen_addrs=listen):
+                if listen and not self._host.get_addrs():   # py-libp2p logs a failed bind and runs on
+                    raise ListenFailed(f"cannot listen on {', '.join(str(a) for a in listen)} "
+                                       "(address in use or not local)")
                 host.set_stream_handler(TProtocol(HANDSHAKE_PROTOCOL), self._serve_handshake)
                 host.set_stream_handler(TProtocol(NOTIFICATION_STREAM_PROTOCOL), self._serve_notifications)
                 for p in self._req_protocols.values():
