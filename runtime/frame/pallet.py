@@ -69,16 +69,18 @@ class Pallet:
         self._error_codec: Enum | None = None
 
     # -- storage ------------------------------------------------------------------------
-    def value(self, name: str, codec: Codec, *, default: Any = _NO_DEFAULT, docs: str = "") -> StorageValue:
-        item = StorageValue(self.name, name, codec, default=default, docs=_docs(docs))
+    def _add_storage(self, item):
+        if any(existing.name == item.name for existing in self.storage):
+            raise ValueError(f"{self.name}: storage item {item.name} declared twice")
         self.storage.append(item)
         return item
 
+    def value(self, name: str, codec: Codec, *, default: Any = _NO_DEFAULT, docs: str = "") -> StorageValue:
+        return self._add_storage(StorageValue(self.name, name, codec, default=default, docs=_docs(docs)))
+
     def map(self, name: str, keys: Sequence[tuple[Hasher, Codec]], codec: Codec, *,
             default: Any = _NO_DEFAULT, docs: str = "") -> StorageMap:
-        item = StorageMap(self.name, name, keys, codec, default=default, docs=_docs(docs))
-        self.storage.append(item)
-        return item
+        return self._add_storage(StorageMap(self.name, name, keys, codec, default=default, docs=_docs(docs)))
 
     # -- calls --------------------------------------------------------------------------
     def call(self, index: int, args: Sequence[tuple[str, Codec, str]] = (), *,

@@ -52,3 +52,13 @@ def test_the_memory_is_bounded(monkeypatch):
     assert [item.key(n) for n in range(10)] == keys
     cache = next(c.cell_contents for c in item.key.__closure__ if isinstance(c.cell_contents, dict))
     assert len(cache) <= 4
+
+
+def test_a_storage_item_declared_twice_is_refused():
+    from runtime.frame.pallet import Pallet
+
+    pallet = Pallet("Twice", "pallet_twice")
+    pallet.value("Item", U32, default=0)
+    with pytest.raises(ValueError, match="declared twice"):
+        pallet.value("Item", U32, default=0)
+    assert [item.name for item in pallet.storage] == ["Item"]

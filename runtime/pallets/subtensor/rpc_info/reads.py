@@ -5,6 +5,8 @@ semantics, so a metagraph of n UIDs costs O(n) key reads, not O(n * fields).
 """
 from __future__ import annotations
 
+import functools
+
 from runtime.frame.state import StateReader
 from runtime.pallets import system
 
@@ -27,9 +29,10 @@ UPSTREAM_DEFAULTS = {
 }
 
 
+@functools.cache   # items are all declared at import time, before any call
 def item(name: str):
     """A SubtensorModule storage item by name, or None where this runtime does not declare it."""
-    return getattr(S, name, None)
+    return next((found for found in S.pallet.storage if found.name == name), None)
 
 
 def read(state: StateReader, name: str, *keys, default=0):
