@@ -181,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     spec = sub.add_parser("build-spec", help="Print a chain spec as JSON")
     spec.add_argument("--chain", default="dev", help="'dev', 'local' or a path to a JSON spec")
     spec.add_argument("--raw", action="store_true", help="Print the genesis storage itself (hex key -> value)")
+    spec.add_argument("--disable-default-bootnode", action="store_true",
+                      help="Leave bootNodes empty (as Substrate's flag; the built-in specs name none anyway)")
     purge = sub.add_parser("purge-chain", help="Remove a chain's database")
     purge.add_argument("--chain", default="dev")
     purge.add_argument("-d", "--base-path", type=pathlib.Path, required=True)
@@ -399,6 +401,8 @@ def run_build_spec(args: argparse.Namespace) -> int:
 
     try:
         spec = load_spec(args.chain)
+        if args.disable_default_bootnode:
+            spec["bootNodes"] = []
         print(json.dumps(to_raw(spec) if args.raw else spec, indent=2))
     except ChainSpecError as exc:
         print(f"error: {exc}", file=sys.stderr)

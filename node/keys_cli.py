@@ -57,7 +57,8 @@ def add_key_commands(subparsers) -> argparse.ArgumentParser:
     """Register ``key`` (with ``generate`` and ``inspect``) on an argparse sub-parsers object."""
     key = subparsers.add_parser("key", help="generate and inspect keys (like subkey)",
                                 description="Key utilities compatible with Substrate's subkey.")
-    sub = key.add_subparsers(dest="key_command", metavar="{generate,inspect}")
+    sub = key.add_subparsers(dest="key_command",
+                             metavar="{generate,inspect,generate-node-key,inspect-node-key,insert}")
     sub.required = True
 
     gen = sub.add_parser("generate", help="generate a random account",
@@ -76,6 +77,9 @@ def add_key_commands(subparsers) -> argparse.ArgumentParser:
                           "read from stdin if omitted")
     ins.add_argument("--public", action="store_true",
                      help="treat URI as a public key (hex or SS58)")
+    from node.keystore_cli import add_commands
+
+    add_commands(sub)
     key.set_defaults(func=run_key_command)
     return key
 
@@ -199,6 +203,11 @@ def run_key_command(args: argparse.Namespace, out: TextIO | None = None,
             return _generate(args, out)
         if cmd == "inspect":
             return _inspect(args, out)
+        from node.keystore_cli import run
+
+        code = run(args, out, err)
+        if code is not None:
+            return code
         err.write("error: expected 'key generate' or 'key inspect'\n")
         return 2
     except (KeyringError, SS58Error) as e:
