@@ -16,6 +16,8 @@ Non-voters (full nodes) follow the same rounds and finalize from votes and commi
 from __future__ import annotations
 
 import logging
+import os
+import random
 from typing import Any, Callable
 
 import msgpack
@@ -35,6 +37,10 @@ log = logging.getLogger("agora.finality")
 
 STATE_KEY = b"Mfinality_voter"
 SET_ID = 0
+RELAY_FANOUT = 4          # peers a vote we did not cast is relayed to
+# the previous gossip (relay every vote to every peer, resend everything every 2 slots): only as
+# the same-run baseline of `make bench` (tests/bench/bench_devnet_scale.py)
+FLOOD_GOSSIP = os.environ.get("AGORA_FINALITY_FLOOD_GOSSIP") == "1"
 
 Finalizer = Callable[[bytes, "bytes | None"], "list[tuple[bytes, int]]"]
 
@@ -310,23 +316,43 @@ class FinalityService:
         self._wake.set()
 
     async def _gossip(self) -> None:
-        """Relay new votes at once; send the current rounds' votes to new peers, and to
-        everyone every ``resend_interval`` (so nothing lost stays lost); commits to peers behind."""
+        """Our own votes go to every peer at once; others' new votes to at most ``RELAY_FANOUT`` peers
+        not known to have them (in a full mesh every voter reaches everyone itself, so relaying to all
+        would make each node receive every vote from every peer: O(N) per vote, O(N^2) per round).
+        New peers get the current rounds' votes; everyone gets them again only while finality is
+        stalled (nothing finalized for ``resend_interval``), so nothing lost stays lost; commits go
+        to peers behind."""
         last_resend = trio.current_time()
+        last_finalized = self.chain.finalized_number
         while True:
             with trio.move_on_at(last_resend + self.resend_interval):
                 await self._gossip_wake.wait()
             self._gossip_wake = trio.Event()
             relay, self._relay = self._relay, []
             new_peers, self._new_peers = self._new_peers, set()
-            force_all = trio.current_time() - last_resend >= self.resend_interval
-            if force_all:
+            force_all = False
+            if trio.current_time() - last_resend >= self.resend_interval:
                 last_resend = trio.current_time()
+                force_all = FLOOD_GOSSIP or self.chain.finalized_number == last_finalized
+                last_finalized = self.chain.finalized_number
             current = self._current_votes() if (force_all or new_peers) else []
-            for peer in self.peers.all():
-                force = force_all or peer.peer_id in new_peers
-                votes = current if force else [v for v, src in relay if src != peer.peer_id]
-                await self._send_votes(peer.peer_id, votes, force=force)
+            peers = self.peers.all()
+            for peer in peers:
+                if force_all or peer.peer_id in new_peers:
+                    await self._send_votes(peer.peer_id, current, force=True)
+            batches: dict[str, list[fin.Vote]] = {}
+            for vote, src in relay:
+                if src is None or FLOOD_GOSSIP:
+                    targets = [p for p in peers if p.peer_id != src]
+                else:
+                    vid = _vote_id(vote)
+                    targets = [p for p in peers if p.peer_id != src and vid not in p.known_votes]
+                    if len(targets) > RELAY_FANOUT:
+                        targets = random.sample(targets, RELAY_FANOUT)
+                for peer in targets:
+                    batches.setdefault(peer.peer_id, []).append(vote)
+            for peer_id, votes in batches.items():
+                await self._send_votes(peer_id, votes)
             await self._send_commits()
 
     async def _fetcher(self) -> None:
