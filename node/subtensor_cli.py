@@ -113,8 +113,11 @@ def metagraph(substrate, netuid: int) -> dict:
         "owner_hotkey": _query(substrate, "SubnetOwnerHotkey", [netuid]),
         "tempo": _query(substrate, "Tempo", [netuid]),
         "burn": _query(substrate, "Burn", [netuid]),
-        "pending_emission": _query(substrate, "PendingEmission", [netuid]),
-        "emission_per_block": _query(substrate, "EmissionValues", [netuid]),
+        "pending_emission": sum(_query(substrate, name, [netuid]) for name in (
+            "PendingServerEmission", "PendingValidatorEmission", "PendingRootAlphaDivs", "PendingOwnerCut")),
+        "emission_per_block": _query(substrate, "SubnetTaoInEmission", [netuid]),
+        "alpha_in": _query(substrate, "SubnetAlphaIn", [netuid]),
+        "alpha_out": _query(substrate, "SubnetAlphaOut", [netuid]),
         "last_epoch": _query(substrate, "LastEpochBlock", [netuid]),
         "locked": _query(substrate, "SubnetLocked", [netuid]),
         "subnet_tao": _query(substrate, "SubnetTAO", [netuid]),
@@ -154,15 +157,16 @@ def cmd_subnet_list(args) -> int:
 
     substrate = connect(args.url)
     table = Table(title="Subnets")
-    for column in ("netuid", "owner", "UIDs", "tempo", "burn", "TAO", "emission/block", "pending"):
+    for column in ("netuid", "owner", "UIDs", "tempo", "burn", "TAO", "TAO in/block", "pending alpha"):
         table.add_column(column, justify="right" if column != "owner" else "left")
     for netuid in subnets(substrate):
         table.add_row(str(netuid), _short(_query(substrate, "SubnetOwner", [netuid])),
                       f"{_query(substrate, 'SubnetworkN', [netuid])}/{_query(substrate, 'MaxAllowedUids', [netuid])}",
                       str(_query(substrate, "Tempo", [netuid])), fmt_tao(_query(substrate, "Burn", [netuid])),
                       fmt_tao(_query(substrate, "SubnetTAO", [netuid])),
-                      fmt_tao(_query(substrate, "EmissionValues", [netuid])),
-                      fmt_tao(_query(substrate, "PendingEmission", [netuid])))
+                      fmt_tao(_query(substrate, "SubnetTaoInEmission", [netuid])),
+                      fmt_tao(sum(_query(substrate, name, [netuid]) for name in (
+                          "PendingServerEmission", "PendingValidatorEmission", "PendingRootAlphaDivs"))))
     _console().print(table)
     return 0
 

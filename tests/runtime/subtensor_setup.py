@@ -6,6 +6,7 @@ import copy
 from genesis.spec import dev_spec
 from runtime.pallets import balances, system
 from runtime.pallets.subtensor import storage as S
+from runtime.pallets.subtensor.stake import pool
 from runtime.primitives.keys import Keypair
 from tests.runtime.helpers import ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE, TestExternalities
 
@@ -79,25 +80,39 @@ def balances_total(ext: TestExternalities) -> int:
     return sum(info.data.free + info.data.reserved for _, info in system.Account.iter(ext.state))
 
 
+def alpha_holdings(state, netuid: int) -> int:
+    """Alpha outside subnet `netuid`'s pool that someone holds: stake, pending emission, protocol alpha."""
+    staked = sum(v for (_hk, net), v in S.TotalHotkeyAlpha.iter(state) if net == netuid)
+    pending = sum(item.get(state, netuid) for item in (
+        S.PendingServerEmission, S.PendingValidatorEmission, S.PendingRootAlphaDivs, S.PendingOwnerCut))
+    return staked + pending + S.SubnetProtocolAlpha.get(state, netuid)
+
+
 def assert_issuance_conserved(ext: TestExternalities, *, synced: bool = True) -> None:
-    """Balances.TotalIssuance == sum of accounts; SubtensorModule.TotalIssuance == balances + TotalStake;
-    TotalStake == sum of all stake + subnet locks; per-hotkey and per-subnet totals agree.
+    """TAO: Balances.TotalIssuance == sum of accounts; SubtensorModule.TotalIssuance == balances +
+    TotalStake; TotalStake == sum of SubnetTAO (every pool, root included).
+    Alpha, per subnet: SubnetAlphaOut == what is held (hotkey pools + pending + protocol alpha); each
+    share pool's shares add up to its total and its coldkeys' values to at most its value; on root
+    alpha is TAO (SubnetAlphaOut == SubnetTAO).
 
     SubtensorModule.TotalIssuance re-syncs after this pallet's calls and at block boundaries; right
     after another pallet burned dust or fees mid-block pass `synced=False`."""
     state = ext.state
     accounts = balances_total(ext)
     assert balances.TotalIssuance.get(state) == accounts
-    stakes = list(S.Alpha.iter(state))
-    locks = sum(v for _, v in S.SubnetLocked.iter(state))
-    assert S.TotalStake.get(state) == sum(v for _, v in stakes) + locks
     if synced:
         assert S.TotalIssuance.get(state) == accounts + S.TotalStake.get(state)
-    per_hotkey: dict = {}
-    per_subnet: dict = {}
-    for (hk, _ck, net), value in stakes:
-        per_hotkey[(hk, net)] = per_hotkey.get((hk, net), 0) + value
-        per_subnet[net] = per_subnet.get(net, 0) + value
-    assert {k: v for k, v in S.TotalHotkeyAlpha.iter(state) if v} == per_hotkey
-    for (net,), tao in S.SubnetTAO.iter(state):
-        assert tao == S.SubnetLocked.get(state, net) + per_subnet.get(net, 0)
+    pools = {net: tao for (net,), tao in S.SubnetTAO.iter(state)}
+    assert S.TotalStake.get(state) == sum(pools.values())
+    for (netuid,), added in S.NetworksAdded.iter(state):
+        if added:
+            assert S.SubnetAlphaOut.get(state, netuid) == alpha_holdings(state, netuid), f"alpha of subnet {netuid}"
+    assert S.SubnetAlphaOut.get(state, 0) == S.SubnetTAO.get(state, 0)
+    shares: dict = {}
+    values: dict = {}
+    for (hk, ck, net), share in S.Alpha.iter(state):
+        shares[(hk, net)] = shares.get((hk, net), 0) + share["bits"]
+        values[(hk, net)] = values.get((hk, net), 0) + pool.alpha_of(state, hk, ck, net)
+    assert {k: v["bits"] for k, v in S.TotalHotkeyShares.iter(state)} == shares
+    for key, value in values.items():
+        assert value <= S.TotalHotkeyAlpha.get(state, *key)

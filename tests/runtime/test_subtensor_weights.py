@@ -88,11 +88,12 @@ def test_hotkey_not_registered(net):
 
 def test_stake_threshold_and_owner_exemption(net):
     ext, netuid = net
-    sudo(ext, "sudo_set_stake_threshold", min_stake=2000 * TAO)
+    bob_alpha = S.TotalHotkeyAlpha.get(ext.state, hot("Bob"), netuid)     # alpha bought with 1000 TAO
+    sudo(ext, "sudo_set_stake_threshold", min_stake=bob_alpha + 1)
     with ext.assert_noop(Error.NotEnoughStakeToSetWeights):
         set_w(ext, "Bob", netuid, [DAVE_UID], [1])
     set_w(ext, "Alice", netuid, [DAVE_UID], [1])      # the owner hotkey holds no stake
-    sudo(ext, "sudo_set_stake_threshold", min_stake=1000 * TAO)
+    sudo(ext, "sudo_set_stake_threshold", min_stake=bob_alpha)
     set_w(ext, "Bob", netuid, [DAVE_UID], [1])
 
 

@@ -12,15 +12,17 @@ from runtime.primitives.scale import U8, U16, U64, Vec
 from runtime.primitives.types import AccountId
 
 from runtime.pallets.subtensor import storage as S
-from runtime.pallets.subtensor.emission import run_coinbase
+from runtime.pallets.subtensor.coinbase import run_coinbase, update_moving_prices
 from runtime.pallets.subtensor.epoch import run_due_epochs
 from runtime.pallets.subtensor.errors import Error
 from runtime.pallets.subtensor.hyperparams import A, do_set_alpha_values, register_setters
-from runtime.pallets.subtensor.networks import all_netuids, do_register_network
+from runtime.pallets.subtensor.networks import all_netuids, do_register_network, init_root_network, subnet_netuids
 from runtime.pallets.subtensor.neurons import do_burned_register, update_registration_prices
-from runtime.pallets.subtensor.staking import do_add_stake, do_remove_stake, sync_total_issuance
+from runtime.pallets.subtensor.stake import calls as stake_calls  # noqa: F401  (registers the staking calls)
+from runtime.pallets.subtensor.stake.core import sync_total_issuance
 from runtime.pallets.subtensor.storage import pallet
-from runtime.pallets.subtensor.types import SubnetDefaults
+from runtime.pallets.subtensor.types import SubnetDefaults, SubnetIdentityV3
+from runtime.primitives.scale import Option
 from runtime.pallets.subtensor.weights import do_set_weights
 
 NETUID = ("netuid", U16, "NetUid")
@@ -45,18 +47,6 @@ def set_mechanism_weights(ctx: BlockContext, origin: Origin, netuid: int, mecid:
     do_set_weights(ctx, ensure_signed(origin), netuid, mecid, list(dests), list(weights), version_key)
 
 
-@pallet.call(2, [HOTKEY, NETUID, ("amount_staked", U64, "TaoBalance")], weight=CallWeight(60_000_000))
-def add_stake(ctx: BlockContext, origin: Origin, hotkey: bytes, netuid: int, amount_staked: int) -> None:
-    """Move `amount_staked` rao from the caller's (coldkey's) balance onto `hotkey` on `netuid`."""
-    do_add_stake(ctx, ensure_signed(origin), hotkey, netuid, amount_staked)
-
-
-@pallet.call(3, [HOTKEY, NETUID, ("amount_unstaked", U64, "AlphaBalance")], weight=CallWeight(60_000_000))
-def remove_stake(ctx: BlockContext, origin: Origin, hotkey: bytes, netuid: int, amount_unstaked: int) -> None:
-    """Move `amount_unstaked` rao of the caller's stake on `hotkey` back to its balance."""
-    do_remove_stake(ctx, ensure_signed(origin), hotkey, netuid, amount_unstaked)
-
-
 @pallet.call(7, [NETUID, HOTKEY], weight=CallWeight(80_000_000))
 def burned_register(ctx: BlockContext, origin: Origin, netuid: int, hotkey: bytes) -> None:
     """Register `hotkey` (owned by the caller's coldkey) on `netuid`, burning the current Burn."""
@@ -79,6 +69,13 @@ def register_network(ctx: BlockContext, origin: Origin, hotkey: bytes) -> None:
     do_register_network(ctx, ensure_signed(origin), hotkey)
 
 
+@pallet.call(79, [HOTKEY, ("identity", Option(SubnetIdentityV3), "Option<SubnetIdentityOfV3>")],
+             weight=CallWeight(150_000_000))
+def register_network_with_identity(ctx: BlockContext, origin: Origin, hotkey: bytes, identity) -> None:
+    """As `register_network`, also setting the subnet's identity."""
+    do_register_network(ctx, ensure_signed(origin), hotkey, identity)
+
+
 @pallet.call(A(51), [NETUID, ("alpha_low", U16, "u16"), ("alpha_high", U16, "u16")], weight=CallWeight(15_000_000))
 def sudo_set_alpha_values(ctx: BlockContext, origin: Origin, netuid: int, alpha_low: int, alpha_high: int) -> None:
     """Set `AlphaValues` (Root or the subnet owner; liquid alpha must be on)."""
@@ -91,12 +88,13 @@ register_setters(pallet)
 # --- hooks ----------------------------------------------------------------------------------------
 @pallet.hook_on_initialize
 def block_step(ctx: BlockContext) -> None:
-    """`coinbase/block_step.rs block_step`: registration prices, emission, due epochs."""
-    netuids = all_netuids(ctx.state)
+    """`coinbase/block_step.rs block_step`: registration prices, coinbase, due epochs, price EMAs."""
+    netuids = subnet_netuids(ctx.state)
     update_registration_prices(ctx, netuids)
-    run_coinbase(ctx, netuids)
+    run_coinbase(ctx)
     if netuids:
         run_due_epochs(ctx, netuids)
+        update_moving_prices(ctx, ctx.block_number)
 
 
 @pallet.hook_on_finalize
@@ -142,5 +140,6 @@ def build_genesis(ctx: BlockContext, config: dict) -> None:
             raise ValueError(f"subtensorModule genesis: unknown key {key!r} "
                              f"(known: {sorted([*GLOBAL_CONFIG, *DEFAULTS_CONFIG])})")
     S.SubnetDefaultsItem.put(state, defaults)
+    init_root_network(ctx)
     S.TotalIssuance.put(state, balances.TotalIssuance.get(state))
 

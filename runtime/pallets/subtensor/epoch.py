@@ -23,10 +23,9 @@ from runtime.frame.dispatch import DETERMINISTIC_ERRORS, is_environment_fault
 from runtime.frame.state import StateReader
 
 from runtime.pallets.subtensor import storage as S
-from runtime.pallets.subtensor.emission import distribute, pay_owner_cut, proportion_of
+from runtime.pallets.subtensor.distribute import distribute_emission
 from runtime.pallets.subtensor.events import EpochDeferred, EpochSkipped, IncentiveAlphaEmittedToMiners
-from runtime.pallets.subtensor.staking import sync_total_issuance
-from runtime.pallets.subtensor.types import TOTAL_SUPPLY
+from runtime.pallets.subtensor.stake.core import sync_total_issuance
 from runtime.pallets.subtensor.weights import owner_uid
 
 log = logging.getLogger("runtime.subtensor")
@@ -44,6 +43,8 @@ def gather_epoch_inputs(state: StateReader, netuid: int, current_block: int, rao
     low, high = S.AlphaValues.get(state, netuid)
     inputs = EpochInputs(
         alpha_stake=np.array([S.TotalHotkeyAlpha.get(state, hk, netuid) for hk in hotkeys], dtype=np.uint64),
+        tao_stake=np.array([S.TotalHotkeyAlpha.get(state, hk, 0) for hk in hotkeys], dtype=np.uint64),
+        tao_weight=S.TaoWeight.get(state),
         weights=[S.Weights.get(state, netuid_index, uid) for uid in range(n)],
         bonds=[S.Bonds.get(state, netuid_index, uid) for uid in range(n)],
         validator_permit=np.array(S.ValidatorPermit.get(state, netuid), dtype=np.bool_),
@@ -122,20 +123,19 @@ def persist_epoch_outputs(ctx: BlockContext, netuid: int, out) -> None:
     ctx.deposit_event(IncentiveAlphaEmittedToMiners(netuid_index, _ints(out.server_emission)))
 
 
-def epoch_for_subnet(ctx: BlockContext, netuid: int) -> int:
-    """Drain PendingEmission, pay the owner cut, run the epoch on the rest, persist, pay out.
-    Returns the rao minted."""
+def epoch_for_subnet(ctx: BlockContext, netuid: int) -> None:
+    """`drain_pending` + `distribute_emission`: take the pending alpha, run the epoch on server +
+    validator + root alpha, persist its outputs, pay out (owner cut included)."""
     state = ctx.state
-    pending = S.PendingEmission.get(state, netuid)
-    S.PendingEmission.insert(state, netuid, 0)
-    pending = min(pending, max(TOTAL_SUPPLY - S.TotalIssuance.get(state), 0))   # never past 21M TAO
-    cut = proportion_of(pending, S.SubnetOwnerCut.get(state))
-    minted = pay_owner_cut(ctx, netuid, cut)
-    inputs, hotkeys = gather_epoch_inputs(state, netuid, ctx.block_number, pending - cut)
+    server = S.PendingServerEmission.take(state, netuid)
+    validator = S.PendingValidatorEmission.take(state, netuid)
+    root = S.PendingRootAlphaDivs.take(state, netuid)
+    owner_cut = S.PendingOwnerCut.take(state, netuid)
+    inputs, hotkeys = gather_epoch_inputs(state, netuid, ctx.block_number, server + validator + root)
     out = run_kernel(inputs)
     persist_epoch_outputs(ctx, netuid, out)
-    minted += distribute(ctx, netuid, hotkeys, out.server_emission, out.validator_emission)
-    return minted
+    distribute_emission(ctx, netuid, hotkeys, out.server_emission, out.validator_emission, server, validator,
+                        root, owner_cut)
 
 
 def should_run_epoch(state: StateReader, netuid: int, current_block: int) -> bool:

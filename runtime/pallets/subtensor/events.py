@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from runtime.primitives.scale import I16, U8, U16, U32, U64, Bool, Vec
-from runtime.primitives.types import AccountId
+from runtime.primitives.types import H256, AccountId
 
 from runtime.pallets.subtensor.storage import pallet
 from runtime.pallets.subtensor.types import U64F64
@@ -47,6 +47,18 @@ class StakeRemoved:
     alpha: int
     netuid: int
     fee: int
+
+
+@_event(4, coldkey=AccountId, origin_hotkey=AccountId, origin_netuid=U16, destination_hotkey=AccountId,
+        destination_netuid=U16, tao=U64)
+class StakeMoved:
+    """Stake moved from (hotkey, subnet) to (hotkey, subnet); `tao` is the TAO it was worth."""
+    coldkey: bytes
+    origin_hotkey: bytes
+    origin_netuid: int
+    destination_hotkey: bytes
+    destination_netuid: int
+    tao: int
 
 
 @_event(5, netuid=U16, uid=U16)
@@ -123,5 +135,76 @@ class EpochDeferred:
 @_event(133, netuid=U16, block=U64)
 class EpochSkipped:
     """An epoch slot was consumed without running (the epoch failed; state left as it was)."""
+    netuid: int
+    block: int
+
+
+@_event(28, netuid=U16, hotkey=AccountId)
+class AxonServed:
+    """A hotkey served (or updated) its axon endpoint."""
+    netuid: int
+    hotkey: bytes
+
+
+@_event(29, netuid=U16, hotkey=AccountId)
+class PrometheusServed:
+    """A hotkey served (or updated) its prometheus endpoint."""
+    netuid: int
+    hotkey: bytes
+
+
+@_event(77, coldkey=AccountId)
+class ChainIdentitySet:
+    """A coldkey set its identity."""
+    coldkey: bytes
+
+
+@_event(78, netuid=U16)
+class SubnetIdentitySet:
+    """A subnet's identity was set."""
+    netuid: int
+
+
+@_event(85, hotkey=AccountId, netuid=U16, commit_hash=H256)
+class WeightsCommitted:
+    """A hotkey committed a weights hash (netuid is the mechanism storage index)."""
+    hotkey: bytes
+    netuid: int
+    commit_hash: bytes
+
+
+@_event(86, hotkey=AccountId, netuid=U16, commit_hash=H256)
+class WeightsRevealed:
+    """A hotkey revealed weights matching a commit."""
+    hotkey: bytes
+    netuid: int
+    commit_hash: bytes
+
+
+@_event(91, origin_coldkey=AccountId, destination_coldkey=AccountId, hotkey=AccountId, origin_netuid=U16,
+        destination_netuid=U16, tao=U64)
+class StakeTransferred:
+    """Stake changed coldkey (and possibly subnet)."""
+    origin_coldkey: bytes
+    destination_coldkey: bytes
+    hotkey: bytes
+    origin_netuid: int
+    destination_netuid: int
+    tao: int
+
+
+@_event(92, coldkey=AccountId, hotkey=AccountId, origin_netuid=U16, destination_netuid=U16, tao=U64)
+class StakeSwapped:
+    """Stake of a (coldkey, hotkey) moved from one subnet to another."""
+    coldkey: bytes
+    hotkey: bytes
+    origin_netuid: int
+    destination_netuid: int
+    tao: int
+
+
+@_event(95, netuid=U16, block=U64)
+class FirstEmissionBlockNumberSet:
+    """A subnet starts receiving emission at `block`."""
     netuid: int
     block: int

@@ -1,8 +1,9 @@
 """Neurons: burned registration, UIDs, pruning, and the registration price.
 
 Rules reproduced from opentensor/subtensor:
-- `subnets/registration.rs do_register` (burned_register): check order, burn the price, append a UID
-  or replace `get_neuron_to_prune`, bump the price, NeuronRegistered.
+- `subnets/registration.rs do_register` (burned_register): check order, pay the price into the pool
+  (it buys alpha, which is recycled: SubnetAlphaOut falls), append a UID or replace
+  `get_neuron_to_prune`, bump the price, NeuronRegistered.
 - `subnets/registration.rs update_registration_prices_for_networks`: every block after the first,
   Burn *= f with f^BurnHalfLife = 1/2 (`utils/misc.rs decay_factor_q32`: Q32 binary search over
   `pow_q32`), clamped to [MinBurn, MaxBurn]; `bump_registration_price_after_registration`:
@@ -15,15 +16,16 @@ Rules reproduced from opentensor/subtensor:
 from __future__ import annotations
 
 from runtime.frame.context import BlockContext
-from runtime.frame.dispatch import ensure
+from runtime.frame.dispatch import ensure, fail
 from runtime.frame.state import Overlay, StateReader
 from runtime.pallets import balances
 
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.errors import Error
 from runtime.pallets.subtensor.events import NeuronRegistered
-from runtime.pallets.subtensor.staking import (
-    coldkey_owns_hotkey, create_account_if_non_existent, sync_total_issuance,
+from runtime.pallets.subtensor import swap
+from runtime.pallets.subtensor.stake.core import (
+    coldkey_owns_hotkey, create_account_if_non_existent, spendable, swap_error, sync_total_issuance,
 )
 from runtime.pallets.subtensor.types import U64_MAX
 
@@ -236,7 +238,16 @@ def do_burned_register(ctx: BlockContext, coldkey: bytes, netuid: int, hotkey: b
     ensure(S.MaxAllowedUids.get(state, netuid) != 0, Error.NoNeuronIdAvailable)
     if S.SubnetworkN.get(state, netuid) >= S.MaxAllowedUids.get(state, netuid):
         ensure(neuron_to_prune(state, netuid, ctx.block_number) is not None, Error.NoNeuronIdAvailable)
-    balances.burn(ctx, coldkey, cost, keep_alive=False)       # the registration cost leaves circulation
+    paid = min(cost, spendable(ctx, coldkey))         # transfer_tao_to_subnet keeps the account alive
+    ensure(paid > 0, Error.InsufficientBalance)
+    try:
+        swap.quote(state, netuid, True, paid, swap.MAX_PRICE)
+    except swap.SwapRefused as refused:
+        fail(swap_error(refused))
+    balances.withdraw(ctx, coldkey, paid, keep_alive=True)
+    bought = swap.swap_tao_for_alpha(state, netuid, paid, swap.MAX_PRICE).amount_paid_out
+    swap.recycle_alpha(state, netuid, bought)                             # the bought alpha is recycled
+    S.SubnetTaoFlow.mutate(state, netuid, lambda v: v + paid)
     uid = register_neuron(ctx, netuid, hotkey)
     bump_registration_price(ctx, netuid)
     S.RegistrationsThisBlock.mutate(state, netuid, lambda v: v + 1)

@@ -1,9 +1,10 @@
 """The pallet object and every storage item, under subtensor's names, hashers and value types.
 
-Names follow `pallets/subtensor/src/lib.rs` (current) so that clients reading subtensor's items
-find them here; `Rank`, `Trust`, `PruningScores`, `PendingEmission`, `EmissionValues` and
-`NetworkLastRegistered` are the pre-dTAO items (`4ff2e5b75`) this TAO-only chain still uses.
-Agora-only items are marked so in their docs.
+Names follow `pallets/subtensor/src/lib.rs` (opentensor/subtensor 14bc6f9f) so that clients reading
+subtensor's items find them here; `Rank`, `Trust`, `PruningScores` and `NetworkLastRegistered` are
+pre-dTAO items (`4ff2e5b75`) still written. Agora-only items are marked so in their docs. The
+dynamic-TAO items (pools, share pools, pending emission, identities, serving) are in
+`storage_dtao.py`, imported at the end of this module so `storage.X` reaches every item.
 """
 from __future__ import annotations
 
@@ -38,11 +39,9 @@ pallet.constant("InitialDefaultDelegateTake", U16, DEFAULT_TAKE, "Default hotkey
 TotalIssuance = pallet.value("TotalIssuance", U64, default=0, docs=(
     "All TAO in existence: Balances.TotalIssuance + TotalStake (kept in step every block)."))
 TotalStake = pallet.value("TotalStake", U64, default=0, docs=(
-    "All TAO held as stake or as subnet locks (withdrawn from balances)."))
+    "All TAO held by the subnet pools (the sum of SubnetTAO, root included; withdrawn from balances)."))
 BlockEmission = pallet.value("BlockEmission", U64, default=1_000_000_000, docs=(
     "The TAO emitted per block at the current issuance (halves at 10.5M, 15.75M, ... TAO)."))
-EmissionValues = _net_map("EmissionValues", U64, 0, "This subnet's share of the current block emission, rao.")
-PendingEmission = _net_map("PendingEmission", U64, 0, "Emission accumulated for the subnet since its last epoch, rao.")
 SubnetOwnerCut = pallet.value("SubnetOwnerCut", U16, default=11_796, docs="Owner's share of subnet emission (u16 proportion).")
 
 # --- networks -------------------------------------------------------------------------------------
@@ -51,11 +50,11 @@ TotalNetworks = pallet.value("TotalNetworks", U16, default=0, docs="Number of su
 SubnetworkN = _net_map("SubnetworkN", U16, 0, "Number of UIDs on the subnet.")
 SubnetOwner = _net_map("SubnetOwner", AccountId, ZERO_ACCOUNT, "Owner coldkey of the subnet.")
 SubnetOwnerHotkey = _net_map("SubnetOwnerHotkey", AccountId, ZERO_ACCOUNT, "Owner hotkey of the subnet.")
-SubnetLocked = _net_map("SubnetLocked", U64, 0, "TAO locked when the subnet was registered.")
-SubnetTAO = _net_map("SubnetTAO", U64, 0, "TAO in the subnet: its lock plus all stake on it.")
+SubnetLocked = _net_map("SubnetLocked", U64, 0, "TAO locked when the subnet was registered (it seeds the pool).")
+SubnetTAO = _net_map("SubnetTAO", U64, 0, "TAO reserve of the subnet's pool (root: all TAO staked on root).")
 SubnetMechanism = _net_map("SubnetMechanism", U16, 0, "Subnet mechanism (1 = dynamic).")
 MechanismCountCurrent = _net_map("MechanismCountCurrent", U8, 1, "Number of mechanisms of the subnet.", hasher=T64)
-TokenSymbol = _net_map("TokenSymbol", Bytes, "τ".encode(), "The subnet's token symbol.")
+TokenSymbol = _net_map("TokenSymbol", Bytes, b"\xF0\x9D\x9C\x8F", "The subnet's token symbol (default: tau).")
 NetworkRegisteredAt = _net_map("NetworkRegisteredAt", U64, 0, "Block at which the subnet was registered.")
 NetworkMinLockCost = pallet.value("NetworkMinLockCost", U64, default=1_000 * TAO, docs="Floor of the subnet lock cost.")
 NetworkLastLockCost = pallet.value("NetworkLastLockCost", U64, default=1_000 * TAO, docs="The last lock paid.")
@@ -117,11 +116,13 @@ StakingHotkeys = pallet.map("StakingHotkeys", [(B128, AccountId)], Vec(AccountId
                             docs="Coldkey -> hotkeys it has staked to.")
 Delegates = pallet.map("Delegates", [(B128, AccountId)], U16, default=DEFAULT_TAKE, docs="Hotkey take on dividends.")
 
-# --- stake ----------------------------------------------------------------------------------------
-Alpha = pallet.map("Alpha", [(B128, AccountId), (B128, AccountId), (ID, NetUid)], U64, default=0, docs=(
-    "Stake of (hotkey, coldkey) on a subnet, rao (subtensor keeps U64F64 shares; TAO 1:1 here)."))
+# --- stake (a share pool per (hotkey, netuid): staking/stake_utils.rs, share-pool) ------------------
+Alpha = pallet.map("Alpha", [(B128, AccountId), (B128, AccountId), (ID, NetUid)], U64F64, default={"bits": 0},
+                   docs="Shares of (hotkey, coldkey) in the hotkey's alpha pool on a subnet (U64F64).")
 TotalHotkeyAlpha = pallet.map("TotalHotkeyAlpha", [(B128, AccountId), (ID, NetUid)], U64, default=0,
-                              docs="Total stake on a hotkey on a subnet, rao.")
+                              docs="Alpha staked on a hotkey on a subnet (the pool's value), rao.")
+TotalHotkeyShares = pallet.map("TotalHotkeyShares", [(B128, AccountId), (ID, NetUid)], U64F64,
+                               default={"bits": 0}, docs="Total shares of the hotkey's alpha pool (U64F64).")
 
 # --- weights and epoch outputs ----------------------------------------------------------------------
 Weights = pallet.map("Weights", [(ID, NetUidStorageIndex), (ID, U16)], WeightRow, default=[],
@@ -146,3 +147,5 @@ PendingEpochAt = _net_map("PendingEpochAt", U64, 0, "Block at which a deferred e
 BlocksSinceLastStep = _net_map("BlocksSinceLastStep", U64, 0, "Blocks since the last epoch.")
 LastMechansimStepBlock = _net_map("LastMechansimStepBlock", U64, 0, "Block of the last distributed epoch (sic).")
 SubnetEpochIndex = _net_map("SubnetEpochIndex", U64, 0, "Number of epoch slots so far.")
+
+from runtime.pallets.subtensor.storage_dtao import *  # noqa: E402,F401,F403  (the dTAO items, same pallet)

@@ -2,14 +2,15 @@
 
 Types keep subtensor's shapes (`pallets/subtensor/src/lib.rs`): a `NetUid` is a u16, a
 `TaoBalance`/`AlphaBalance` is a u64 of rao, weights and bonds are `Vec<(u16, u16)>`.
-This chain has TAO only (no dTAO pools), so "alpha" stake is TAO stake 1:1.
+Stake is alpha bought through each subnet's pool (dynamic TAO); on root (netuid 0) alpha is TAO 1:1.
 """
 from __future__ import annotations
 
 import dataclasses
 from fractions import Fraction
 
-from runtime.primitives.scale import U16, U32, U64, U128, Bool, Field, Struct, Vec, struct_of, tuple_of
+from runtime.primitives.scale import U8, U16, U32, U64, U128, Bool, Bytes, Field, Struct, Vec, struct_of, tuple_of
+from runtime.pallets.subtensor.fixed import U64F64  # noqa: F401  (re-exported: storage and events use it)
 
 TAO = 10**9                      # rao per TAO
 U16_MAX = 0xFFFF
@@ -19,10 +20,6 @@ NetUid = U16                     # subtensor_runtime_common::NetUid (a u16 newty
 NetUidStorageIndex = U16         # netuid + mecid * 4096 (subnets/mechanism.rs); mecid 0 only here
 Balance64 = U64                  # TaoBalance / AlphaBalance: u64 rao
 WeightRow = Vec(tuple_of(U16, U16))
-
-# substrate_fixed::FixedU128<U64> (U64F64): the raw bits, value = bits / 2**64.
-U64F64 = Struct("substrate_fixed::FixedU128", [Field("bits", U128, "u128")])
-
 
 def u64f64_from_decimal(text: str) -> int:
     """`U64F64::from_num(f64)` for a literal: the f64's exact value, rounded to 64 fractional bits."""
@@ -59,7 +56,7 @@ class SubnetDefaults:
     activity_cutoff_factor_milli: int = 13_889   # INITIAL_ACTIVITY_CUTOFF_FACTOR_MILLI
     min_non_immune_uids: int = 10         # DefaultMinNonImmuneUids
     yuma3_enabled: bool = True            # init_new_network sets Yuma3On
-    # Agora does not implement commit-reveal; subtensor's default is true.
+    # Subtensor's default is true; a dev chain wants plain set_weights (the SDK checks this flag).
     commit_reveal_weights_enabled: bool = False
 
 
@@ -77,3 +74,30 @@ SYMBOLS = ["τ", "α", "β", "γ", "δ", "ε", "ζ", "η", "θ", "ι", "κ", "λ
 
 def symbol_for(netuid: int) -> bytes:
     return (SYMBOLS[netuid] if netuid < len(SYMBOLS) else f"SN{netuid}").encode()
+
+
+def default_subnet_name(netuid: int) -> bytes:
+    return SUBNET_NAMES[netuid] if netuid < len(SUBNET_NAMES) else f"subnet{netuid}".encode()
+
+
+# --- serving and identity structs (pallets/subtensor/src/lib.rs, `mod pallet`) -----------------------
+def _bytes_struct(path: str, names: list[str]) -> Struct:
+    return Struct(path, [Field(name, Bytes, "Vec<u8>") for name in names])
+
+
+AxonInfo = Struct("pallet_subtensor::pallet::AxonInfo", [
+    Field("block", U64, "u64"), Field("version", U32, "u32"), Field("ip", U128, "u128"), Field("port", U16, "u16"),
+    Field("ip_type", U8, "u8"), Field("protocol", U8, "u8"), Field("placeholder1", U8, "u8"),
+    Field("placeholder2", U8, "u8")])
+PrometheusInfo = Struct("pallet_subtensor::pallet::PrometheusInfo", [
+    Field("block", U64, "u64"), Field("version", U32, "u32"), Field("ip", U128, "u128"), Field("port", U16, "u16"),
+    Field("ip_type", U8, "u8")])
+ChainIdentityV2 = _bytes_struct("pallet_subtensor::pallet::ChainIdentityV2", [
+    "name", "url", "github_repo", "image", "discord", "description", "additional"])
+SubnetIdentityV3 = _bytes_struct("pallet_subtensor::pallet::SubnetIdentityV3", [
+    "subnet_name", "github_repo", "subnet_contact", "subnet_url", "discord", "description", "logo_url",
+    "additional"])
+
+# Subnet names when no identity is set (subnets/symbols.rs get_name_for_subnet, first entries).
+SUBNET_NAMES = [b"root", b"apex", b"omron", b"templar", b"targon", b"kaito", b"infinite", b"subvortex",
+                b"pretrain", b"sturdy", b"dippy", b"horde"]

@@ -8,7 +8,7 @@ from runtime.frame.state import StateReader
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.rpc_info.reads import ROOT_NETUID, alpha_dividends, at, netuids
 from runtime.pallets.subtensor.rpc_info.swap import approx_fee_amount
-from runtime.pallets.subtensor.staking import stake_of
+from runtime.pallets.subtensor.stake.core import stake_of
 
 BLOCKS_PER_DAY = 7200
 

@@ -1,0 +1,210 @@
+"""The per-block coinbase of dynamic TAO (opentensor/subtensor 14bc6f9f `coinbase/run_coinbase.rs`,
+`coinbase/subnet_emissions.rs`, `coinbase/block_emission.rs`, `staking/stake_utils.rs`).
+
+Block emission (`get_block_emission_for_issuance`, translated without floats):
+
+    if issuance >= 21M TAO: 0
+    k = the largest k with 2^k * (21M TAO - issuance) <= 21M TAO     (= floor(log2(1/(1 - issuance/21M))))
+    emission = floor(1e9 / 2^k) rao
+
+(I96F32 quantises issuance/21M to 32 fractional bits; both forms halve at 10.5M, 15.75M, 18.375M, ...
+TAO.) The same function gives each subnet's alpha emission from its alpha issuance (AlphaIn + AlphaOut).
+
+Per block, for every subnet that emits (non-root, `FirstEmissionBlockNumber` set, `SubtokenEnabled`,
+registration allowed), in U96F32/U64F64 as upstream:
+1. share_i = EMA price_i / sum of EMA prices, weighted by (1 - MinerBurned_i) and renormalised;
+   subnets with `SubnetEmissionEnabled` off get 0, the others are renormalised. tao_emission_i = E * share_i.
+2. alpha_in_i = tao_emission_i / price_i, capped at root_prop_i * alpha_emission_i (then tao_in_i =
+   alpha_in_i * price_i); root_prop_i = w*R / (w*R + alpha_issuance_i) with R = SubnetTAO(root),
+   w = TaoWeight. tao_in_i and alpha_in_i go into the pool; excess_i = tao_emission_i - tao_in_i buys
+   alpha (fee-less) for the protocol (`SubnetProtocolAlpha`).
+3. alpha_out_i = alpha_emission_i is minted outside the pool: the owner cut (SubnetOwnerCut of it)
+   goes to `PendingOwnerCut`; of the rest, half to `PendingServerEmission`, root_prop * half to
+   `PendingRootAlphaDivs` (recycled when the EMA prices sum to <= 1), the remainder to
+   `PendingValidatorEmission`.
+4. After the coinbase, each emitting subnet's price EMA moves: alpha = SubnetMovingAlpha * b/(b + h),
+   P <- alpha*min(price, 1) + (1 - alpha)*P (b = blocks since start, h = EMAPriceHalvingBlocks).
+
+The epoch (`epoch.py`) drains the pending alpha and pays it out (`distribute_emission`).
+
+Agora's exactness rules (deviations below one rao per item per block, so that conservation holds to
+the rao): the four pending parts of alpha_out add up to exactly the alpha minted (the validator part
+takes the rounding); TAO is minted only as it enters a pool.
+"""
+from __future__ import annotations
+
+from runtime.frame.context import BlockContext
+from runtime.frame.state import StateReader
+
+from runtime.pallets.subtensor import storage as S
+from runtime.pallets.subtensor import swap
+from runtime.pallets.subtensor.fixed import F32, F64, U64_MAX, div, mul, ratio, to_int
+from runtime.pallets.subtensor.networks import subnet_netuids
+from runtime.pallets.subtensor.swap import recycle_alpha
+from runtime.pallets.subtensor.stake.core import sync_total_issuance
+from runtime.pallets.subtensor.types import DEFAULT_BLOCK_EMISSION, TOTAL_SUPPLY, U16_MAX
+
+ONE64 = 1 << F64
+ONE32 = 1 << F32
+
+
+def block_emission_for_issuance(issuance: int) -> int:
+    if issuance >= TOTAL_SUPPLY:
+        return 0
+    remaining = TOTAL_SUPPLY - issuance
+    k = 0
+    while (remaining << (k + 1)) <= TOTAL_SUPPLY:
+        k += 1
+    return DEFAULT_BLOCK_EMISSION >> k
+
+
+def u16_proportion_bits(value: int) -> int:
+    """U96F32 value/65535 (truncated)."""
+    return ratio(value, U16_MAX, F32)
+
+
+def proportion_of(amount: int, value_u16: int) -> int:
+    """floor(amount * (value/65535)) with the proportion truncated to 32 fractional bits."""
+    return (amount * u16_proportion_bits(value_u16)) >> F32
+
+
+def alpha_issuance(state: StateReader, netuid: int) -> int:
+    return S.SubnetAlphaIn.get(state, netuid) + S.SubnetAlphaOut.get(state, netuid)
+
+
+def tao_weight_bits(state: StateReader) -> int:
+    """`get_tao_weight`: TaoWeight / u64::MAX as U96F32."""
+    return ratio(S.TaoWeight.get(state), U64_MAX, F32)
+
+
+def moving_price_bits(state: StateReader, netuid: int) -> int:
+    """`get_moving_alpha_price` as U64F64 (1.0 on root and stable subnets)."""
+    if not swap.is_dynamic(state, netuid):
+        return ONE64
+    return max(S.SubnetMovingPrice.get(state, netuid)["bits"], 0) << (F64 - F32)
+
+
+def root_proportion_bits(state: StateReader, netuid: int) -> int:
+    """`root_proportion` (U96F32): w*R / (w*R + alpha issuance)."""
+    weighted_root = mul(S.SubnetTAO.get(state, 0) << F32, tao_weight_bits(state), F32)
+    return div(weighted_root, weighted_root + (alpha_issuance(state, netuid) << F32), F32)
+
+
+def subnets_to_emit_to(state: StateReader) -> list[int]:
+    return [netuid for netuid in subnet_netuids(state)
+            if S.FirstEmissionBlockNumber.contains(state, netuid) and S.SubtokenEnabled.get(state, netuid)
+            and S.NetworkRegistrationAllowed.get(state, netuid)]
+
+
+def emission_shares(state: StateReader, netuids: list[int]) -> dict[int, int]:
+    """`get_shares` then the SubnetEmissionEnabled renormalisation: U64F64 share per subnet."""
+    prices = {n: moving_price_bits(state, n) for n in netuids}
+    total = sum(prices.values())
+    shares = {n: div(p, total) if total else 0 for n, p in prices.items()}
+    weighted = {n: mul(share, ONE64 - min(S.MinerBurned.get(state, n)["bits"] << (F64 - F32), ONE64))
+                for n, share in shares.items()}
+    total_weight = sum(weighted.values())
+    if total_weight:
+        shares = {n: div(w, total_weight) for n, w in weighted.items()}
+    enabled = {n: S.SubnetEmissionEnabled.get(state, n) for n in netuids}
+    if all(enabled.values()):
+        return shares
+    enabled_sum = sum(s for n, s in shares.items() if enabled[n])
+    return {n: (div(s, enabled_sum) if enabled[n] and enabled_sum else 0) for n, s in shares.items()}
+
+
+def root_sell_flag(state: StateReader, netuids: list[int]) -> bool:
+    return sum(moving_price_bits(state, n) for n in netuids) > ONE64
+
+
+def _inject(ctx: BlockContext, netuid: int, tao_in: int, alpha_in: int, excess: int) -> None:
+    """`inject_and_maybe_swap` for one subnet: chain buy with the excess, then TAO and alpha into the pool."""
+    state = ctx.state
+    S.SubnetExcessTao.insert(state, netuid, 0)
+    S.SubnetTaoInEmission.insert(state, netuid, 0)
+    if excess > 0:
+        try:
+            bought = swap.swap_tao_for_alpha(state, netuid, excess, swap.MAX_PRICE, drop_fees=True)
+        except swap.SwapRefused:
+            bought = None          # the emission is not minted (subtensor recycles the credit)
+        if bought is not None:
+            S.SubnetProtocolAlpha.mutate(state, netuid, lambda v: v + bought.amount_paid_out)
+            S.SubnetExcessTao.insert(state, netuid, bought.total_in)
+    S.SubnetAlphaInEmission.insert(state, netuid, alpha_in)
+    if alpha_in:
+        S.SubnetAlphaIn.mutate(state, netuid, lambda v: v + alpha_in)
+    if tao_in:
+        S.SubnetTaoInEmission.insert(state, netuid, tao_in)
+        S.SubnetTAO.mutate(state, netuid, lambda v: v + tao_in)
+        S.TotalStake.mutate(state, lambda v: v + tao_in)
+
+
+def _emit_alpha_out(state, netuid: int, alpha_out_bits: int, cut_bits: int, root_prop: int, sell: bool) -> None:
+    created = to_int(alpha_out_bits, F32)
+    S.SubnetAlphaOutEmission.insert(state, netuid, created)
+    S.SubnetAlphaOut.mutate(state, netuid, lambda v: v + created)
+    owner_cut = 0
+    if S.OwnerCutEnabled.get(state, netuid):
+        cut = mul(alpha_out_bits, cut_bits, F32)
+        alpha_out_bits -= cut
+        owner_cut = min(to_int(cut, F32), created)
+    root_alpha_bits = mul(mul(root_prop, alpha_out_bits, F32), ONE32 >> 1, F32)
+    server = to_int(mul(alpha_out_bits, ONE32 >> 1, F32), F32)
+    root_alpha = to_int(root_alpha_bits, F32)
+    validator = max(created - owner_cut - server - root_alpha, 0)   # takes the rounding: parts sum to created
+    if owner_cut:
+        S.PendingOwnerCut.mutate(state, netuid, lambda v: v + owner_cut)
+    S.PendingServerEmission.mutate(state, netuid, lambda v: v + server)
+    S.PendingValidatorEmission.mutate(state, netuid, lambda v: v + validator)
+    if sell:
+        S.PendingRootAlphaDivs.mutate(state, netuid, lambda v: v + root_alpha)
+    else:
+        recycle_alpha(state, netuid, root_alpha)
+
+
+def run_coinbase(ctx: BlockContext) -> int:
+    """Emit this block's TAO and alpha into the subnets; returns the block emission E (rao)."""
+    state = ctx.state
+    emission = block_emission_for_issuance(sync_total_issuance(ctx))
+    if S.BlockEmission.get(state) != emission:
+        S.BlockEmission.put(state, emission)
+    netuids = subnets_to_emit_to(state)
+    if not netuids:
+        return emission
+    shares = emission_shares(state, netuids)
+    sell = root_sell_flag(state, netuids)
+    cut_bits = u16_proportion_bits(S.SubnetOwnerCut.get(state))
+    terms = {}
+    for netuid in netuids:
+        tao_emission = (emission * shares[netuid]) >> (F64 - F32)          # U64F64 * share -> U96F32
+        alpha_emission = block_emission_for_issuance(alpha_issuance(state, netuid)) << F32
+        price = swap.current_price_bits(state, netuid) >> (F64 - F32)
+        tao_in, alpha_in = tao_emission, div(tao_emission, price, F32)
+        root_prop = root_proportion_bits(state, netuid)
+        cap = mul(root_prop, alpha_emission, F32)
+        if alpha_in > cap:
+            alpha_in = cap
+            tao_in = mul(alpha_in, price, F32)
+        excess = max(tao_emission - tao_in, 0)
+        terms[netuid] = (tao_in, alpha_in, alpha_emission, excess, root_prop)
+    for netuid, (tao_in, alpha_in, _, excess, _) in terms.items():
+        _inject(ctx, netuid, to_int(tao_in, F32), to_int(alpha_in, F32), to_int(excess, F32))
+    for netuid, (_, _, alpha_out, _, root_prop) in terms.items():
+        _emit_alpha_out(state, netuid, alpha_out, cut_bits, root_prop, sell)
+    sync_total_issuance(ctx)
+    return emission
+
+
+def update_moving_prices(ctx: BlockContext, current_block: int) -> None:
+    """`update_moving_price` for every emitting subnet (after the coinbase), and `RootProp`."""
+    state = ctx.state
+    base = S.SubnetMovingAlpha.get(state)["bits"] << (F64 - F32)                 # I96F32 -> U64F64
+    for netuid in subnets_to_emit_to(state):
+        start = max(S.FirstEmissionBlockNumber.get(state, netuid) - 1, 0)
+        blocks = max(current_block - start, 0)
+        halving = S.EMAPriceHalvingBlocks.get(state, netuid)
+        alpha = mul(base, ratio(blocks, blocks + halving))
+        price = min(swap.current_price_bits(state, netuid), ONE64)
+        new = mul(alpha, price) + mul(ONE64 - alpha, moving_price_bits(state, netuid))
+        S.SubnetMovingPrice.insert(state, netuid, {"bits": new >> (F64 - F32)})
+        S.RootProp.insert(state, netuid, {"bits": root_proportion_bits(state, netuid)})
