@@ -21,7 +21,7 @@ from consensus import aura as aura_slots
 from genesis.spec import genesis_storage
 from node.chain import Block, Chain
 from node.events import BlockEvent, Hub
-from node.metrics import NodeMetrics
+from node.metrics import ROLE_AUTHORITY, ROLE_FULL, NodeMetrics
 from node.rpc.server import SUBSTRATE_DEFAULT_CORS
 from node.txpool import PoolError, TransactionPool
 from runtime.primitives.keys import Keypair
@@ -125,6 +125,11 @@ class Node:
         self.metrics = NodeMetrics()
         self._best_gauge = self.metrics.block_height.labels("best")
         self._finalized_gauge = self.metrics.block_height.labels("finalized")
+        self._sync_target_gauge = self.metrics.block_height.labels("sync_target")
+        self.metrics.build_info.labels(config.name, config.impl_version).set(1)
+        self.metrics.node_roles.set(ROLE_AUTHORITY if config.validator else ROLE_FULL)
+        self.metrics.scrape_time.number_leaves = lambda: len(self.chain.leaves())
+        self.metrics.scrape_time.network_bytes = self._network_bytes
         self.hub = Hub()
         self._tmpdir: str | None = None
         if config.base_path is None:
@@ -170,8 +175,15 @@ class Node:
                 reserved_only=config.reserved_only))
 
     # -- what the RPC layer uses ---------------------------------------------------------------
+    def _network_bytes(self) -> tuple[int, int]:
+        if self.network is None:
+            return 0, 0
+        counters = self.network.net.counters
+        return counters.get("notification_bytes_received", 0), counters.get("notification_bytes_sent", 0)
+
     def submit_transaction(self, raw: bytes, watcher=None) -> bytes:
         tx_hash = self.pool.submit(raw, watcher)
+        self.metrics.txpool_submitted.inc()
         if self.network is not None:
             self.network.propagate_transaction(raw)
         self._update_metrics()
@@ -212,6 +224,7 @@ class Node:
         if route is None:
             changes = self.store.changes(block.hash) if len(self.hub) else None   # only state subscribers use them
             self.pool.on_new_best(block.hash, block.extrinsics)
+            self.metrics.txpool_pruned.inc(len(block.extrinsics) - 1)   # all but the timestamp inherent
         else:
             changes = self._apply_route_to_pool(route)
         self.hub.publish(BlockEvent("imported", block.hash, block.number, block.header, True, changes))
@@ -239,6 +252,7 @@ class Node:
                 returned += 1
             except PoolError:
                 pass   # now invalid, already included on the new branch, or the pool is full: dropped
+        self.metrics.txpool_resubmitted.inc(returned)
         if retracted_txs:
             log.info("♻️  %d of %d retracted transactions returned to the pool", returned, len(retracted_txs))
         best = self.store.best_state
@@ -308,6 +322,7 @@ class Node:
                                        author=key, deadline=deadline)
         for ext, err in built.invalid:
             self.pool.report_invalid(ext, err)
+        self.metrics.txpool_invalid.inc(len(built.invalid))
         block = built.block
         elapsed_ms = (time.perf_counter() - started) * 1000
         self.metrics.proposer_block_constructed.observe(elapsed_ms / 1000)
@@ -351,6 +366,7 @@ class Node:
             best = self.chain.best_hash
             fin = self.chain.finalized_hash
             status = self.network_status()
+            self._sync_target_gauge.set(max(status["highest_block"], self.chain.best_number))
             if self.is_major_syncing():
                 bps = self.network.importer.blocks_per_second()  # type: ignore[union-attr]
                 log.info("⚙️  Syncing %.1f bps, target=#%d (%d peers), best: #%d (%s), finalized #%d (%s)",
@@ -414,8 +430,8 @@ class Node:
                     if config.authority_key.public_key not in self._authorities():
                         log.warning("⚠️  The authority key 0x%s is not in this chain's authority set",
                                     config.authority_key.public_key.hex()[:16])
-                    nursery.start_soon(self._authoring_loop)
-                nursery.start_soon(self._informant)
+                    nursery.start_soon(self._task, "aura", self._authoring_loop)
+                nursery.start_soon(self._task, "informant", self._informant)
                 nursery.start_soon(self._warm_up_runtime)
                 task_status.started(self)
         finally:
@@ -428,6 +444,19 @@ class Node:
         started = time.monotonic()
         await trio.to_thread.run_sync(warm_up, abandon_on_cancel=True)
         log.debug("runtime warmed up in %.1f s", time.monotonic() - started)
+
+    async def _task(self, name: str, fn) -> None:
+        """Run a long-lived task, counted as Substrate's task manager counts them (substrate_tasks_*)."""
+        self.metrics.tasks_spawned.labels(name, "default", "async").inc()
+        reason = "panic"
+        try:
+            await fn()
+            reason = "finished"
+        except trio.Cancelled:
+            reason = "finished"    # shutdown
+            raise
+        finally:
+            self.metrics.tasks_ended.labels(name, reason, "default", "async").inc()
 
     def _authorities(self) -> list[bytes]:
         from runtime.pallets import aura

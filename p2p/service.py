@@ -855,6 +855,7 @@ class NetworkService:
                     self.report_peer(peer.id, Rep.RATE_LIMITED, f"{proto}: rate limit")
                     continue
                 self.counters["notifications_received"] += 1
+                self.counters["notification_bytes_received"] += len(payload)
                 try:
                     r = p.handler(peer.id, payload)
                     if inspect.isawaitable(r):

@@ -125,7 +125,10 @@ class NetworkBridge:
     def propagate_transaction(self, raw: bytes) -> None:
         self.transactions.propagate(raw)
 
+    _directions: dict[str, str] = {}   # peer id -> "in"/"out", for the connections_closed metric
+
     async def _peer_events(self, events: trio.MemoryReceiveChannel) -> None:
+        self._directions = {}
         async with events:
             async for ev in events:
                 if isinstance(ev, PeerConnected):
@@ -134,6 +137,9 @@ class NetworkBridge:
                         continue
                     self.peers.add(state)
                     self.node.metrics.peers.set(len(self.peers))
+                    direction = "in" if ev.direction == "inbound" else "out"
+                    self._directions[ev.peer_id] = direction
+                    self.node.metrics.connections_opened.labels(direction).inc()
                     self.transactions.on_peer_connected(ev.peer_id)
                     if self.finality is not None:
                         self.finality.on_peer_connected(ev.peer_id)
@@ -141,6 +147,9 @@ class NetworkBridge:
                 elif isinstance(ev, PeerDisconnected):
                     self.peers.remove(ev.peer_id)
                     self.node.metrics.peers.set(len(self.peers))
+                    direction = self._directions.pop(ev.peer_id, None)
+                    if direction is not None:
+                        self.node.metrics.connections_closed.labels(direction, ev.reason[:32]).inc()
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:

@@ -89,7 +89,7 @@ class BlockImporter:
             log.debug("dropping #%d from a future slot %d", block.number, slot)
             return Outcome.FUTURE
         try:
-            chain.import_block(block)
+            timings = chain.import_block(block)
         except UnknownParent:
             return Outcome.UNKNOWN_PARENT
         except StaleBlock as exc:
@@ -118,6 +118,7 @@ class BlockImporter:
             log.info("✨ Imported #%d (0x%s…%s)", block.number, block.hash.hex()[:4], block.hash.hex()[-4:])
         if self.metrics is not None:
             self.metrics.imported_blocks.inc()
+            self.metrics.observe_import(timings)
         if justification is not None and self.on_justification is not None:
             self.on_justification(block, justification, peer)
         return Outcome.IMPORTED
