@@ -13,7 +13,7 @@ import pytest
 
 from runtime.apis import TransactionValidityErrorType
 from runtime.extrinsic import TransactionValidityError
-from runtime.pallets import balances, system, transaction_payment
+from runtime.pallets import balances, system
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.validation import RATE_LIMIT_EXCEEDED, STAKE_AMOUNT_TOO_LOW, UID_NOT_FOUND
 from runtime.primitives.keys import Keypair

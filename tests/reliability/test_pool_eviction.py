@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import pytest
 
+from genesis.spec import dev_spec, genesis_storage
+from node.chain import Chain
 from node.txpool import PoolError, TransactionPool
-from runtime.primitives.keys import Keypair
-from tests.node.test_txpool import ALICE, BOB, CHARLIE, chain, produce, transfer  # noqa: F401 (fixture)
+from storage.chain_store import ChainStore
+from tests.node.test_txpool import ALICE, BOB, CHARLIE, produce, transfer
 
-DAVE, EVE = Keypair.from_uri("//Dave"), Keypair.from_uri("//Eve")
+
+@pytest.fixture
+def chain():
+    return Chain(ChainStore(), genesis_storage(dev_spec()))
 
 
 def test_future_flood_cannot_lock_out_newcomers(chain):
