@@ -13,7 +13,9 @@ from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin
 from runtime.frame.pallet import CallSpec, Pallet
 from runtime.primitives.scale import Enum, Field, Variant
-from runtime.pallets import aura, balances, market, subtensor, sudo, swap, system, timestamp, transaction_payment
+from runtime.pallets import (
+    admin_utils, aura, balances, market, subtensor, sudo, swap, system, timestamp, transaction_payment,
+)
 
 PALLETS: tuple[tuple[int, Pallet], ...] = (
     (0, system.pallet),
@@ -25,6 +27,7 @@ PALLETS: tuple[tuple[int, Pallet], ...] = (
     (7, subtensor.pallet),
     (8, market.pallet),
     (12, sudo.pallet),
+    (19, admin_utils.pallet),
     (28, swap.pallet),
 )
 

@@ -35,7 +35,8 @@ def ext_with(**subtensor) -> TestExternalities:
 
 
 def call(ext: TestExternalities, who, name: str, **args):
-    return ext.call(who, PALLET, name, **args)
+    """A SubtensorModule call, or an AdminUtils one for the hyperparameter setters (`sudo_set_*`)."""
+    return ext.call(who, "AdminUtils" if name.startswith("sudo_") else PALLET, name, **args)
 
 
 def register_subnet(ext: TestExternalities, owner=ALICE, owner_hot: bytes | None = None) -> int:

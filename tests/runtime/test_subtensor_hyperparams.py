@@ -1,11 +1,12 @@
-"""AdminUtils-style setters (Root or the subnet owner) and the chain-spec section."""
+"""AdminUtils setters (Root or the subnet owner) and the chain-spec section."""
 import pytest
 
 from genesis.spec import dev_spec, genesis_storage
 from runtime.frame.dispatch import BadOrigin
 from runtime.pallets.subtensor import Error, events
 from runtime.pallets.subtensor import storage as S
-from runtime.pallets.subtensor.hyperparams import ADMIN_INDEX_OFFSET, SETTERS
+from runtime.pallets import admin_utils
+from runtime.pallets.subtensor.hyperparams import SETTERS
 from tests.runtime.helpers import ALICE, BOB
 from tests.runtime.subtensor_setup import PALLET, TAO, call, ext_with, register_subnet
 
@@ -47,10 +48,12 @@ def test_global_setters_are_root_only(net, setter):
 
 
 def test_call_indices_follow_admin_utils():
+    admin = {spec.name: spec.index for spec in admin_utils.pallet.calls.values()}
+    assert admin_utils.pallet.index == 19
+    assert (admin["sudo_set_kappa"], admin["sudo_set_tempo"], admin["sudo_set_alpha_values"]) == (16, 30, 51)
+    assert admin["sudo_set_weights_set_rate_limit"] == 7 and admin["sudo_set_commit_reveal_weights_enabled"] == 49
     calls = {spec.name: spec.index for spec in S.pallet.calls.values()}
-    assert calls["sudo_set_kappa"] == ADMIN_INDEX_OFFSET + 16
-    assert calls["sudo_set_tempo"] == ADMIN_INDEX_OFFSET + 30
-    assert calls["sudo_set_alpha_values"] == ADMIN_INDEX_OFFSET + 51
+    assert not any(name.startswith("sudo_") for name in calls)
     assert (calls["set_weights"], calls["add_stake"], calls["remove_stake"], calls["burned_register"],
             calls["register_network"], calls["set_mechanism_weights"]) == (0, 2, 3, 7, 59, 119)
 

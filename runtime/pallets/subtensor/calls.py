@@ -15,7 +15,7 @@ from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.coinbase import run_coinbase, update_moving_prices
 from runtime.pallets.subtensor.epoch import run_due_epochs
 from runtime.pallets.subtensor.errors import Error
-from runtime.pallets.subtensor.hyperparams import A, do_set_alpha_values, register_setters
+from runtime.pallets.subtensor.hyperparams import register_setters
 from runtime.pallets.subtensor.networks import all_netuids, do_register_network, init_root_network, subnet_netuids
 from runtime.pallets.subtensor.neurons import do_burned_register, update_registration_prices
 from runtime.pallets.subtensor import serving  # noqa: F401  (registers serve_axon, serve_prometheus)
@@ -75,12 +75,6 @@ def register_network(ctx: BlockContext, origin: Origin, hotkey: bytes) -> None:
 def register_network_with_identity(ctx: BlockContext, origin: Origin, hotkey: bytes, identity) -> None:
     """As `register_network`, also setting the subnet's identity."""
     do_register_network(ctx, ensure_signed(origin), hotkey, identity)
-
-
-@pallet.call(A(51), [NETUID, ("alpha_low", U16, "u16"), ("alpha_high", U16, "u16")], weight=CallWeight(15_000_000))
-def sudo_set_alpha_values(ctx: BlockContext, origin: Origin, netuid: int, alpha_low: int, alpha_high: int) -> None:
-    """Set `AlphaValues` (Root or the subnet owner; liquid alpha must be on)."""
-    do_set_alpha_values(ctx, origin, netuid, alpha_low, alpha_high)
 
 
 register_setters(pallet)

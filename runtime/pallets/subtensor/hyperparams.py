@@ -1,8 +1,8 @@
-"""AdminUtils-style hyperparameter setters, in this pallet (subtensor keeps them in `pallet_admin_utils`).
+"""Hyperparameter setters: the calls of the AdminUtils pallet (index 19, `pallets/admin-utils/src/lib.rs`).
 
-Each setter is declared once in `SETTERS` and becomes call `150 + <its AdminUtils call index>` with
-AdminUtils' name and argument names (`pallets/admin-utils/src/lib.rs`); `set_activity_cutoff_factor`
-keeps its own SubtensorModule index 140. "owner" setters accept Root
+Each setter is declared once in `SETTERS` and becomes AdminUtils call `<its index>` with AdminUtils'
+name and argument names, so `btcli sudo set` and the SDK's sudo helpers find them;
+`set_activity_cutoff_factor` stays a SubtensorModule call (index 140). "owner" setters accept Root
 or the subnet owner's coldkey (`ensure_sn_owner_or_root`), "root" setters Root only (sudo).
 The owner rate limits and the admin freeze window of subtensor are not reproduced.
 """
@@ -22,7 +22,6 @@ from runtime.pallets.subtensor.errors import Error
 from runtime.pallets.subtensor.networks import ensure_subnet_owner_or_root, subnet_exists
 from runtime.pallets.subtensor.types import U64F64
 
-ADMIN_INDEX_OFFSET = 150
 SETTER_WEIGHT = CallWeight(15_000_000)
 
 
@@ -38,6 +37,7 @@ class Setter:
     check: Callable[..., None] | None = None   # (state, netuid, value) -> raises
     per_subnet: bool = True
     type_name: str = ""
+    pallet: str = "AdminUtils"   # the pallet whose call this is
 
 
 def _max_uids_check(state, netuid, value):
@@ -66,7 +66,8 @@ def _mult_check(state, netuid, value):
 
 
 def A(admin_utils_index: int) -> int:
-    return ADMIN_INDEX_OFFSET + admin_utils_index
+    """An AdminUtils call index (as upstream)."""
+    return admin_utils_index
 
 
 SETTERS: tuple[Setter, ...] = (
@@ -120,7 +121,7 @@ SETTERS: tuple[Setter, ...] = (
     Setter("sudo_set_max_epochs_per_block", A(96), "max_epochs_per_block", U8, S.MaxEpochsPerBlock, "root",
            E.MaxEpochsPerBlockSet, per_subnet=False),
     Setter("set_activity_cutoff_factor", 140, "factor_milli", U32, S.ActivityCutoffFactorMilli, "owner",
-           E.ActivityCutoffFactorMilliSet, _cutoff_check),
+           E.ActivityCutoffFactorMilliSet, _cutoff_check, pallet="SubtensorModule"),
 )
 
 
@@ -153,7 +154,10 @@ def _make_call(setter: Setter) -> Callable:
 
 
 def register_setters(pallet) -> None:
+    """Declare the setters that belong to `pallet` (AdminUtils, or SubtensorModule's own)."""
     for setter in SETTERS:
+        if setter.pallet != pallet.name:
+            continue
         args = [("netuid", U16, "NetUid")] if setter.per_subnet else []
         args.append((setter.arg, setter.codec, setter.type_name or repr(setter.codec)))
         pallet.call(setter.index, args, weight=SETTER_WEIGHT)(_make_call(setter))
