@@ -22,8 +22,10 @@ import inspect
 import json
 import logging
 import random
+import re
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from array import array
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -130,6 +132,58 @@ def _decode(text: str) -> Any:
     if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
         raise ValueError("extra data after the JSON document")
     return value
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _batch_offsets(text: str, pos: int) -> array | None:
+    """Where each item of the JSON array at ``text[pos]`` starts; None if the document is not valid JSON.
+
+    Every item is parsed (so a syntax error anywhere refuses the whole batch, as jsonrpsee
+    does) and dropped at once: only the offsets are kept.
+    """
+    offsets = array("q")
+    skip = _WHITESPACE.match
+    end = len(text)
+    pos = skip(text, pos + 1).end()
+    try:
+        if text[pos:pos + 1] == "]":
+            pos += 1
+        else:
+            while True:
+                offsets.append(pos)
+                _value, pos = _scan_once(text, pos)
+                pos = skip(text, pos).end()
+                char = text[pos:pos + 1]
+                if char == ",":
+                    pos = skip(text, pos + 1).end()
+                elif char == "]":
+                    pos += 1
+                    break
+                else:
+                    return None
+    except (StopIteration, ValueError, RecursionError):
+        return None
+    return offsets if skip(text, pos).end() == end else None
+
+
+class _LazyItems:
+    """The items of a checked batch, parsed one at a time."""
+
+    __slots__ = ("text", "offsets")
+
+    def __init__(self, text: str, offsets: array) -> None:
+        self.text = text
+        self.offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __iter__(self) -> Iterator[Any]:
+        text = self.text
+        for offset in self.offsets:
+            yield _scan_once(text, offset)[0]
 
 
 def dumps(value: Any) -> str:
@@ -467,7 +521,17 @@ class Dispatcher:
                 text = text.decode("utf-8")
             if len(text) < _DECODE_INLINE_LIMIT:
                 request = _decode(text)
-            else:  # a big document takes tens of ms to parse: not on the event loop's thread
+            else:
+                # A big document takes tens of ms to parse: not on the event loop's thread. A big
+                # batch is only checked there and cut into items, each parsed when its turn comes:
+                # a 15 MiB batch of small calls would be hundreds of MB as Python objects at once.
+                start = _WHITESPACE.match(text).end()
+                if text[start:start + 1] == "[":
+                    offsets = await trio.to_thread.run_sync(_batch_offsets, text, start,
+                                                            limiter=self._decode_threads)
+                    if offsets is None:
+                        return PARSE_ERROR_RESPONSE
+                    return await self._batch(session, _LazyItems(text, offsets))
                 request = await trio.to_thread.run_sync(_decode, text, limiter=self._decode_threads)
         except (ValueError, RecursionError):  # bad JSON, bad UTF-8, >4300-digit ints, deep nesting
             return PARSE_ERROR_RESPONSE
