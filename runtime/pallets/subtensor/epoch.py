@@ -68,8 +68,19 @@ def gather_epoch_inputs(state: StateReader, netuid: int, current_block: int, rao
         alpha_high=high,
         alpha_sigmoid_steepness=S.AlphaSigmoidSteepness.get(state, netuid),
         commit_reveal_enabled=S.CommitRevealWeightsEnabled.get(state, netuid),
+        commit_block=_commit_blocks(state, netuid, hotkeys, current_block),
     )
     return inputs, hotkeys
+
+
+def _commit_blocks(state: StateReader, netuid: int, hotkeys: list[bytes], block: int):
+    """Per UID, the block of its earliest live weights commit (u64::MAX: none); None when CR is off."""
+    if not S.CommitRevealWeightsEnabled.get(state, netuid):
+        return None
+    from runtime.pallets.subtensor.commit_reveal import earliest_commit_block
+
+    blocks = [earliest_commit_block(state, netuid, hk, block) for hk in hotkeys]
+    return np.array([(1 << 64) - 1 if b is None else b for b in blocks], dtype=np.uint64)
 
 
 def run_kernel(inputs):
