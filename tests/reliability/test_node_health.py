@@ -9,6 +9,7 @@ import trio
 from genesis.spec import load_spec
 from node.rpc.api import build_module
 from node.rpc.jsonrpc import Dispatcher, RpcError
+from node.rpc.server import RpcServer
 from node.service import Node, NodeConfig
 from runtime.primitives.keys import Keypair
 
@@ -38,6 +39,7 @@ async def test_database_fault_in_a_slot_is_reported_by_health(tmp_path):
             except RpcError as exc:
                 assert "cannot author" in exc.message and "checksum mismatch" in exc.data
             assert kv.damaged  # the next start verifies every table
+            assert await _health_status(node) == 500
             kv.write = healthy_write  # the fault goes away: so does the report
             with trio.fail_after(30):
                 while node.fault is not None:
@@ -46,3 +48,19 @@ async def test_database_fault_in_a_slot_is_reported_by_health(tmp_path):
         assert (await dispatcher.call_method("system_health"))["peers"] == 0
     finally:
         node.close()
+
+
+async def _health_status(node: Node) -> int:
+    server = RpcServer(build_module(node), "127.0.0.1", 0)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(server.serve)
+        stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+        async with stream:
+            await stream.send_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            data = b""
+            with trio.fail_after(10):
+                while chunk := await stream.receive_some(65536):
+                    data += chunk
+        nursery.cancel_scope.cancel()
+    assert b"cannot author" in data
+    return int(data.split(b" ", 2)[1])
