@@ -40,7 +40,6 @@ from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor import swap
 from runtime.pallets.subtensor.fixed import F32, F64, U64_MAX, div, mul, ratio, to_int
 from runtime.pallets.subtensor.networks import subnet_netuids
-from runtime.pallets.subtensor.swap import recycle_alpha
 from runtime.pallets.subtensor.stake.core import sync_total_issuance
 from runtime.pallets.subtensor.types import DEFAULT_BLOCK_EMISSION, TOTAL_SUPPLY, U16_MAX
 
@@ -117,32 +116,59 @@ def root_sell_flag(state: StateReader, netuids: list[int]) -> bool:
     return sum(moving_price_bits(state, n) for n in netuids) > ONE64
 
 
-def _inject(ctx: BlockContext, netuid: int, tao_in: int, alpha_in: int, excess: int) -> None:
-    """`inject_and_maybe_swap` for one subnet: chain buy with the excess, then TAO and alpha into the pool."""
-    state = ctx.state
-    S.SubnetExcessTao.insert(state, netuid, 0)
-    S.SubnetTaoInEmission.insert(state, netuid, 0)
+class _Subnet:
+    """One emitting subnet's pool as the coinbase reads it (each item read once, written once)."""
+
+    __slots__ = ("netuid", "tao", "alpha_in", "alpha_out", "dynamic")
+
+    def __init__(self, state: StateReader, netuid: int):
+        self.netuid = netuid
+        self.tao = S.SubnetTAO.get(state, netuid)
+        self.alpha_in = S.SubnetAlphaIn.get(state, netuid)
+        self.alpha_out = S.SubnetAlphaOut.get(state, netuid)
+        self.dynamic = swap.is_dynamic(state, netuid)
+
+    def price_bits(self) -> int:
+        """`current_price` (U64F64)."""
+        if not self.dynamic:
+            return ONE64
+        return swap.price_bits(self.tao, self.alpha_in)
+
+
+def _inject(state, pool_: _Subnet, tao_in: int, alpha_in: int, excess: int) -> int:
+    """`inject_and_maybe_swap` for one subnet: chain buy with the excess (fee-less), then TAO and alpha
+    into the pool. Returns the TAO that entered the pool (minted)."""
+    netuid = pool_.netuid
+    bought_tao = bought_alpha = 0
     if excess > 0:
         try:
-            bought = swap.swap_tao_for_alpha(state, netuid, excess, swap.MAX_PRICE, drop_fees=True)
+            if pool_.dynamic:
+                result = swap.quote_buy(pool_.tao, pool_.alpha_in, excess, swap.limit_bits(swap.MAX_PRICE), 0)
+            else:
+                result = swap.SwapResult(excess, excess, 0)
         except swap.SwapRefused:
-            bought = None          # the emission is not minted (subtensor recycles the credit)
-        if bought is not None:
-            S.SubnetProtocolAlpha.mutate(state, netuid, lambda v: v + bought.amount_paid_out)
-            S.SubnetExcessTao.insert(state, netuid, bought.total_in)
+            result = None          # the emission is not minted (subtensor recycles the credit)
+        if result is not None:
+            bought_tao, bought_alpha = result.total_in, result.amount_paid_out
+            if pool_.dynamic:
+                pool_.alpha_in -= bought_alpha
+            pool_.alpha_out += bought_alpha
+            pool_.tao += bought_tao
+            S.SubnetVolume.mutate(state, netuid, lambda v: v + bought_tao)
+            S.SubnetProtocolAlpha.mutate(state, netuid, lambda v: v + bought_alpha)
+    S.SubnetExcessTao.insert(state, netuid, bought_tao)
     S.SubnetAlphaInEmission.insert(state, netuid, alpha_in)
-    if alpha_in:
-        S.SubnetAlphaIn.mutate(state, netuid, lambda v: v + alpha_in)
-    if tao_in:
-        S.SubnetTaoInEmission.insert(state, netuid, tao_in)
-        S.SubnetTAO.mutate(state, netuid, lambda v: v + tao_in)
-        S.TotalStake.mutate(state, lambda v: v + tao_in)
+    S.SubnetTaoInEmission.insert(state, netuid, tao_in)
+    pool_.alpha_in += alpha_in
+    pool_.tao += tao_in
+    return bought_tao + tao_in
 
 
-def _emit_alpha_out(state, netuid: int, alpha_out_bits: int, cut_bits: int, root_prop: int, sell: bool) -> None:
+def _emit_alpha_out(state, pool_: _Subnet, alpha_out_bits: int, cut_bits: int, root_prop: int, sell: bool) -> None:
+    netuid = pool_.netuid
     created = to_int(alpha_out_bits, F32)
     S.SubnetAlphaOutEmission.insert(state, netuid, created)
-    S.SubnetAlphaOut.mutate(state, netuid, lambda v: v + created)
+    pool_.alpha_out += created
     owner_cut = 0
     if S.OwnerCutEnabled.get(state, netuid):
         cut = mul(alpha_out_bits, cut_bits, F32)
@@ -158,8 +184,9 @@ def _emit_alpha_out(state, netuid: int, alpha_out_bits: int, cut_bits: int, root
     S.PendingValidatorEmission.mutate(state, netuid, lambda v: v + validator)
     if sell:
         S.PendingRootAlphaDivs.mutate(state, netuid, lambda v: v + root_alpha)
-    else:
-        recycle_alpha(state, netuid, root_alpha)
+    elif root_alpha:
+        pool_.alpha_out -= root_alpha                                   # recycled
+        S.SubnetAlphaRecycled.mutate(state, netuid, lambda v: v + root_alpha)
 
 
 def run_coinbase(ctx: BlockContext) -> int:
@@ -174,23 +201,33 @@ def run_coinbase(ctx: BlockContext) -> int:
     shares = emission_shares(state, netuids)
     sell = root_sell_flag(state, netuids)
     cut_bits = u16_proportion_bits(S.SubnetOwnerCut.get(state))
+    weighted_root = mul(S.SubnetTAO.get(state, 0) << F32, tao_weight_bits(state), F32)
+    pools = {netuid: _Subnet(state, netuid) for netuid in netuids}
     terms = {}
-    for netuid in netuids:
+    for netuid, pool_ in pools.items():
+        issuance = pool_.alpha_in + pool_.alpha_out
         tao_emission = (emission * shares[netuid]) >> (F64 - F32)          # U64F64 * share -> U96F32
-        alpha_emission = block_emission_for_issuance(alpha_issuance(state, netuid)) << F32
-        price = swap.current_price_bits(state, netuid) >> (F64 - F32)
+        alpha_emission = block_emission_for_issuance(issuance) << F32
+        price = pool_.price_bits() >> (F64 - F32)
         tao_in, alpha_in = tao_emission, div(tao_emission, price, F32)
-        root_prop = root_proportion_bits(state, netuid)
+        root_prop = div(weighted_root, weighted_root + (issuance << F32), F32)     # root_proportion
         cap = mul(root_prop, alpha_emission, F32)
         if alpha_in > cap:
             alpha_in = cap
             tao_in = mul(alpha_in, price, F32)
         excess = max(tao_emission - tao_in, 0)
         terms[netuid] = (tao_in, alpha_in, alpha_emission, excess, root_prop)
+    minted = 0
     for netuid, (tao_in, alpha_in, _, excess, _) in terms.items():
-        _inject(ctx, netuid, to_int(tao_in, F32), to_int(alpha_in, F32), to_int(excess, F32))
+        minted += _inject(state, pools[netuid], to_int(tao_in, F32), to_int(alpha_in, F32), to_int(excess, F32))
     for netuid, (_, _, alpha_out, _, root_prop) in terms.items():
-        _emit_alpha_out(state, netuid, alpha_out, cut_bits, root_prop, sell)
+        _emit_alpha_out(state, pools[netuid], alpha_out, cut_bits, root_prop, sell)
+    for pool_ in pools.values():
+        S.SubnetTAO.insert(state, pool_.netuid, pool_.tao)
+        S.SubnetAlphaIn.insert(state, pool_.netuid, pool_.alpha_in)
+        S.SubnetAlphaOut.insert(state, pool_.netuid, pool_.alpha_out)
+    if minted:
+        S.TotalStake.mutate(state, lambda v: v + minted)
     sync_total_issuance(ctx)
     return emission
 
@@ -199,6 +236,7 @@ def update_moving_prices(ctx: BlockContext, current_block: int) -> None:
     """`update_moving_price` for every emitting subnet (after the coinbase), and `RootProp`."""
     state = ctx.state
     base = S.SubnetMovingAlpha.get(state)["bits"] << (F64 - F32)                 # I96F32 -> U64F64
+    weighted_root = mul(S.SubnetTAO.get(state, 0) << F32, tao_weight_bits(state), F32)
     for netuid in subnets_to_emit_to(state):
         start = max(S.FirstEmissionBlockNumber.get(state, netuid) - 1, 0)
         blocks = max(current_block - start, 0)
@@ -207,4 +245,5 @@ def update_moving_prices(ctx: BlockContext, current_block: int) -> None:
         price = min(swap.current_price_bits(state, netuid), ONE64)
         new = mul(alpha, price) + mul(ONE64 - alpha, moving_price_bits(state, netuid))
         S.SubnetMovingPrice.insert(state, netuid, {"bits": new >> (F64 - F32)})
-        S.RootProp.insert(state, netuid, {"bits": root_proportion_bits(state, netuid)})
+        issuance = alpha_issuance(state, netuid) << F32
+        S.RootProp.insert(state, netuid, {"bits": div(weighted_root, weighted_root + issuance, F32)})
