@@ -1,24 +1,40 @@
-"""pallet_subtensor (SubtensorModule): subnets, neurons, stake, weights, Yuma epochs and TAO emission.
+"""pallet_subtensor (SubtensorModule): subnets, neurons, dynamic-TAO stake, weights, Yuma epochs, emission.
 
-Index 7, as on Bittensor. A package of small modules:
+Index 7, as on Bittensor. Follows opentensor/subtensor at commit 14bc6f9f964b9cc362e9635dd110a487fa5d15a0
+(2026-06-30): storage names, hashers, key order and value types, call indices and argument names,
+error and event indices. A package of small modules:
 
-- `types.py`      codecs, upstream defaults (`SubnetDefaults`)
-- `storage.py`    the pallet object and every storage item (subtensor's names and hashers)
-- `errors.py`     subtensor's Error enum (all variants, upstream indices)
-- `events.py`     events at subtensor's indices
-- `staking.py`    add_stake / remove_stake, stake bookkeeping, TotalIssuance sync
-- `networks.py`   register_network, lock cost (doubling + linear decay), new-subnet defaults
-- `neurons.py`    burned_register, registration price (half-life decay + per-registration bump), pruning
-- `weights.py`    set_weights with every subtensor check, in order
-- `emission.py`   block emission with halvings, per-subnet split, epoch payouts
-- `epoch.py`      gather epoch inputs -> consensus.yuma kernel -> persist outputs; scheduling
-- `hyperparams.py` AdminUtils-style setters (Root or subnet owner)
-- `calls.py`      the dispatchables, hooks (on_initialize = block_step) and genesis builder
-- `validation.py` pool-time rules for the fee-free weight calls (SubtensorTransactionExtension)
+- `types.py`        codecs (AxonInfo, PrometheusInfo, ChainIdentityV2, SubnetIdentityV3), upstream defaults
+- `fixed.py`        substrate-fixed U64F64 / I64F64 / I96F32 / U96F32 as Python ints (bits)
+- `storage.py`      the pallet object and the core storage items; `storage_dtao.py` the dynamic-TAO ones
+                    (SubnetTAO, SubnetAlphaIn/Out, SubnetMovingPrice, Pending*Emission, TaoWeight, ...)
+- `errors.py`, `events.py`  subtensor's Error enum (all variants) and events at upstream indices
+- `swap.py`         the pool: constant product over protocol liquidity, FeeRate (Swap pallet) fee.
+                    Pure: `quote_buy`, `quote_sell`, `price_bits`, `fee_amount`. On state:
+                    `current_alpha_price(state, netuid)` (rao per alpha), `sim_swap_tao_for_alpha(state,
+                    netuid, tao)` / `sim_swap_alpha_for_tao(state, netuid, alpha)` (SimSwapResult fields),
+                    `swap_tao_for_alpha` / `swap_alpha_for_tao` (move reserves), `max_amount_add/remove`
+- `stake/pool.py`   the per-(hotkey, netuid) alpha share pool (Alpha, TotalHotkeyShares, TotalHotkeyAlpha)
+- `stake/core.py`   stake_into_subnet / unstake_from_subnet, validate_add/remove_stake, accounts, issuance sync
+- `stake/calls.py`  add_stake 2, remove_stake 3, move_stake 85, transfer_stake 86, swap_stake 87,
+                    add_stake_limit 88, remove_stake_limit 89, swap_stake_limit 90
+- `networks.py`     register_network 59 / register_network_with_identity 79, lock cost, root (netuid 0)
+- `neurons.py`      burned_register (the price buys alpha that is recycled), registration price, pruning
+- `weights.py`      set_weights with every subtensor check; `commit_reveal.py` commit_weights 96 /
+                    reveal_weights 97; `serving.py` serve_axon 4 / serve_prometheus 5
+- `coinbase.py`     block emission with halvings, split by EMA price, pool injection, pending alpha
+- `epoch.py`        gather inputs (alpha + TaoWeight-weighted root stake) -> Yuma kernel -> persist; scheduling
+- `distribute.py`   the epoch payout: owner cut, incentives, alpha and root dividends, hotkey take
+- `hyperparams.py`  the setters, declared as calls of the AdminUtils pallet (index 19)
+- `calls.py`        remaining dispatchables, hooks (on_initialize = block_step) and the genesis builder
+- `validation.py`   pool-time rules for the fee-free weight calls (SubtensorTransactionExtension)
+- `rpc_info/`       the runtime APIs (SubnetInfo, NeuronInfo, StakeInfo, Swap, ... RuntimeApi)
 
-Value: stake and subnet locks are withdrawn from Balances (its TotalIssuance falls) and counted in
-`TotalStake`; emission is minted only when paid out. `SubtensorModule.TotalIssuance` is always
-`Balances.TotalIssuance + TotalStake` (re-synced by every value-moving call and at every block end).
+Value: TAO in pools is withdrawn from Balances and counted in `TotalStake` (== sum of SubnetTAO);
+`SubtensorModule.TotalIssuance` is always `Balances.TotalIssuance + TotalStake`. Agora's deviations
+from upstream (documented where they apply): swap fees stay in the pool instead of going to the block
+author, new subnets trade and emit at once (no start_call / governance enable), root dividends are
+claimed at once as RootClaimType::Swap, rounding remainders are recycled so alpha issuance is exact.
 """
 from runtime.pallets.subtensor.storage import pallet
 from runtime.pallets.subtensor import errors, events, calls, validation  # noqa: F401  (declarations register themselves)
