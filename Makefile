@@ -6,6 +6,7 @@ ASYNC_VENV := .venv-async
 BT_VENV := .venv-bt
 JS_DIR := tests/integration/js
 SIDECAR_DIR := tests/integration/sidecar
+PAPI_DIR := tests/integration/papi
 STAMP := $(VENV)/.installed
 KERNEL_CACHE := $(VENV)/.kernel-warm
 PYTEST_ARGS ?=
@@ -47,12 +48,16 @@ $(JS_DIR)/node_modules/.installed: $(JS_DIR)/package.json
 	cd $(JS_DIR) && npm install --no-audit --no-fund --loglevel=error
 	touch $(JS_DIR)/node_modules/.installed
 
+$(PAPI_DIR)/node_modules/.installed: $(PAPI_DIR)/package.json
+	cd $(PAPI_DIR) && npm install --no-audit --no-fund --loglevel=error
+	touch $(PAPI_DIR)/node_modules/.installed
+
 # Substrate API Sidecar 18.0.0 (the REST gateway exchanges run in front of nodes), pinned by its lock file.
 $(SIDECAR_DIR)/node_modules/.installed: $(SIDECAR_DIR)/package.json
 	cd $(SIDECAR_DIR) && npm install --no-audit --no-fund --loglevel=error
 	touch $(SIDECAR_DIR)/node_modules/.installed
 
-clients: $(ASYNC_VENV)/.installed $(BT_VENV)/.installed $(JS_DIR)/node_modules/.installed $(SIDECAR_DIR)/node_modules/.installed
+clients: $(ASYNC_VENV)/.installed $(BT_VENV)/.installed $(JS_DIR)/node_modules/.installed $(SIDECAR_DIR)/node_modules/.installed $(PAPI_DIR)/node_modules/.installed
 
 # The reference subnet (tools/reference_subnet) against a running node, e.g. `make devnet` in another shell.
 subnet-demo: $(BT_VENV)/.installed
@@ -91,4 +96,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) $(ASYNC_VENV) $(BT_VENV) $(JS_DIR)/node_modules $(SIDECAR_DIR)/node_modules .wheelhouse
+	rm -rf $(VENV) $(ASYNC_VENV) $(BT_VENV) $(JS_DIR)/node_modules $(SIDECAR_DIR)/node_modules $(PAPI_DIR)/node_modules .wheelhouse

@@ -188,6 +188,31 @@ class Trie:
             node = child
             path = full + HEX[idx]
 
+    def closest_descendant_merkle_value(self, prefix: bytes) -> bytes | None:
+        """The Merkle value (hash, or the encoding itself when shorter than a hash) of the
+        highest node whose key starts with `prefix`; None when no key does. chainHead_v1
+        clients compare it between blocks to learn whether anything under `prefix` changed."""
+        wanted = prefix.hex()
+        node = self._root_node()
+        path = ""
+        is_root = True
+        while node is not None:
+            full = path + node.partial
+            if len(full) >= len(wanted):
+                if not full.startswith(wanted):
+                    return None
+                if is_root:
+                    return self._root_hash
+                return node.hash if node.hash is not None else node.enc
+            if not wanted.startswith(full) or node.children is None:
+                return None
+            idx = NIBBLE[wanted[len(full)]]
+            child = node.children[idx]
+            if type(child) is bytes:
+                child = node.children[idx] = self._load(child)
+            node, path, is_root = child, full + HEX[idx], False
+        return None
+
     def _walk(self, node: Node, path: str, after: str | None) -> Iterator[tuple[str, object]]:
         """Entries of the subtree at `node` (reached by `path`) in order, only
         those with keys > `after` when it is given."""

@@ -120,3 +120,30 @@ def test_read_proof_verifies(layout, contents, asked, other):
         pass
     else:
         assert got == {other: contents.get(other)}
+
+
+@SETTINGS
+@given(layout=layouts, before=st.dictionaries(keys, values, max_size=12), changes=change_sets,
+       prefix=st.one_of(short_keys, st.sampled_from(LONG_PREFIXES)))
+def test_closest_descendant_merkle_value_tracks_the_subtree(layout, before, changes, prefix):
+    """chainHead_v1's closestDescendantMerkleValue: None with nothing under the prefix, the root for
+    the empty prefix, and a different value whenever something under the prefix changed."""
+    store: dict[bytes, bytes] = {}
+    root, nodes = Trie(store, EMPTY_ROOT, layout).apply(before)
+    store.update(nodes)
+    after = {**before, **changes}
+    after = {k: v for k, v in after.items() if v is not None}
+    root2, nodes2 = Trie(store, root, layout).apply(changes)
+    store.update(nodes2)
+
+    def under(model):
+        return {k: v for k, v in model.items() if k.startswith(prefix)}
+
+    old = Trie(store, root, layout).closest_descendant_merkle_value(prefix)
+    new = Trie(store, root2, layout).closest_descendant_merkle_value(prefix)
+    assert (old is None) == (not under(before))
+    assert (new is None) == (not under(after))
+    if before:
+        assert Trie(store, root, layout).closest_descendant_merkle_value(b"") == root
+    if under(before) and under(after) and under(before) != under(after):
+        assert old != new

@@ -5,9 +5,9 @@ from node.rpc.jsonrpc import RpcModule
 
 
 def build_module(node) -> RpcModule:
-    from node.rpc.api import author, chain, keystore_rpc, payment, state, system
+    from node.rpc.api import author, chain, chain_head, keystore_rpc, payment, spec_v1, state, system
 
     module = RpcModule()
-    for namespace in (system, chain, state, author, payment, keystore_rpc):
+    for namespace in (system, chain, state, author, payment, keystore_rpc, chain_head, spec_v1):
         namespace.register(module, node)
     return module

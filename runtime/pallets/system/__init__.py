@@ -279,3 +279,14 @@ def finalize(ctx: BlockContext) -> None:
 def build_genesis(ctx: BlockContext, config: dict) -> None:
     BlockHash.insert(ctx.state, 0, b"\x45" * 32)  # genesis hash placeholder: the real one is set in block 1
     Number.put(ctx.state, 0)
+    ctx.state.set(CODE_KEY, runtime_code_id())
+
+
+# Substrate keeps the runtime's Wasm under the well-known key `:code`, and clients key runtimes by
+# its hash (polkadot-api asks chainHead_v1_storage for it). This runtime is Python, so `:code`
+# names it instead: spec name and version, which change exactly when the runtime does.
+CODE_KEY = b":code"
+
+
+def runtime_code_id() -> bytes:
+    return b"agora-python-runtime:" + VERSION.spec_name.encode() + b":" + U32.encode(VERSION.spec_version)
