@@ -7,7 +7,7 @@ from runtime.primitives.hashing import blake2_64
 
 SPEC_NAME = "agora"
 IMPL_NAME = "agora-node"
-SPEC_VERSION = 105
+SPEC_VERSION = 106
 IMPL_VERSION = 1
 TRANSACTION_VERSION = 1
 AUTHORING_VERSION = 1

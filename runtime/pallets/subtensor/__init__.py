@@ -21,7 +21,8 @@ error and event indices. A package of small modules:
 - `networks.py`     register_network 59 / register_network_with_identity 79, lock cost, root (netuid 0)
 - `neurons.py`      burned_register (the price buys alpha that is recycled), registration price, pruning
 - `weights.py`      set_weights with every subtensor check; `commit_reveal.py` commit_weights 96 /
-                    reveal_weights 97; `serving.py` serve_axon 4 / serve_prometheus 5
+                    reveal_weights 97; `serving.py` serve_axon 4 / serve_prometheus 5;
+                    `identity.py` set_identity 68 / set_subnet_identity 78
 - `coinbase.py`     block emission with halvings, split by EMA price, pool injection, pending alpha
 - `epoch.py`        gather inputs (alpha + TaoWeight-weighted root stake) -> Yuma kernel -> persist; scheduling
 - `distribute.py`   the epoch payout: owner cut, incentives, alpha and root dividends, hotkey take
