@@ -44,6 +44,7 @@ def test_reference_subnet_rewards_the_honest_miner(node, tmp_path):
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["ok"] and len(summary["rounds"]) == EPOCHS
+    assert summary["axons_on_chain"] == 2          # the validator found both miners through serve_axon
     assert all(r["weights_set"] for r in summary["rounds"])
 
     netuid = summary["netuid"]
@@ -58,11 +59,14 @@ def test_reference_subnet_rewards_the_honest_miner(node, tmp_path):
         uid = {hk: q("Uids", netuid, hk) for hk in (honest, lazy, validator)}
         incentive, dividends = q("Incentive", netuid), q("Dividends", netuid)
         weights = dict(q("Weights", netuid, uid[validator]))
+        axons = {hk: q("Axons", netuid, hk) for hk in (honest, lazy)}
     finally:
         substrate.close()
     assert incentive[uid[honest]] > 0 and incentive[uid[lazy]] == 0
     assert dividends[uid[validator]] > 0
     assert weights.get(uid[honest], 0) > 0 and weights.get(uid[lazy], 0) == 0
+    for axon in axons.values():                    # serve_axon wrote the miners' endpoints: 127.0.0.2, IPv4
+        assert axon is not None and axon["ip"] == 0x7F000002 and axon["ip_type"] == 4 and axon["port"] > 0
     # what the SDK reported is what storage holds
     final = summary["rounds"][-1]["incentive"]
     assert abs(final[honest] - incentive[uid[honest]] / 65535) < 1e-4

@@ -164,6 +164,9 @@ def test_dynamic_info_layout_and_values(subnet):
     assert info["owner_hotkey"] == S.SubnetOwnerHotkey.get(ext.state, netuid)
     assert bytes(info["token_symbol"]) == S.TokenSymbol.get(ext.state, netuid)
     assert info["tempo"] == S.Tempo.get(ext.state, netuid) and info["tao_in"] == S.SubnetTAO.get(ext.state, netuid)
+    assert (info["alpha_in"], info["alpha_out"]) == (S.SubnetAlphaIn.get(ext.state, netuid),
+                                                     S.SubnetAlphaOut.get(ext.state, netuid))
+    assert info["alpha_in"] > 0 and info["moving_price"] == S.SubnetMovingPrice.get(ext.state, netuid)["bits"]
     every = full(vec(opt(DYNAMIC_INFO)), api(ext, "SubnetInfoRuntimeApi_get_all_dynamic_info"))
     assert info in every
 
@@ -202,6 +205,9 @@ def test_swap_answers_decode(subnet):
     sim = full(SIM_SWAP, api(ext, "SwapRuntimeApi_sim_swap_tao_for_alpha", u16(netuid) + (10**9).to_bytes(8, "little")))
     assert sim["tao_amount"] + sim["tao_fee"] <= 10**9 and sim["alpha_amount"] > 0
     prices = full(vec(struct(("netuid", 2), ("price", 8))), api(ext, "SwapRuntimeApi_current_alpha_price_all"))
+    tao, alpha = S.SubnetTAO.get(ext.state, netuid), S.SubnetAlphaIn.get(ext.state, netuid)
+    price = next(p["price"] for p in prices if p["netuid"] == netuid)
+    assert abs(price - tao * 10**9 // alpha) <= 1              # constant product: TAO per alpha, in rao
     assert [p["netuid"] for p in prices] == sorted(k[0] for k, v in S.NetworksAdded.iter(ext.state) if v)
 
 

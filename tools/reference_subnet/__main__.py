@@ -21,6 +21,7 @@ import bittensor as bt
 from bittensor.utils.balance import Balance
 
 from tools.reference_subnet import validator
+from tools.reference_subnet.protocol import MINER_HOST
 from tools.reference_subnet.wallets import wallet_for
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -30,7 +31,7 @@ AXON_WAIT_S = 120
 
 def free_port() -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((MINER_HOST, 0))
         return s.getsockname()[1]
 
 
@@ -62,7 +63,7 @@ def wait_until_listening(ports: list[int], miners: list) -> None:
                 raise SystemExit(f"reference subnet: a miner exited with status {proc.returncode}")
         for port in list(pending):
             with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
+                if s.connect_ex((MINER_HOST, port)) == 0:
                     pending.discard(port)
         time.sleep(0.5)
     if pending:
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                                     "--netuid", str(netuid), "--role", role, "--port", str(port),
                                     "--wallet-path", path], cwd=REPO)
                   for role, port in ports.items()]
-        endpoints = {wallets[role].hotkey.ss58_address: ("127.0.0.1", port) for role, port in ports.items()}
+        endpoints = {wallets[role].hotkey.ss58_address: (MINER_HOST, port) for role, port in ports.items()}
         try:
             wait_until_listening(list(ports.values()), miners)
             summary = validator.run(args.network, netuid, args.epochs, path,

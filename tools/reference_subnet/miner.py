@@ -9,7 +9,7 @@ import threading
 
 import bittensor as bt
 
-from tools.reference_subnet.protocol import Challenge, solve
+from tools.reference_subnet.protocol import MINER_HOST, Challenge, solve
 from tools.reference_subnet.wallets import wallet_for
 
 
@@ -34,14 +34,13 @@ def main(argv=None) -> int:
 
     wallet = wallet_for(args.role, args.wallet_path)
     subtensor = bt.Subtensor(network=args.network)
-    axon = bt.Axon(wallet=wallet, ip="127.0.0.1", port=args.port, external_ip="127.0.0.1",
-                   external_port=args.port)
+    axon = bt.Axon(wallet=wallet, ip=MINER_HOST, port=args.port, external_ip=MINER_HOST, external_port=args.port)
     axon.attach(forward_fn=honest_forward if args.role == "honest" else lazy_forward)
     served = subtensor.serve_axon(args.netuid, axon)
     if not served.success:   # still serve: the validator can be told the endpoint directly
         print(f"miner {args.role}: serve_axon failed ({served.message}); serving off-chain", flush=True)
     axon.start()
-    print(f"miner {args.role}: serving on 127.0.0.1:{args.port}", flush=True)
+    print(f"miner {args.role}: serving on {MINER_HOST}:{args.port}", flush=True)
     try:
         threading.Event().wait()      # until the process is stopped
     except KeyboardInterrupt:

@@ -7,6 +7,11 @@ from typing import Optional
 import bittensor as bt
 
 
+# Where miners listen and what they announce with serve_axon: a loopback address, but not 127.0.0.1,
+# which subtensor's `is_valid_ip_address` refuses (Linux routes all of 127.0.0.0/8 to the loopback).
+MINER_HOST = "127.0.0.2"
+
+
 class Challenge(bt.Synapse):
     challenge: str = ""
     answer: Optional[str] = None

@@ -13,6 +13,7 @@ from runtime.pallets import system
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.networks import all_netuids, subnet_exists
 from runtime.pallets.subtensor.rpc_info.types import EMPTY_AXON, EMPTY_PROMETHEUS
+from runtime.pallets.subtensor.types import default_subnet_name
 
 U16_MAX = 0xFFFF
 ROOT_NETUID = 0
@@ -60,11 +61,11 @@ def activity_cutoff_blocks(state: StateReader, netuid: int) -> int:
 
 
 def name_for_subnet(state: StateReader, netuid: int) -> bytes:
-    """`get_name_for_subnet`: the identity's name when set, else a name derived from the netuid."""
+    """`get_name_for_subnet`: the identity's name when set, else the default name of the netuid."""
     identity = subnet_identity(state, netuid)
     if identity is not None and identity["subnet_name"]:
         return identity["subnet_name"]
-    return b"root" if netuid == ROOT_NETUID else f"subnet-{netuid}".encode()
+    return default_subnet_name(netuid)
 
 
 def subnet_identity(state: StateReader, netuid: int):

@@ -10,19 +10,19 @@ transparent newtype with the same encoding); `AlphaBalance`/`TaoBalance` are `u6
 from __future__ import annotations
 
 from runtime.primitives.scale import (
-    I64, I128, U8, U16, U32, U64, U128, Array, Bool, Bytes, Compact, Enum, Field, Option, Struct, Variant, Vec,
+    I64, U8, U16, U32, U64, U128, Array, Bool, Bytes, Compact, Enum, Field, Option, Struct, Variant, Vec,
     tuple_of,
 )
 from runtime.primitives.types import AccountId
 
-from runtime.pallets.subtensor.types import U64F64
+from runtime.pallets.subtensor.fixed import I96F32, U64F64
+from runtime.pallets.subtensor.types import AxonInfo, ChainIdentityV2, PrometheusInfo, SubnetIdentityV3
 
 C8, C16, C32, C64, C128 = Compact(U8), Compact(U16), Compact(U32), Compact(U64), Compact(U128)
 ACCOUNT_PARAM = (("AccountId", AccountId),)
 RPC = "pallet_subtensor::rpc_info::"
 
-# substrate_fixed: the raw bits of a fixed-point number (value = bits / 2**frac).
-I96F32 = Struct("substrate_fixed::FixedI128", [Field("bits", I128, "i128")], docs=("I96F32",))
+# substrate_fixed::FixedI64<U32>: the raw bits (value = bits / 2**32).
 I32F32 = Struct("substrate_fixed::FixedI64", [Field("bits", I64, "i64")], docs=("I32F32",))
 
 
@@ -30,19 +30,6 @@ def _struct(path: str, fields: list[tuple[str, object, str]], *, generic: bool =
     return Struct(path, [Field(name, codec, type_name) for name, codec, type_name in fields],
                   params=ACCOUNT_PARAM if generic else ())
 
-
-AxonInfo = _struct("pallet_subtensor::pallet::AxonInfo", [
-    ("block", U64, "u64"), ("version", U32, "u32"), ("ip", U128, "u128"), ("port", U16, "u16"),
-    ("ip_type", U8, "u8"), ("protocol", U8, "u8"), ("placeholder1", U8, "u8"), ("placeholder2", U8, "u8")])
-PrometheusInfo = _struct("pallet_subtensor::pallet::PrometheusInfo", [
-    ("block", U64, "u64"), ("version", U32, "u32"), ("ip", U128, "u128"), ("port", U16, "u16"),
-    ("ip_type", U8, "u8")])
-SubnetIdentityV3 = _struct("pallet_subtensor::pallet::SubnetIdentityV3", [
-    (name, Bytes, "Vec<u8>") for name in ("subnet_name", "github_repo", "subnet_contact", "subnet_url", "discord",
-                                          "description", "logo_url", "additional")])
-ChainIdentityV2 = _struct("pallet_subtensor::pallet::ChainIdentityV2", [
-    (name, Bytes, "Vec<u8>") for name in ("name", "url", "github_repo", "image", "discord", "description",
-                                          "additional")])
 
 EMPTY_AXON = {"block": 0, "version": 0, "ip": 0, "port": 0, "ip_type": 0, "protocol": 0,
               "placeholder1": 0, "placeholder2": 0}
