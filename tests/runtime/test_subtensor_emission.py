@@ -4,7 +4,6 @@ import random
 from fractions import Fraction
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
 
 from runtime.pallets import balances
 from runtime.pallets.subtensor import epoch as epoch_module
@@ -16,7 +15,7 @@ from runtime.pallets.subtensor.stake import pool
 from runtime.pallets.subtensor.epoch import gather_epoch_inputs
 from runtime.pallets.subtensor.types import TOTAL_SUPPLY
 from runtime.primitives.ss58 import ss58_encode
-from tests.runtime.helpers import ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE
+from tests.runtime.helpers import ALICE, BOB, FERDIE
 from tests.runtime.subtensor_setup import (
     TAO, assert_issuance_conserved, call, ext_with, hot, register, register_subnet,
     spec_with, stake, subnet_with_validators,

@@ -9,7 +9,7 @@ from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.weights import check_vec_max_limited, max_upscale_to_u16
 from tests.runtime.helpers import ALICE
 from tests.runtime.subtensor_setup import (
-    TAO, call, ext_with, hot, register, register_subnet, subnet_with_validators,
+    call, ext_with, hot, register, register_subnet, subnet_with_validators,
 )
 
 BOB_UID, CHARLIE_UID, DAVE_UID, EVE_UID = 1, 2, 3, 4

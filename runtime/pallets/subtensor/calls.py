@@ -16,9 +16,10 @@ from runtime.pallets.subtensor.coinbase import run_coinbase, update_moving_price
 from runtime.pallets.subtensor.epoch import run_due_epochs
 from runtime.pallets.subtensor.errors import Error
 from runtime.pallets.subtensor.hyperparams import register_setters
-from runtime.pallets.subtensor.networks import all_netuids, do_register_network, init_root_network, subnet_netuids
+from runtime.pallets.subtensor.networks import do_register_network, init_root_network, subnet_netuids
 from runtime.pallets.subtensor.neurons import do_burned_register, update_registration_prices
-from runtime.pallets.subtensor import commit_reveal, identity, serving  # noqa: F401  (register their calls)
+from runtime.pallets.subtensor import commit_reveal, serving  # noqa: F401  (register their calls)
+from runtime.pallets.subtensor import identity as _identity_calls  # noqa: F401  (set_identity, set_subnet_identity)
 from runtime.pallets.subtensor.stake import calls as stake_calls  # noqa: F401  (registers the staking calls)
 from runtime.pallets.subtensor.stake.core import sync_total_issuance
 from runtime.pallets.subtensor.storage import pallet
