@@ -17,7 +17,7 @@ from consensus.aura import Equivocation, EquivocationDetector
 from node.metrics import ImportTimings
 from runtime.construct import Runtime, get_runtime
 from runtime.executive import (
-    apply_extrinsic, finalize_block, initialize_block,
+    apply_extrinsic, finalize_block, initialize_block, verify_block_signatures,
 )
 from runtime.extrinsic import Extrinsic, MalformedExtrinsic, TransactionValidityError, decode_extrinsic, encode_unsigned
 from runtime.frame.dispatch import InvalidBlock
@@ -27,6 +27,7 @@ from runtime.primitives import crypto
 from runtime.primitives.hashing import blake2_256
 from runtime.primitives.scale import ScaleError, decode_compact, encode_compact
 from runtime.primitives.types import Header
+from runtime.primitives.verified_signatures import VerifiedSignatures
 from storage.chain_store import ChainStore
 from storage.trie import EMPTY_ROOT, Trie, ordered_trie_root, trie_root
 
@@ -129,6 +130,8 @@ class Chain:
         self._meta_cache: dict[bytes, tuple[bytes, int]] = {}
         self._recent: dict[bytes, dict] = {}            # headers of the last blocks committed
         self.equivocations = EquivocationDetector()
+        # signatures the pool verified: importing the block that includes them skips them
+        self.verified_signatures = VerifiedSignatures()
         self._init_genesis(genesis_storage)
         self._best_hash: bytes = self.store.best_hash  # type: ignore[assignment]
         self._finalized_hash: bytes = self.store.finalized_hash  # type: ignore[assignment]
@@ -344,11 +347,9 @@ class Chain:
             raise InvalidBlock(f"malformed extrinsic: {exc}") from exc
         timings.decode = time.perf_counter() - t0
         t0 = time.perf_counter()
-        verified = crypto.verify_batch([
-            (e.signature[0], e.signature[1], crypto.signing_payload(self._payload_for(e, parent_state, block)), e.signer)
-            for e in extrinsics if e.is_signed])
-        if not all(verified):
-            raise InvalidBlock("an extrinsic has a bad signature")
+        timings.signatures_verified = verify_block_signatures(
+            parent_state, block.number, block.parent_hash, extrinsics, self.genesis_hash,
+            verified=self.verified_signatures)
         timings.verify = time.perf_counter() - t0
         t0 = time.perf_counter()
         builder = initialize_block(self.runtime, parent_state, block.number, block.parent_hash, pre_digest,
@@ -379,22 +380,6 @@ class Chain:
             return  # the canonical chain always contains the finalized block
         if fork_choice.ancestor_at(self.meta, parent_hash, fin_number) != fin_hash:
             raise StaleBlock("the block does not descend from the finalized block")
-
-    def _payload_for(self, ext: Extrinsic, parent_state: StateReader, block: Block) -> bytes:
-        from runtime.pallets import system
-        from runtime.version import VERSION
-
-        if ext.era is None:
-            era_hash = self.genesis_hash
-        else:
-            birth = ext.era.birth(block.number)
-            if birth == block.number - 1:
-                era_hash = block.parent_hash
-            elif birth == 0:
-                era_hash = self.genesis_hash
-            else:
-                era_hash = system.BlockHash.get(parent_state, birth)
-        return ext.signing_payload(VERSION.spec_version, VERSION.transaction_version, self.genesis_hash, era_hash)
 
     def verify_seal(self, block: Block, parent_state: StateReader) -> tuple[int, bytes]:
         """Check the Aura seal; returns (slot, author)."""

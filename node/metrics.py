@@ -22,6 +22,7 @@ class ImportTimings:
     execute: float = 0.0
     state_root: float = 0.0
     commit: float = 0.0
+    signatures_verified: int = 0   # on import: those not already verified by this node's pool
 
     @property
     def total(self) -> float:

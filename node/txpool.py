@@ -188,7 +188,7 @@ class TransactionPool:
         chain = self.chain
         try:
             valid = validate_transaction(chain.runtime, chain.store.best_state, chain.best_number, chain.best_hash,
-                                         ext, chain.genesis_hash)
+                                         ext, chain.genesis_hash, verified=chain.verified_signatures)
         except TransactionValidityError as err:
             if err.reason not in ("Stale", "Payment", "ExhaustsResources"):
                 self._ban(tx_hash)

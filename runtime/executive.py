@@ -22,8 +22,10 @@ from runtime.frame.pallet import CallSpec, CallWeight
 from runtime.frame.state import Overlay, StateReader
 from runtime.pallets import balances, system, transaction_payment
 from runtime.primitives import crypto
+from runtime.primitives.hashing import blake2_256
 from runtime.primitives.scale import Encoded
 from runtime.primitives.types import AccountInfo, DispatchInfo
+from runtime.primitives.verified_signatures import VerifiedSignatures
 from runtime.version import VERSION
 
 log = logging.getLogger("runtime")
@@ -88,11 +90,12 @@ def _total_weight(call_weight: CallWeight) -> CallWeight:
 
 
 def check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, *, for_pool: bool,
-                 verify_signature: bool = True) -> ValidTransaction:
-    """All signed-extension checks, in their standard order; raises TransactionValidityError."""
+                 verify_signature: bool = True, verified: VerifiedSignatures | None = None) -> ValidTransaction:
+    """All signed-extension checks, in their standard order; raises TransactionValidityError.
+    A signature found in `verified` is not checked again; one that passes is recorded there."""
     spec, args = _call_spec(ctx.runtime, ext)
     checked = _check_signed(ctx, ext, genesis_hash, spec, args, spec.weight_of(args),
-                            for_pool=for_pool, verify_signature=verify_signature)
+                            for_pool=for_pool, verify_signature=verify_signature, verified=verified)
     signer, nonce = ext.signer, ext.nonce
     requires = (signer + (nonce - 1).to_bytes(4, "little"),) if nonce > checked.account.nonce else ()
     return ValidTransaction(priority=ext.tip, requires=requires, provides=(signer + nonce.to_bytes(4, "little"),),
@@ -113,7 +116,8 @@ class _Checked(NamedTuple):
 
 
 def _check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, spec: CallSpec, args: dict,
-                  call_weight: CallWeight, *, for_pool: bool, verify_signature: bool) -> _Checked:
+                  call_weight: CallWeight, *, for_pool: bool, verify_signature: bool,
+                  verified: VerifiedSignatures | None = None) -> _Checked:
     state = ctx.state
     signer = ext.signer
     assert signer is not None
@@ -137,9 +141,14 @@ def _check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, spec: 
             raise invalid("AncientBirthBlock")
         longevity = death - current
     if verify_signature:
-        payload = ext.signing_payload(VERSION.spec_version, VERSION.transaction_version, genesis_hash, era_hash)
-        if not crypto.verify_multisignature(ext.signature[0], ext.signature[1], crypto.signing_payload(payload), signer):
-            raise invalid("BadProof")
+        message = crypto.signing_payload(
+            ext.signing_payload(VERSION.spec_version, VERSION.transaction_version, genesis_hash, era_hash))
+        ext_hash = blake2_256(ext.raw) if verified is not None else b""
+        if verified is None or not verified.contains(ext_hash, message):
+            if not crypto.verify_multisignature(ext.signature[0], ext.signature[1], message, signer):
+                raise invalid("BadProof")
+            if verified is not None:
+                verified.add(ext_hash, message)
     # CheckNonce (subtensor's: a call that pays needs an existing account, whose nonce storage is
     # paid for; a fee-free call is checked by its pallet's rules below instead)
     account = system.Account.get(state, signer)
@@ -166,13 +175,53 @@ def _check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, spec: 
 
 
 def validate_transaction(runtime: Runtime, best_state: StateReader, best_number: int, best_hash: bytes,
-                         ext: Extrinsic, genesis_hash: bytes) -> ValidTransaction:
-    """For the pool: validate as if in the block after `best` (as FRAME's executive does)."""
+                         ext: Extrinsic, genesis_hash: bytes, *,
+                         verified: VerifiedSignatures | None = None) -> ValidTransaction:
+    """For the pool: validate as if in the block after `best` (as FRAME's executive does).
+    A signature that verifies is remembered in `verified`, so the block that includes the
+    transaction need not verify it again (see `verify_block_signatures`)."""
     if not ext.is_signed:
         raise TransactionValidityError("Unknown", "NoUnsignedValidator")
     ctx = BlockContext(runtime, Overlay(best_state), best_number + 1, best_hash)
     system.BlockHash.insert(ctx.state, best_number, best_hash)
-    return check_signed(ctx, ext, genesis_hash, for_pool=True)
+    return check_signed(ctx, ext, genesis_hash, for_pool=True, verified=verified)
+
+
+def _signed_message(ext: Extrinsic, parent_state: StateReader, number: int, parent_hash: bytes,
+                    genesis_hash: bytes) -> bytes:
+    """The message `ext`'s signature covers in block `number` (its era's block hash as that block sees it)."""
+    if ext.era is None:
+        era_hash = genesis_hash
+    else:
+        birth = ext.era.birth(number)
+        if birth == number - 1:
+            era_hash = parent_hash       # System records the parent's hash only when the block starts
+        elif birth == 0:
+            era_hash = genesis_hash
+        else:
+            era_hash = system.BlockHash.get(parent_state, birth)
+    return crypto.signing_payload(
+        ext.signing_payload(VERSION.spec_version, VERSION.transaction_version, genesis_hash, era_hash))
+
+
+def verify_block_signatures(parent_state: StateReader, number: int, parent_hash: bytes,
+                            extrinsics: list[Extrinsic], genesis_hash: bytes, *,
+                            verified: VerifiedSignatures | None = None, workers: int | None = None) -> int:
+    """Check every signed extrinsic's signature for block `number` before it executes (the batch
+    FRAME's executive leaves to `apply_extrinsic`, done up front so it can use worker threads).
+    Signatures found in `verified` (already checked over the same extrinsic and message) are
+    skipped; the rest are verified. Raises InvalidBlock; returns how many were verified."""
+    pending = []
+    for ext in extrinsics:
+        if not ext.is_signed:
+            continue
+        message = _signed_message(ext, parent_state, number, parent_hash, genesis_hash)
+        if verified is not None and verified.contains(blake2_256(ext.raw), message):
+            continue
+        pending.append((ext.signature[0], ext.signature[1], message, ext.signer))
+    if pending and not all(crypto.verify_batch(pending, workers)):
+        raise InvalidBlock("an extrinsic has a bad signature")
+    return len(pending)
 
 
 # --- application -------------------------------------------------------------------------------
