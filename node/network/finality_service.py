@@ -336,6 +336,8 @@ class FinalityService:
                 force_all = FLOOD_GOSSIP or self.chain.finalized_number == last_finalized
                 last_finalized = self.chain.finalized_number
             current = self._current_votes() if (force_all or new_peers) else []
+            if force_all:
+                self._refetch_unknown_targets(current)
             peers = self.peers.all()
             for peer in peers:
                 if force_all or peer.peer_id in new_peers:
@@ -354,6 +356,27 @@ class FinalityService:
             for peer_id, votes in batches.items():
                 await self._send_votes(peer_id, votes)
             await self._send_commits()
+
+    def _refetch_unknown_targets(self, votes: list[fin.Vote]) -> None:
+        """Finality stalled: fetch again the blocks votes point at that we still lack.
+
+        A vote is fetched for once, when it first arrives; if that fetch failed (after a partition
+        the other side's fork is nobody's best block, so no announcement brings it either), the vote
+        stays unknown and its round can never complete."""
+        peers = self.peers.all()
+        if not peers or self.fetch is None:
+            return
+        asked: set[bytes] = set()
+        for vote in votes:
+            if vote.target_hash in asked or self.chain.has_block(vote.target_hash):
+                continue
+            asked.add(vote.target_hash)
+            vid = _vote_id(vote)
+            holders = [p for p in peers if vid in p.known_votes] or peers
+            try:
+                self._fetch_send.send_nowait((random.choice(holders).peer_id, vote.target_hash, vote.target_number))
+            except trio.WouldBlock:
+                return
 
     async def _fetcher(self) -> None:
         async for peer_id, block_hash, number in self._fetch_recv:
