@@ -20,7 +20,9 @@ from runtime.pallets.market.pallet import (BPS, GPU_ATTRIBUTE, MAX_ATTRIBUTE_KEY
                                            MAX_MEMORY, MAX_REPLICAS, MAX_RESOURCES, MAX_STORAGE, MIN_CPU_MILLIS,
                                            MIN_MEMORY, WILDCARD, pallet)
 from runtime.pallets.market.storage import (Bids, Deployments, Leases, NextBidId, NextDeploymentId, NextOrderId,
-                                            OrderBids, Orders, ParamsStore, ProviderBids, Providers, params)
+                                            OrderBids, Orders, ParamsStore, ProviderBids, Providers, ZeroConsensusEpochs,
+                                            params)
+from runtime.pallets.market.trust import PERBILL
 from runtime.pallets.market.types import (AttributeType, Bid, Deployment, GroupSpec, GroupSpecType, Order, Params,
                                           ParamsType, Provider)
 
@@ -142,6 +144,7 @@ def deregister_provider(ctx: BlockContext, origin: Origin) -> None:
         if bid is not None:
             lifecycle.close_bid(ctx, bid_id, bid, "ProviderDeregistered")
     Providers.remove(ctx.state, who)
+    ZeroConsensusEpochs.remove(ctx.state, who)
     balances.unreserve(ctx, who, provider.deposit)
     ctx.deposit_event(ProviderDeregistered(who))
 
@@ -313,7 +316,7 @@ def withdraw_lease(ctx: BlockContext, origin: Origin, lease: int) -> None:
 def check_params(ctx: BlockContext, p: Params) -> None:
     ensure(p.max_bids_per_order >= 1 and p.bidding_window >= 1 and p.order_timeout >= p.bidding_window
            and p.settlement_period >= 1 and p.take_rate_bps <= BPS and p.max_tasks_per_block >= 1
-           and p.provider_deposit >= balances.EXISTENTIAL_DEPOSIT, Error.InvalidParams)
+           and p.provider_deposit >= balances.EXISTENTIAL_DEPOSIT and p.slash_fraction <= PERBILL, Error.InvalidParams)
     ensure(system.get_account(ctx, p.treasury).providers > 0, Error.TreasuryNotFound)
 
 

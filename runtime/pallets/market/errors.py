@@ -98,7 +98,8 @@ class Error(PalletError):
         "NotLeaseParty": "Only the lease's tenant or provider may close it.",
         "NotLeaseProvider": "Only the lease's provider may withdraw.",
         "InvalidParams": "Parameters out of range: windows/periods/limits >= 1, order_timeout >= "
-                         "bidding_window, take_rate_bps <= 10000, provider_deposit >= ExistentialDeposit.",
+                         "bidding_window, take_rate_bps <= 10000, provider_deposit >= ExistentialDeposit, "
+                         "slash_fraction <= 1_000_000_000 (Perbill).",
         "TreasuryNotFound": "The treasury account does not exist (it must hold at least ExistentialDeposit).",
         "Overflow": "An amount would overflow u128.",
     }

@@ -145,3 +145,14 @@ class LeaseClosed:
 class ParamsUpdated:
     """Root changed the market parameters."""
     params: object
+
+
+@pallet.event(15, provider=AccountId, lease=U64, amount=U128, to=AccountId)
+@dataclasses.dataclass(frozen=True)
+class ProviderSlashed:
+    """A provider whose consensus on the compute subnet stayed 0 lost `amount` of the lease's bid
+    deposit to `to` (the treasury); the lease closes with reason ProviderUntrusted."""
+    provider: bytes
+    lease: int
+    amount: int
+    to: bytes

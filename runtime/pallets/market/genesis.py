@@ -25,7 +25,8 @@ _KEYS = {  # spec key (camelCase, as Substrate's JSON genesis) -> Params field
     "minDeposit": "min_deposit", "bidMinDeposit": "bid_min_deposit", "providerDeposit": "provider_deposit",
     "maxBidsPerOrder": "max_bids_per_order", "biddingWindow": "bidding_window", "orderTimeout": "order_timeout",
     "settlementPeriod": "settlement_period", "takeRateBps": "take_rate_bps", "treasury": "treasury",
-    "maxTasksPerBlock": "max_tasks_per_block",
+    "maxTasksPerBlock": "max_tasks_per_block", "computeNetuid": "compute_netuid", "minConsensus": "min_consensus",
+    "zeroConsensusEpochs": "zero_consensus_epochs", "slashFraction": "slash_fraction",
 }
 
 
@@ -43,7 +44,11 @@ def params_from_config(config: dict) -> Params:
         field = _KEYS.get(key, key)
         if field not in Params.__dataclass_fields__:
             raise ValueError(f"market genesis: unknown key {key!r}")
-        setattr(p, field, _account(value) if field == "treasury" else int(value))
+        if field == "treasury":
+            value = _account(value)
+        elif not (field == "compute_netuid" and value is None):
+            value = int(value)
+        setattr(p, field, value)
     return p
 
 

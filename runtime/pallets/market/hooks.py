@@ -1,5 +1,6 @@
-"""`on_initialize`: run the tasks scheduled for this block (settlements that are due,
-auctions whose bidding window ended, orders that timed out). Never scans all leases."""
+"""`on_initialize`: after an epoch of the compute subnet, close the leases of untrusted
+providers (`trust.on_subnet_epoch`); then run the tasks scheduled for this block (settlements
+that are due, auctions whose bidding window ended, orders that timed out). Never scans all leases."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +8,7 @@ import logging
 from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import DETERMINISTIC_ERRORS, is_environment_fault
 
-from runtime.pallets.market import lifecycle
+from runtime.pallets.market import lifecycle, trust
 from runtime.pallets.market.escrow import schedule, settle
 from runtime.pallets.market.pallet import pallet
 from runtime.pallets.market.storage import (Deployments, Orders, Schedule, ScheduleCursor, ScheduleLen,
@@ -31,7 +32,7 @@ def run_auction(ctx: BlockContext, order_id: int) -> None:
     dep = Deployments.get(ctx.state, order.deployment)
     now = ctx.block_number
     settle(ctx, dep, now)
-    best = lifecycle.best_bid(ctx, order_id)
+    best = trust.best_trusted_bid(ctx, order_id)  # lowest price among trusted providers
     if best is not None:
         bid_id, bid = best
         if lifecycle.escrow_covers(dep, bid.price):
@@ -49,7 +50,9 @@ def run_auction(ctx: BlockContext, order_id: int) -> None:
 
 def run_task(ctx: BlockContext, task, at: int) -> None:
     kind, ident = task
-    if kind == "Settle":
+    if kind == "Trust":
+        trust.on_subnet_epoch(ctx)
+    elif kind == "Settle":
         run_settle(ctx, ident, at)
     else:
         run_auction(ctx, ident)
@@ -58,6 +61,7 @@ def run_task(ctx: BlockContext, task, at: int) -> None:
 @pallet.hook_on_initialize
 def on_initialize(ctx: BlockContext) -> None:
     now = ctx.block_number
+    _guarded(ctx, ("Trust", 0), now)
     block, slot = ScheduleCursor.get(ctx.state)
     if block == 0:
         block = now
@@ -89,6 +93,7 @@ def _guarded(ctx: BlockContext, task, at: int) -> None:
             raise   # this node's fault (memory, disk): abort the block rather than reschedule on one node only
         ctx.rollback_transaction(mark)
         log.exception("market task %s failed", task)
-        schedule(ctx, ctx.block_number + params(ctx.state).settlement_period, task)
+        if task[0] != "Trust":  # the trust check is not a stored task: it runs again at the next epoch
+            schedule(ctx, ctx.block_number + params(ctx.state).settlement_period, task)
         return
     ctx.commit_transaction()

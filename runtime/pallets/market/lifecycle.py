@@ -121,12 +121,3 @@ def create_lease(ctx: BlockContext, bid_id: int, bid: Bid, order: Order, dep: De
     dep.rate += bid.price
     ctx.deposit_event(LeaseCreated(bid_id, bid.order, order.deployment, dep.owner, bid.provider, bid.price))
 
-
-def best_bid(ctx: BlockContext, order_id: int) -> tuple[int, Bid] | None:
-    """Lowest price; ties go to the earlier bid (lower id)."""
-    best = None
-    for bid_id in OrderBids.get(ctx.state, order_id):
-        bid = Bids.get(ctx.state, bid_id)
-        if bid is not None and (best is None or (bid.price, bid_id) < (best[1].price, best[0])):
-            best = (bid_id, bid)
-    return best

@@ -28,6 +28,8 @@ NextBidId = pallet.value("NextBidId", U64, default=1, docs="Id of the next bid (
 Schedule = pallet.map("Schedule", [(T64, U32), (T64, U32)], TaskType,
                       docs="Work due at a block: (block, slot) -> task. Stale tasks are skipped.")
 ScheduleLen = pallet.map("ScheduleLen", [(T64, U32)], U32, default=0, docs="Tasks scheduled at a block.")
+ZeroConsensusEpochs = pallet.map("ZeroConsensusEpochs", [(B128, AccountId)], U32, default=0,
+                                docs="Consecutive epochs of the compute subnet in which a provider's consensus was 0.")
 ScheduleCursor = pallet.value("ScheduleCursor", tuple_of(U32, U32), default=(0, 0),
                               docs="(block, slot) of the next task to run; behind when a block hit MaxTasksPerBlock.")
 

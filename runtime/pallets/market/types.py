@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from runtime.primitives.scale import U32, U64, U128, Bytes, Enum, FixedBytes, Option, Variant, Vec, struct_of
+from runtime.primitives.scale import U16, U32, U64, U128, Bytes, Enum, FixedBytes, Option, Variant, Vec, struct_of
 from runtime.primitives.types import AccountId
 
 P = "pallet_market::types::"
@@ -154,12 +154,22 @@ class Params:
     take_rate_bps: int
     treasury: bytes
     max_tasks_per_block: int
+    # Trust in the compute subnet (`trust.py`): with `compute_netuid` set, auto-match only picks
+    # providers whose Yuma consensus there is >= `min_consensus` (u16 proportion), and a provider
+    # whose consensus stays 0 for `zero_consensus_epochs` epochs (0: never) loses its leases and
+    # `slash_fraction` (Perbill) of their bid deposits.
+    compute_netuid: int | None = None
+    min_consensus: int = 0
+    zero_consensus_epochs: int = 0
+    slash_fraction: int = 0
 
 
 ParamsType = struct_of(Params, P + "Params", {
     "min_deposit": U128, "bid_min_deposit": U128, "provider_deposit": U128, "max_bids_per_order": U32,
     "bidding_window": U32, "order_timeout": U32, "settlement_period": U32, "take_rate_bps": U32,
-    "treasury": AccountId, "max_tasks_per_block": U32})
+    "treasury": AccountId, "max_tasks_per_block": U32, "compute_netuid": Option(U16), "min_consensus": U16,
+    "zero_consensus_epochs": U32, "slash_fraction": U32},
+    type_names={"compute_netuid": "Option<NetUid>", "min_consensus": "u16", "slash_fraction": "Perbill"})
 
 # Scheduled work, keyed by block: ("Settle", deployment_id) or ("Auction", order_id).
 TaskType = Enum(P + "Task", [Variant("Settle", 0, ((None, U64, "DeploymentId"),)),
@@ -167,7 +177,7 @@ TaskType = Enum(P + "Task", [Variant("Settle", 0, ((None, U64, "DeploymentId"),)
 
 LeaseCloseReason = Enum(P + "LeaseCloseReason", [
     Variant("TenantClosed", 0), Variant("ProviderClosed", 1), Variant("InsufficientFunds", 2),
-    Variant("DeploymentClosed", 3)])
+    Variant("DeploymentClosed", 3), Variant("ProviderUntrusted", 4)])
 OrderCloseReason = Enum(P + "OrderCloseReason", [
     Variant("Expired", 0), Variant("DeploymentClosed", 1), Variant("LeaseClosed", 2),
     Variant("InsufficientFunds", 3)])
