@@ -117,6 +117,51 @@ class NodeMetrics:
         self.scrape_time = _ScrapeTimeValues()
         r.register(self.scrape_time)
 
+    def rpc_call_observer(self):
+        """Wraps an RPC method so it counts and times its calls (substrate_rpc_calls_*; time in µs)."""
+        started = Counter("substrate_rpc_calls_started", "Number of received RPC calls (unique un-batched requests)",
+                          ["method"], registry=self.registry)
+        finished = Counter("substrate_rpc_calls_finished", "Number of processed RPC calls (unique un-batched "
+                           "requests)", ["method", "is_error"], registry=self.registry)
+        took = Histogram("substrate_rpc_calls_time", "Total time [μs] of processed RPC calls", ["method"],
+                         buckets=(5, 10, 25, 50, 100, 250, 500, 1_000, 5_000, 25_000, 100_000, 1_000_000, 10_000_000),
+                         registry=self.registry)
+        clock = time.perf_counter
+
+        def wrap(name, func, is_async):
+            count, ok, failed, timer = (started.labels(name), finished.labels(name, "false"),
+                                        finished.labels(name, "true"), took.labels(name))
+            if is_async:
+                async def timed_async(params):
+                    count.inc()
+                    begin = clock()
+                    try:
+                        result = await func(params)
+                    except BaseException:
+                        failed.inc()
+                        raise
+                    finally:
+                        timer.observe((clock() - begin) * 1e6)
+                    ok.inc()
+                    return result
+                return timed_async
+
+            def timed(params):
+                count.inc()
+                begin = clock()
+                try:
+                    result = func(params)
+                except BaseException:
+                    failed.inc()
+                    raise
+                finally:
+                    timer.observe((clock() - begin) * 1e6)
+                ok.inc()
+                return result
+            return timed
+
+        return wrap
+
     def observe_import(self, timings: "ImportTimings") -> None:
         """An imported block's timings: the seal and signature checks are the verification."""
         self.verification_time.labels("success").observe(timings.verify)

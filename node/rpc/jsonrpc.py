@@ -265,6 +265,12 @@ class RpcModule:
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
 
+    def wrap_methods(self, wrap: Callable[[str, Callable[..., Any], bool], Callable[..., Any]]) -> None:
+        """Replace each plain method's function by `wrap(name, func, is_async)` (metrics, tracing)."""
+        for entry in set(self._entries.values()):
+            if entry.kind == _METHOD:
+                entry.func = wrap(entry.name, entry.func, entry.is_async)
+
     # registration ------------------------------------------------------------------------------
 
     def method(self, name: str, *, aliases: Iterable[str] = (), unsafe: bool = False,

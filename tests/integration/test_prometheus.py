@@ -25,6 +25,8 @@ EXPECTED = {
     "substrate_proposer_block_constructed": "histogram", "substrate_ready_transactions_number": "gauge",
     "substrate_sub_txpool_submitted_transactions": "counter", "substrate_sub_txpool_validations_invalid": "counter",
     "substrate_sub_txpool_block_transactions_pruned": "counter",
+    "substrate_rpc_calls_started": "counter", "substrate_rpc_calls_finished": "counter",
+    "substrate_rpc_calls_time": "histogram",
 }
 # Substrate's counters without `_total` in their sample names (Rust's client adds none)
 PLAIN = ("substrate_import_queue_blocks_submitted", "substrate_sub_txpool_submitted_transactions",
@@ -76,6 +78,8 @@ def test_families_names_types_and_moving_values(dev_node):
         assert time.monotonic() < deadline, "sync_target never moved"
         time.sleep(0.5)
     assert value(second, "substrate_block_height", status="best") > best
+    assert value(second, "substrate_rpc_calls_finished", method="chain_getBlockHash", is_error="false") >= 1
+    assert value(second, "substrate_rpc_calls_started", method="state_getRuntimeVersion") >= 1
     assert value(second, "substrate_sub_txpool_submitted_transactions") >= \
         value(first, "substrate_sub_txpool_submitted_transactions") + 1
     assert value(second, "substrate_sub_txpool_block_transactions_pruned") >= 1

@@ -10,4 +10,7 @@ def build_module(node) -> RpcModule:
     module = RpcModule()
     for namespace in (system, chain, state, author, payment, keystore_rpc, chain_head, spec_v1):
         namespace.register(module, node)
+    metrics = getattr(node, "metrics", None)
+    if metrics is not None:   # substrate_rpc_calls_*
+        module.wrap_methods(metrics.rpc_call_observer())
     return module
