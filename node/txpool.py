@@ -22,7 +22,7 @@ import logging
 import time
 from typing import Callable, Iterator
 
-from runtime.executive import ValidTransaction, validate_transaction
+from runtime.executive import ValidTransaction, remember_signature, validate_transaction
 from runtime.extrinsic import Extrinsic, MalformedExtrinsic, TransactionValidityError, decode_extrinsic
 from runtime.pallets import system
 from runtime.primitives.hashing import blake2_256
@@ -171,8 +171,9 @@ class TransactionPool:
         return [tx.ext.raw for tx in sorted(self.by_hash.values(), key=lambda t: t.seq)]
 
     # -- submission ----------------------------------------------------------------------------
-    def submit(self, raw: bytes, watcher: Watcher | None = None) -> bytes:
-        """Validate and add; returns the transaction hash or raises PoolError."""
+    def submit(self, raw: bytes, watcher: Watcher | None = None, *, decoded: Extrinsic | None = None) -> bytes:
+        """Validate and add; returns the transaction hash or raises PoolError.
+        `decoded`: `raw` already decoded (by `decode_and_preverify`, off the event loop)."""
         tx_hash = blake2_256(raw)
         if tx_hash in self.by_hash:
             raise PoolError(1013, "Transaction Already Imported")
@@ -181,10 +182,13 @@ class TransactionPool:
             if banned_until > self.clock():
                 raise PoolError(1012, "Transaction is temporarily banned")
             del self.banned[tx_hash]
-        try:
-            ext = decode_extrinsic(raw)
-        except MalformedExtrinsic as exc:
-            raise bad_format(str(exc)) from None
+        if decoded is not None and decoded.raw == raw:
+            ext = decoded
+        else:
+            try:
+                ext = decode_extrinsic(raw)
+            except MalformedExtrinsic as exc:
+                raise bad_format(str(exc)) from None
         chain = self.chain
         try:
             valid = validate_transaction(chain.runtime, chain.store.best_state, chain.best_number, chain.best_hash,
@@ -326,4 +330,24 @@ class TransactionPool:
         return True
 
 
-__all__ = ["TransactionPool", "PoolError", "PoolTx", "bad_format", "decode_extrinsic"]
+def decode_and_preverify(chain, raw: bytes) -> Extrinsic:
+    """The pure, costly part of a submission, safe on a worker thread: decode `raw` and verify
+    its signature into the chain's verified-signature cache (against the era block hash the
+    best chain holds now; if that changes meanwhile, validation just verifies it again).
+    Raises PoolError for a malformed extrinsic; validity is decided by `submit`."""
+    try:
+        ext = decode_extrinsic(raw)
+    except MalformedExtrinsic as exc:
+        raise bad_format(str(exc)) from None
+    if ext.is_signed:
+        era_hash: bytes | None = chain.genesis_hash
+        if ext.era is not None:
+            birth = ext.era.birth(chain.best_number + 1)
+            if birth != 0:
+                era_hash = chain.store.canonical_hash(birth)
+        if era_hash is not None:
+            remember_signature(ext, chain.genesis_hash, era_hash, chain.verified_signatures)
+    return ext
+
+
+__all__ = ["TransactionPool", "decode_and_preverify", "PoolError", "PoolTx", "bad_format", "decode_extrinsic"]

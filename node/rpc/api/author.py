@@ -16,10 +16,10 @@ def _rpc_error(err: PoolError) -> RpcError:
 
 def register(rpc: RpcModule, node) -> None:
     @rpc.method("author_submitExtrinsic")
-    def submit_extrinsic(params):
+    async def submit_extrinsic(params):
         (extrinsic,) = positional(params, ("extrinsic",), 1)
         try:
-            tx_hash = node.submit_transaction(parse_hex(extrinsic, "extrinsic"))
+            tx_hash = await node.submit_transaction_async(parse_hex(extrinsic, "extrinsic"))
         except PoolError as err:
             raise _rpc_error(err) from None
         return hx(tx_hash)
@@ -51,7 +51,7 @@ def register(rpc: RpcModule, node) -> None:
                 pass
 
         try:
-            tx_hash = node.submit_transaction(raw, watcher)
+            tx_hash = await node.submit_transaction_async(raw, watcher)
         except PoolError as err:
             raise _rpc_error(err) from None
         # A single-authority dev chain finalizes each block as it imports it, so `finalized` would

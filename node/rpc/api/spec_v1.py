@@ -41,11 +41,11 @@ def register(rpc: RpcModule, node) -> None:
         return node.config.properties
 
     @rpc.method("transaction_v1_broadcast")
-    def broadcast(params):
+    async def broadcast(params):
         (transaction,) = positional(params, ("transaction",), 1)
         raw = parse_hex(transaction, "transaction")
         try:
-            node.submit_transaction(raw)
+            await node.submit_transaction_async(raw)
         except PoolError as err:
             # The spec's broadcast never reports validity (clients validate first, through
             # TaggedTransactionQueue): an invalid transaction is simply never included.
@@ -77,7 +77,7 @@ def register(rpc: RpcModule, node) -> None:
                 pass
 
         try:
-            tx_hash = node.submit_transaction(raw, watcher)
+            tx_hash = await node.submit_transaction_async(raw, watcher)
         except PoolError as err:
             # The subscription exists either way; an invalid transaction is its only event.
             await sink.send({"event": "invalid", "error": f"{err.message}: {err.data}" if err.data else err.message})
