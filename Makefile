@@ -7,13 +7,16 @@ BT_VENV := .venv-bt
 JS_DIR := tests/integration/js
 SIDECAR_DIR := tests/integration/sidecar
 PAPI_DIR := tests/integration/papi
+DASH_WEB := tools/dashboard/web
+DASH_BUNDLE := tools/dashboard/static/bundle.js
+DASH_TEST_DIR := tests/integration/dashboard
 STAMP := $(VENV)/.installed
 KERNEL_CACHE := $(VENV)/.kernel-warm
 PYTEST_ARGS ?=
 
 NETWORK ?= ws://127.0.0.1:9944
 
-.PHONY: subnet-demo devnet test test-fast test-docker docker-image bench install clients clean lint
+.PHONY: dashboard subnet-demo devnet test test-fast test-docker docker-image bench install clients clean lint
 
 # constraints.txt pins every package .venv holds to the versions the suite last passed with
 CONSTRAINTS := constraints.txt
@@ -57,7 +60,23 @@ $(SIDECAR_DIR)/node_modules/.installed: $(SIDECAR_DIR)/package.json
 	cd $(SIDECAR_DIR) && npm install --no-audit --no-fund --loglevel=error
 	touch $(SIDECAR_DIR)/node_modules/.installed
 
-clients: $(ASYNC_VENV)/.installed $(BT_VENV)/.installed $(JS_DIR)/node_modules/.installed $(SIDECAR_DIR)/node_modules/.installed $(PAPI_DIR)/node_modules/.installed
+# The devnet dashboard (`agora dashboard`): @polkadot/api bundled by esbuild into one static file, so the
+# page loads nothing from outside the machine.
+$(DASH_WEB)/node_modules/.installed: $(DASH_WEB)/package.json
+	cd $(DASH_WEB) && npm install --no-audit --no-fund --loglevel=error
+	touch $(DASH_WEB)/node_modules/.installed
+
+$(DASH_BUNDLE): $(DASH_WEB)/node_modules/.installed $(DASH_WEB)/app.js
+	cd $(DASH_WEB) && npm run -s build
+
+dashboard: $(DASH_BUNDLE)
+
+# puppeteer-core drives Debian's chromium (apt-get install chromium fonts-dejavu-core; .ci/run does it)
+$(DASH_TEST_DIR)/node_modules/.installed: $(DASH_TEST_DIR)/package.json
+	cd $(DASH_TEST_DIR) && npm install --no-audit --no-fund --loglevel=error
+	touch $(DASH_TEST_DIR)/node_modules/.installed
+
+clients: $(ASYNC_VENV)/.installed $(BT_VENV)/.installed $(JS_DIR)/node_modules/.installed $(SIDECAR_DIR)/node_modules/.installed $(PAPI_DIR)/node_modules/.installed $(DASH_BUNDLE) $(DASH_TEST_DIR)/node_modules/.installed
 
 # The reference subnet (tools/reference_subnet) against a running node, e.g. `make devnet` in another shell.
 subnet-demo: $(BT_VENV)/.installed
@@ -96,4 +115,5 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) $(ASYNC_VENV) $(BT_VENV) $(JS_DIR)/node_modules $(SIDECAR_DIR)/node_modules $(PAPI_DIR)/node_modules .wheelhouse
+	rm -rf $(VENV) $(ASYNC_VENV) $(BT_VENV) $(JS_DIR)/node_modules $(SIDECAR_DIR)/node_modules $(PAPI_DIR)/node_modules \
+		$(DASH_WEB)/node_modules $(DASH_BUNDLE) $(DASH_TEST_DIR)/node_modules .wheelhouse

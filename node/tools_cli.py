@@ -18,3 +18,6 @@ def add_tool_commands(subparsers) -> None:
     add_market_command(subparsers)
     from node.subtensor_cli import add_subtensor_commands
     add_subtensor_commands(subparsers)
+    from tools.dashboard.server import add_dashboard_command
+
+    add_dashboard_command(subparsers)
