@@ -87,10 +87,10 @@ def block_step(ctx: BlockContext) -> None:
     """`coinbase/block_step.rs block_step`: registration prices, coinbase, due epochs, price EMAs."""
     netuids = subnet_netuids(ctx.state)
     update_registration_prices(ctx, netuids)
-    run_coinbase(ctx)
+    run_coinbase(ctx, netuids)
     if netuids:
         run_due_epochs(ctx, netuids)
-        update_moving_prices(ctx, ctx.block_number)
+        update_moving_prices(ctx, ctx.block_number, netuids)
 
 
 @pallet.hook_on_finalize

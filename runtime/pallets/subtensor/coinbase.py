@@ -89,15 +89,17 @@ def root_proportion_bits(state: StateReader, netuid: int) -> int:
     return div(weighted_root, weighted_root + (alpha_issuance(state, netuid) << F32), F32)
 
 
-def subnets_to_emit_to(state: StateReader) -> list[int]:
-    return [netuid for netuid in subnet_netuids(state)
+def subnets_to_emit_to(state: StateReader, netuids: list[int] | None = None) -> list[int]:
+    """Non-root subnets with FirstEmissionBlockNumber set, SubtokenEnabled and registration allowed
+    (`netuids`: the non-root subnets, when the caller has them already)."""
+    return [netuid for netuid in (subnet_netuids(state) if netuids is None else netuids)
             if S.FirstEmissionBlockNumber.contains(state, netuid) and S.SubtokenEnabled.get(state, netuid)
             and S.NetworkRegistrationAllowed.get(state, netuid)]
 
 
-def emission_shares(state: StateReader, netuids: list[int]) -> dict[int, int]:
+def emission_shares(state: StateReader, netuids: list[int], prices: dict[int, int] | None = None) -> dict[int, int]:
     """`get_shares` then the SubnetEmissionEnabled renormalisation: U64F64 share per subnet."""
-    prices = {n: moving_price_bits(state, n) for n in netuids}
+    prices = prices or {n: moving_price_bits(state, n) for n in netuids}
     total = sum(prices.values())
     shares = {n: div(p, total) if total else 0 for n, p in prices.items()}
     weighted = {n: mul(share, ONE64 - min(S.MinerBurned.get(state, n)["bits"] << (F64 - F32), ONE64))
@@ -189,17 +191,19 @@ def _emit_alpha_out(state, pool_: _Subnet, alpha_out_bits: int, cut_bits: int, r
         S.SubnetAlphaRecycled.mutate(state, netuid, lambda v: v + root_alpha)
 
 
-def run_coinbase(ctx: BlockContext) -> int:
-    """Emit this block's TAO and alpha into the subnets; returns the block emission E (rao)."""
+def run_coinbase(ctx: BlockContext, subnets: list[int] | None = None) -> int:
+    """Emit this block's TAO and alpha into the subnets (`subnets`: the non-root subnets, if known);
+    returns the block emission E (rao)."""
     state = ctx.state
     emission = block_emission_for_issuance(sync_total_issuance(ctx))
     if S.BlockEmission.get(state) != emission:
         S.BlockEmission.put(state, emission)
-    netuids = subnets_to_emit_to(state)
+    netuids = subnets_to_emit_to(state, subnets)
     if not netuids:
         return emission
-    shares = emission_shares(state, netuids)
-    sell = root_sell_flag(state, netuids)
+    prices = {n: moving_price_bits(state, n) for n in netuids}
+    shares = emission_shares(state, netuids, prices)
+    sell = sum(prices.values()) > ONE64                      # root_sell_flag
     cut_bits = u16_proportion_bits(S.SubnetOwnerCut.get(state))
     weighted_root = mul(S.SubnetTAO.get(state, 0) << F32, tao_weight_bits(state), F32)
     pools = {netuid: _Subnet(state, netuid) for netuid in netuids}
@@ -232,12 +236,12 @@ def run_coinbase(ctx: BlockContext) -> int:
     return emission
 
 
-def update_moving_prices(ctx: BlockContext, current_block: int) -> None:
+def update_moving_prices(ctx: BlockContext, current_block: int, subnets: list[int] | None = None) -> None:
     """`update_moving_price` for every emitting subnet (after the coinbase), and `RootProp`."""
     state = ctx.state
     base = S.SubnetMovingAlpha.get(state)["bits"] << (F64 - F32)                 # I96F32 -> U64F64
     weighted_root = mul(S.SubnetTAO.get(state, 0) << F32, tao_weight_bits(state), F32)
-    for netuid in subnets_to_emit_to(state):
+    for netuid in subnets_to_emit_to(state, subnets):
         start = max(S.FirstEmissionBlockNumber.get(state, netuid) - 1, 0)
         blocks = max(current_block - start, 0)
         halving = S.EMAPriceHalvingBlocks.get(state, netuid)
