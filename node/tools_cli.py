@@ -21,3 +21,6 @@ def add_tool_commands(subparsers) -> None:
     from tools.dashboard.server import add_dashboard_command
 
     add_dashboard_command(subparsers)
+    from tools.load import add_load_command
+
+    add_load_command(subparsers)
