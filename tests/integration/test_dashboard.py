@@ -1,10 +1,11 @@
-"""`agora dashboard` in Debian's headless chromium, against a dev node with a live subnet.
+"""`agora dashboard` in Debian's headless chromium, against a two-node devnet with a live subnet.
 
-The test registers a subnet and neurons with substrate-interface, stakes a validator and lets two
-epochs pay out, then serves the dashboard (`python -m node dashboard`) and drives chromium with
-puppeteer-core (tests/integration/dashboard/dashboard_driver.mjs; `make clients` installs it and
-bundles @polkadot/api). The page must show the best block advancing and a metagraph whose every
-value equals the chain's at the block the page read it; the screenshot lands in tmp_path.
+The dev authority and a full node following it; the test registers a subnet and neurons with
+substrate-interface, stakes a validator, lets two epochs pay out and opens a deployment, then serves
+the dashboard (`python -m node dashboard`) and drives chromium with puppeteer-core
+(tests/integration/dashboard/dashboard_driver.mjs; `make clients` installs it and bundles
+@polkadot/api). The page must show both nodes' best blocks advancing, and a metagraph and market
+whose every value equals the chain's at the block the page read them; the screenshot lands in tmp_path.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from substrateinterface import Keypair, SubstrateInterface
 
 from node.cli import main as agora
 from node.subtensor_cli import submit
+from p2p import keypair_from_hex, peer_id_of
+from runtime.primitives.hashing import blake2_256
 from tests.integration.nodeproc import REPO, NodeProcess, free_port
 from tools.dashboard.server import BUNDLE, NodeListError, parse_nodes
 
@@ -62,9 +65,17 @@ def live_subnet(tmp_path_factory):
         ("the dashboard bundle: run `make dashboard`", BUNDLE.exists())) if not there]
     if missing:
         pytest.fail("missing: " + "; ".join(missing), pytrace=False)
-    node = NodeProcess(tmp_path_factory.mktemp("dashboard-node"), block_time_ms=500).start()
+    base = tmp_path_factory.mktemp("dashboard-devnet")
+    node_key, p2p_port = blake2_256(b"dashboard-test/author").hex(), free_port()
+    node = NodeProcess(base / "author", "--node-key", node_key, "--listen-addr", f"/ip4/127.0.0.1/tcp/{p2p_port}",
+                       block_time_ms=500).start()
+    bootnode = f"/ip4/127.0.0.1/tcp/{p2p_port}/p2p/{peer_id_of(keypair_from_hex(node_key))}"
+    follower = None
     substrate = SubstrateInterface(url=node.url)
     try:
+        # a two-node devnet: a full node follows the dev authority (the dashboard shows both)
+        follower = NodeProcess(base / "follower", "--chain", "dev", "--bootnodes", bootnode, block_time_ms=500,
+                               dev=False).start()
         assert agora(["subnet", "register", "--url", node.url, "--suri", "//Alice", "--hotkey", "//Alice//stash"]) == 0
         for name, cold in (("Bob", BOB), ("Dave", DAVE)):
             ok(submit(substrate, cold, "burned_register", {"netuid": NETUID, "hotkey": HOT[name].ss58_address}))
@@ -78,19 +89,21 @@ def live_subnet(tmp_path_factory):
         ok(substrate.submit_extrinsic(substrate.create_signed_extrinsic(call=substrate.compose_call(
             "Market", "create_deployment", {"groups": [DEPLOYMENT_GROUP], "deposit": 3 * TAO, "version": "0x" + "00" * 32}),
             keypair=CHARLIE), wait_for_inclusion=True))          # escrow and an open order for the market panel
-        yield node, substrate
+        yield node, follower, substrate
     finally:
         substrate.close()
+        if follower is not None:
+            follower.stop()
         node.stop()
 
 
 @pytest.fixture(scope="module")
 def dashboard(live_subnet):
-    node, _ = live_subnet
+    node, follower, _ = live_subnet
     port = free_port()
     dead = f"ws://127.0.0.1:{free_port()}"                       # a node that is down: its own row says so
     proc = subprocess.Popen([sys.executable, "-m", "node", "dashboard", "--port", str(port),
-                             "--nodes", f"{node.url},{dead}"], cwd=REPO, stdout=subprocess.PIPE,
+                             "--nodes", f"{node.url},{follower.url},{dead}"], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
         banner = proc.stdout.readline()
@@ -116,18 +129,20 @@ def page(dashboard, tmp_path_factory):
 
 
 def test_page_shows_the_live_best_block_advancing(page, live_subnet):
-    node, substrate = live_subnet
+    node, follower, _ = live_subnet
     before, after = page["best"]
     assert 0 < before < after <= node.best_number()
-    live, dead = page["nodes"]
-    assert live["url"] == node.url and int(live["finalized"]) <= int(live["best"])
+    live, following, dead = page["nodes"]
+    assert live["url"] == node.url and 0 < int(live["finalized"]) <= int(live["best"])
+    assert following["url"] == follower.url and 0 < int(following["best"]) <= follower.best_number()
+    assert int(live["peers"]) >= 1 and int(following["peers"]) >= 1
     assert dead["best"] == "" and "disconnected" in dead["text"]
     assert any("timestamp.set" in row for row in page["blocks"])   # recent blocks list their extrinsics
     assert page["status"].startswith("live")
 
 
 def test_metagraph_table_equals_chain_state(page, live_subnet):
-    _, substrate = live_subnet
+    _, _, substrate = live_subnet
     block = page["blockHash"]
     n = q(substrate, "SubnetworkN", [NETUID], block)
     assert n == 3 and [int(row["uid"]) for row in page["rows"]] == list(range(n))
@@ -149,7 +164,7 @@ def test_metagraph_table_equals_chain_state(page, live_subnet):
 
 
 def test_market_panel_equals_chain_state(page, live_subnet):
-    _, substrate = live_subnet
+    _, _, substrate = live_subnet
     deployments = list(substrate.query_map("Market", "Deployments", block_hash=page["blockHash"]))
     orders = list(substrate.query_map("Market", "Orders", block_hash=page["blockHash"]))
     assert len(deployments) == 1 and int(page["escrow"]) == deployments[0][1].value["escrow"] > 0
