@@ -129,6 +129,7 @@ class _Signer:
 
         self.key = Keypair.from_uri(uri)
         self.nonce = nonce
+        self.resync = False   # a submission was refused: its nonce is a gap the next one must fill
         self.tail = spec_version.to_bytes(4, "little") + tx_version.to_bytes(4, "little") + genesis + genesis + b"\x00"
 
     def next_transfer(self, call: bytes) -> bytes:
@@ -194,12 +195,13 @@ async def _submit_loop(conn: Connection, signers: list[_Signer], call: bytes, ra
     window = trio.CapacityLimiter(WINDOW)
     paced_from = trio.current_time()   # trio's clock, which sleep_until reads
 
-    async def submit_one(raw: bytes, t: Tracked):
+    async def submit_one(raw: bytes, t: Tracked, signer: _Signer):
         try:
             await conn.call("author_submitExtrinsic", "0x" + raw.hex())
             t.accepted = time.monotonic()
         except RpcFailure as err:
             stats.rejected[str(err)] += 1
+            signer.resync = True
         finally:
             window.release_on_behalf_of(t)
 
@@ -211,12 +213,15 @@ async def _submit_loop(conn: Connection, signers: list[_Signer], call: bytes, ra
             if rate > 0:
                 await trio.sleep_until(paced_from + i / rate)
             signer = signers[i % len(signers)]
+            if signer.resync:   # the node's next index for it (counting its pool) refills the gap
+                signer.resync = False
+                signer.nonce = await conn.call("system_accountNextIndex", signer.key.ss58_address)
             raw = signer.next_transfer(call)
             t = Tracked(time.monotonic())
             await window.acquire_on_behalf_of(t)
             stats.txs[blake2_256(raw)] = t
             stats.submitted += 1
-            nursery.start_soon(submit_one, raw, t)
+            nursery.start_soon(submit_one, raw, t, signer)
 
 
 async def run_load(urls: list[str], *, seconds: float, rate: float, connections: int, drain: float,

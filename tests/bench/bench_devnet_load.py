@@ -1,0 +1,81 @@
+"""Sustained throughput a devnet user gets: 4 validators (local processes on this machine, 2 s
+slots) under `agora load` (transfers from the 6 dev accounts, as fast as accepted, spread over
+every validator's RPC). Rows: finalized TPS against the single-process import rate of a
+2,000-transfer block measured in the same run (bench_chain's unknown-transactions import),
+submit->finalized latency p50/p99 in slots, CPU per node, and what was accepted but never
+finalized. Issue 16's bar: >= 1,500 finalized transfers/s for 60 s, p99 < 4 slots, none lost.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+import time
+
+import trio
+
+from node import devnet as dn
+from tools.devnet_scale import _cpu_seconds, _devnet_yaml
+from tools.load import run_load
+
+VALIDATORS = 4
+SECONDS = float(os.environ.get("AGORA_BENCH_LOAD_SECONDS", "60"))
+SLOT_MS = 2000
+
+
+def measure(seconds: float = SECONDS) -> dict:
+    with tempfile.TemporaryDirectory(prefix="agora-load-") as tmp:
+        base = pathlib.Path(tmp)
+        state = dn.up(base / "dn", VALIDATORS, devnet_path=str(_devnet_yaml(VALIDATORS, base)), free_ports=True,
+                      rpc_nodes=False, wait=60.0)
+        try:
+            nodes = state["nodes"]
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                try:
+                    if dn.node_status(nodes[0]["rpc_port"])["finalized"] >= 2:
+                        break
+                except (OSError, RuntimeError):
+                    pass
+                time.sleep(0.5)
+            urls = [f"ws://127.0.0.1:{e['rpc_port']}" for e in nodes]
+            cpu0 = {e["pid"]: _cpu_seconds(e["pid"]) for e in nodes}
+            t0 = time.monotonic()
+            summary = trio.run(lambda: run_load(urls, seconds=seconds, rate=0.0, connections=len(urls),
+                                                drain=8 * SLOT_MS / 1000))
+            elapsed = time.monotonic() - t0
+            cpu = [(_cpu_seconds(e["pid"]) - cpu0[e["pid"]]) / elapsed for e in nodes if dn._alive(e["pid"])]
+        finally:
+            dn.down(base / "dn")
+    summary["cpu_per_node"] = sum(cpu) / len(cpu) if cpu else float("nan")
+    return summary
+
+
+def bench() -> list[dict]:
+    from tests.bench.bench_chain import N_TX, _import_known_vs_unknown
+
+    import_rate = _import_known_vs_unknown()[0]["baseline"]   # unknown transactions: full verification
+    s = measure()
+    lat = s["latency_finalized_s"]
+    note = f"{VALIDATORS} validators, {s['load_seconds']:.0f} s, as fast as accepted"
+    slot = SLOT_MS / 1000
+    return [
+        {"benchmark": "devnet under load: finalized transfers/s", "value": s["finalized_per_s"], "unit": "tx/s",
+         "baseline": import_rate, "baseline_name": f"1-process import of {N_TX}-transfer block",
+         "note": f"target >= 1,500; {note}"},
+        {"benchmark": "devnet under load: accepted transfers/s", "value": s["accepted_per_s"], "unit": "tx/s",
+         "note": note},
+        {"benchmark": "devnet under load: submit -> finalized p50", "value": (lat["p50"] or 0) / slot,
+         "unit": "slots", "note": note},
+        {"benchmark": "devnet under load: submit -> finalized p99", "value": (lat["p99"] or 0) / slot,
+         "unit": "slots", "note": "target < 4 slots"},
+        {"benchmark": "devnet under load: CPU per node", "value": s["cpu_per_node"], "unit": "cores",
+         "note": note},
+        {"benchmark": "devnet under load: accepted, not finalized", "value": s["pending"], "unit": "tx",
+         "note": f"target 0; rejected: {sum(s['rejected'].values())} {dict(s['rejected']) or ''}"},
+    ]
+
+
+if __name__ == "__main__":
+    for row in bench():
+        print(row)
