@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -177,7 +178,7 @@ def test_page_loads_nothing_from_outside_and_the_screenshot_is_written(page, das
     assert page["screenshot"].stat().st_size > 20_000            # a rendered page, not a blank one
 
 
-def test_dashboard_command_rejects_bad_node_lists():
+def test_dashboard_command_errors_are_one_line():
     with pytest.raises(NodeListError, match="not a ws"):
         parse_nodes("http://127.0.0.1:9944")
     with pytest.raises(NodeListError, match="at least one"):
@@ -186,3 +187,11 @@ def test_dashboard_command_rejects_bad_node_lists():
     proc = subprocess.run([sys.executable, "-m", "node", "dashboard", "--nodes", "9944"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "not a ws://" in proc.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "node", "dashboard", "--port", str(port)], cwd=REPO,
+                              capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and proc.stderr.strip().count("\n") == 0
+    assert f"127.0.0.1:{port}" in proc.stderr and "Address already in use" in proc.stderr
