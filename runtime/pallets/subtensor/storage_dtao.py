@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from runtime.frame.storage import StorageItem
 from runtime.primitives.hashing import Hasher
-from runtime.primitives.scale import I64, U16, U64, U128, Bool, Vec, tuple_of
+from runtime.primitives.scale import I64, U16, U64, U128, Bool, Enum, Field, Struct, Variant, Vec, tuple_of
 from runtime.primitives.types import AccountId, H256
 
-from runtime.pallets.subtensor.fixed import I64F64, I96F32, U96F32, from_decimal_str, F32
+from runtime.pallets.subtensor.fixed import I64F64, I96F32, U64F64, U96F32, from_decimal_str, F32
 from runtime.pallets.subtensor.storage import pallet
 from runtime.pallets.subtensor.types import (
     AxonInfo, ChainIdentityV2, NetUid, NetUidStorageIndex, PrometheusInfo, SubnetIdentityV3,
@@ -91,6 +91,29 @@ Axons = pallet.map("Axons", [(ID, NetUid), (B128, AccountId)], AxonInfo, docs="A
 Prometheus = pallet.map("Prometheus", [(ID, NetUid), (B128, AccountId)], PrometheusInfo,
                         docs="Prometheus endpoint of a hotkey.")
 ServingRateLimit = _net("ServingRateLimit", U64, DEFAULT_SERVING_RATE_LIMIT, "Blocks between serve_axon calls.")
+
+# --- root claims (staking/claim_root.rs): only the per-coldkey setting, which btcli's `subnets show` and
+#     `subnets metagraph` list; Agora pays root dividends without claims, so nothing writes it yet.
+RootClaimTypeEnum = Enum("pallet_subtensor::pallet::RootClaimTypeEnum", [
+    Variant("Swap", 0), Variant("Keep", 1),
+    # BTreeSet<NetUid> encodes as a sorted Vec<u16>
+    Variant("KeepSubnets", 2, (Field("subnets", Vec(NetUid), "BTreeSet<NetUid>"),)),
+])
+RootClaimType = pallet.map("RootClaimType", [(B128, AccountId)], RootClaimTypeEnum, default="Swap",
+                           docs="How a coldkey takes its root alpha dividends: swapped to TAO (default) or kept.")
+
+# --- conviction locks (staking/lock.rs): the subnet aggregates btcli's `subnets show`/`metagraph` list.
+#     Agora has no lock calls, so they stay empty.
+LockState = Struct("pallet_subtensor::staking::lock::LockState", [
+    Field("locked_mass", U64, "AlphaBalance"), Field("conviction", U64F64, "U64F64"), Field("last_update", U64, "u64")])
+HotkeyLock = pallet.map("HotkeyLock", [(ID, NetUid), (B128, AccountId)], LockState, docs="Total lock per hotkey.")
+DecayingHotkeyLock = pallet.map("DecayingHotkeyLock", [(ID, NetUid), (B128, AccountId)], LockState,
+                                docs="Total decaying non-owner lock per hotkey.")
+OwnerLock = pallet.map("OwnerLock", [(ID, NetUid)], LockState, docs="Perpetual lock to the subnet owner's hotkey.")
+DecayingOwnerLock = pallet.map("DecayingOwnerLock", [(ID, NetUid)], LockState,
+                               docs="Decaying lock to the subnet owner's hotkey.")
+UnlockRate = pallet.value("UnlockRate", U64, default=934_866, docs="Decay timescale in blocks of locked mass.")
+MaturityRate = pallet.value("MaturityRate", U64, default=934_866, docs="Decay timescale in blocks of lock conviction.")
 
 # --- commit-reveal v2 (subnets/weights.rs) ------------------------------------------------------------
 WeightCommits = pallet.map("WeightCommits", [(T64, NetUidStorageIndex), (T64, AccountId)],
