@@ -24,7 +24,7 @@ from node.cli import main as agora
 from node.subtensor_cli import submit
 from p2p import keypair_from_hex, peer_id_of
 from runtime.primitives.hashing import blake2_256
-from tests.integration.nodeproc import REPO, NodeProcess, free_port
+from tests.integration.nodeproc import REPO, NodeProcess, free_port, rpc
 from tools.dashboard.server import BUNDLE, NodeListError, parse_nodes
 
 DRIVER_DIR = REPO / "tests" / "integration" / "dashboard"
@@ -162,6 +162,14 @@ def test_metagraph_table_equals_chain_state(page, live_subnet):
     assert int(by_hotkey[HOT["Dave"].ss58_address]["incentive"]) > 0
     assert int(by_hotkey[HOT["Bob"].ss58_address]["dividends"]) > 0
     assert page["bars"] == 4 * n                                  # stake, incentive, dividends, emission per UID
+
+
+def test_subnet_header_reads_the_runtime_api(page, live_subnet):
+    node, _, _ = live_subnet
+    answer = rpc(node.rpc_port, "state_call", ["SubnetInfoRuntimeApi_get_next_epoch_start_block",
+                                               "0x" + NETUID.to_bytes(2, "little").hex(), page["blockHash"]])["result"]
+    raw = bytes.fromhex(answer[2:])
+    assert raw[0] == 1 and page["nextEpoch"] == str(int.from_bytes(raw[1:9], "little"))   # Some(u64)
 
 
 def test_market_panel_equals_chain_state(page, live_subnet):

@@ -39,6 +39,7 @@ try {
     const subnets = document.querySelector('#subnets');
     return {
       blockHash: subnets.dataset.blockHash,
+      nextEpoch: document.querySelector(sel.split(' ')[0]).dataset.nextEpoch,
       rows: [...document.querySelectorAll(sel)].map((tr) => ({
         ...tr.dataset, cells: [...tr.querySelectorAll('td')].map((td) => td.textContent) })),
       bars: document.querySelectorAll(`.subnet svg.bars rect`).length,

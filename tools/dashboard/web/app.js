@@ -130,9 +130,14 @@ async function readMetagraph(api, netuid) {
     n ? st.keys.multi(uids.map((uid) => [netuid, uid])) : [],
     st.incentive(netuid), st.dividends(netuid), st.emission(netuid), st.tempo(netuid), st.subnetOwner(netuid)]);
   const stake = n ? await st.totalHotkeyAlpha.multi(hotkeys.map((hk) => [hk, netuid])) : [];
+  let nextEpoch = null;      // from the runtime API (SubnetInfoRuntimeApi), as the SDK reads it
+  try {
+    const next = await api.call.subnetInfoRuntimeApi.getNextEpochStartBlock(netuid);
+    nextEpoch = next.isSome ? next.unwrap().toString() : null;
+  } catch (e) { /* a runtime without the API: the header leaves it out */ }
   const at = (vec, uid) => (uid < vec.length ? vec[uid].toBigInt() : 0n);
   return {
-    netuid, n, tempo: tempo.toNumber(), owner: owner.toString(),
+    netuid, n, tempo: tempo.toNumber(), owner: owner.toString(), nextEpoch,
     neurons: uids.map((uid) => ({
       uid, hotkey: hotkeys[uid].toString(), stake: stake[uid].toBigInt(),
       incentive: at(incentive, uid), dividends: at(dividends, uid), emission: at(emission, uid),
@@ -166,9 +171,11 @@ function renderSubnet(mg) {
     + `data-incentive="${x.incentive}" data-dividends="${x.dividends}" data-emission="${x.emission}">`
     + `<td class="num">${x.uid}</td><td title="${x.hotkey}">${short(x.hotkey)}</td><td class="num">${units(x.stake)}</td>`
     + `<td class="num">${u16(x.incentive)}</td><td class="num">${u16(x.dividends)}</td><td class="num">${units(x.emission)}</td></tr>`).join('');
-  const title = `<h3>Subnet ${mg.netuid} · ${mg.n} neurons · tempo ${mg.tempo} · owner ${short(mg.owner)}</h3>`;
-  if (!mg.n) return `<div class="subnet" data-netuid="${mg.netuid}">${title}</div>`;
-  return `<div class="subnet" data-netuid="${mg.netuid}">${title}`
+  const epoch = mg.nextEpoch === null ? '' : ` · next epoch #${mg.nextEpoch}`;
+  const title = `<h3>Subnet ${mg.netuid} · ${mg.n} neurons · tempo ${mg.tempo}${epoch} · owner ${short(mg.owner)}</h3>`;
+  const div = `<div class="subnet" data-netuid="${mg.netuid}" data-next-epoch="${mg.nextEpoch ?? ''}">`;
+  if (!mg.n) return `${div}${title}</div>`;
+  return `${div}${title}`
     + `<div class="legend">${legend}<span class="muted">(each bar relative to the subnet's largest)</span></div>${barChart(mg.neurons)}`
     + `<table class="metagraph"><thead><tr><th>uid</th><th>hotkey</th><th>stake (α)</th><th>incentive</th><th>dividends</th><th>emission (α)</th></tr></thead>`
     + `<tbody>${rows}</tbody></table></div>`;
