@@ -33,9 +33,15 @@ log = logging.getLogger("agora.txpool")
 class PoolError(Exception):
     """A rejected submission, with Substrate's author RPC error code."""
 
-    def __init__(self, code: int, message: str, data: str | None = None):
+    def __init__(self, code: int, message: str, data: str | None = None, reason: str | None = None):
         super().__init__(message if data is None else f"{message}: {data}")
         self.code, self.message, self.data = code, message, data
+        self.reason = reason   # the runtime's TransactionValidityError reason, when it refused it
+
+
+# Refusals that a peer gossiping in good faith runs into under load: the transaction was valid
+# when it sent it (a block included it or the sender's balance, another transaction spent it meanwhile)
+RACE_REASONS = frozenset({"Stale", "Future", "Payment", "ExhaustsResources"})
 
 
 def bad_format(detail: str) -> PoolError:
@@ -197,8 +203,8 @@ class TransactionPool:
             if err.reason not in ("Stale", "Payment", "ExhaustsResources"):
                 self._ban(tx_hash)
             if err.kind == "Unknown":
-                raise PoolError(1011, "Unknown Transaction Validity", err.message) from None
-            raise PoolError(1010, "Invalid Transaction", err.message) from None
+                raise PoolError(1011, "Unknown Transaction Validity", err.message, err.reason) from None
+            raise PoolError(1010, "Invalid Transaction", err.message, err.reason) from None
         sender = ext.signer
         assert sender is not None
         queue = self.by_sender.get(sender, {})
@@ -350,4 +356,4 @@ def decode_and_preverify(chain, raw: bytes) -> Extrinsic:
     return ext
 
 
-__all__ = ["TransactionPool", "decode_and_preverify", "PoolError", "PoolTx", "bad_format", "decode_extrinsic"]
+__all__ = ["TransactionPool", "decode_and_preverify", "RACE_REASONS", "PoolError", "PoolTx", "bad_format", "decode_extrinsic"]

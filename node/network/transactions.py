@@ -15,7 +15,7 @@ import trio
 from node.network import peers as rep
 from node.network import protocol as proto
 from node.network.peers import PeerSet
-from node.txpool import PoolError, TransactionPool
+from node.txpool import RACE_REASONS, PoolError, TransactionPool
 from runtime.primitives.hashing import blake2_256
 
 log = logging.getLogger("agora.txpool")
@@ -59,7 +59,9 @@ class TransactionService:
             except PoolError as err:
                 if err.code == 1001:
                     self.net.report_peer(peer_id, rep.GARBAGE_TRANSACTION, "undecodable transaction")
-                elif err.code in (1010, 1011, 1012):
+                elif err.code in (1010, 1011) and err.reason not in RACE_REASONS:
+                    # a stale nonce or a spent balance is a race under load, not misbehaviour: penalising
+                    # it got every peer banned within seconds of a transfer flood (finality stalled)
                     self.net.report_peer(peer_id, rep.BAD_TRANSACTION, f"invalid transaction: {err}")
                 continue
             self.propagate(raw, peer_id)
