@@ -101,11 +101,14 @@ class Pallet:
         return register
 
     # -- events -------------------------------------------------------------------------
-    def event(self, index: int, **field_codecs: Codec) -> Callable[[type], type]:
-        """Declare a dataclass as event variant `index`; field codecs by attribute name."""
+    def event(self, index: int, *, tuple_variant: bool = False, **field_codecs: Codec) -> Callable[[type], type]:
+        """Declare a dataclass as event variant `index`; field codecs by attribute name. A `tuple_variant`
+        has unnamed fields in metadata (as Rust's `Variant(A, B)`), so clients see its attributes by position."""
 
         def register(cls: type) -> type:
             fields = dataclass_fields(cls, field_codecs)
+            if tuple_variant:
+                fields = [dataclasses.replace(f, name=None, attr=f.attribute) for f in fields]
             variant = Variant(cls.__name__, index, tuple(fields), cls=cls, docs=_docs(cls.__doc__ or ""))
             self.event_enum.add_variant(variant)
             cls.pallet = self  # type: ignore[attr-defined]

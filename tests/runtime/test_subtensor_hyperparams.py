@@ -23,18 +23,33 @@ def test_per_subnet_setter_origins(net, setter):
     value = {"bits": 2 << 64} if setter.arg == "burn_increase_mult" else \
         True if setter.codec.type_name == "bool" else 5000 if setter.arg == "factor_milli" else 7
     value = {"max_allowed_uids": 300, "max_burn": 10**12}.get(setter.arg, value)
+    value = 400 if setter.name == "set_tempo" else value
+    owner_may = setter.who in ("owner", "subnet_owner")
     args = {"netuid": netuid, setter.arg: value}
     with ext.assert_noop(BadOrigin):                 # neither root nor the owner
         call(ext, BOB, setter.name, **args)
     if setter.who == "root":
         with ext.assert_noop(BadOrigin):             # the owner may not either
             call(ext, ALICE, setter.name, **args)
-    call(ext, ALICE if setter.who == "owner" else None, setter.name, **args)
+    if setter.who == "subnet_owner":
+        with ext.assert_noop(BadOrigin):             # nor root
+            call(ext, None, setter.name, **args)
+    call(ext, ALICE if owner_may else None, setter.name, **args)
     assert setter.item.get(ext.state, netuid) == value
     if setter.event is not None:
         assert setter.event(netuid, value) in ext.events()
     with ext.assert_noop(Error.SubnetNotExists if setter.who == "root" else BadOrigin):
-        call(ext, ALICE if setter.who == "owner" else None, setter.name, **{**args, "netuid": 7})
+        call(ext, ALICE if owner_may else None, setter.name, **{**args, "netuid": 7})
+
+
+def test_owner_set_tempo_is_bounded_and_restarts_the_epoch_cycle(net):
+    ext, netuid = net
+    for tempo in (359, 50_401):
+        with ext.assert_noop(Error.TempoOutOfBounds):
+            call(ext, ALICE, "set_tempo", netuid=netuid, tempo=tempo)
+    ext.run_to_block(ext.number + 3)
+    call(ext, ALICE, "set_tempo", netuid=netuid, tempo=360)
+    assert S.Tempo.get(ext.state, netuid) == 360 and S.LastEpochBlock.get(ext.state, netuid) == ext.number
 
 
 @pytest.mark.parametrize("setter", [s for s in SETTERS if not s.per_subnet], ids=lambda s: s.name)

@@ -1,7 +1,9 @@
 """The pallet's events, at subtensor's variant indices (`pallets/subtensor/src/macros/events.rs`).
 
 Subtensor's tuple variants get field names here (our event declarations are named); the
-field types and order are upstream's.
+field types and order are upstream's. Events a client reads by position keep upstream's unnamed
+fields in metadata (`tuple_variant=True`): btcli `subnets create` takes NetworkAdded's netuid as
+`attributes[0]`.
 """
 from __future__ import annotations
 
@@ -14,13 +16,13 @@ from runtime.pallets.subtensor.storage import pallet
 from runtime.pallets.subtensor.types import U64F64
 
 
-def _event(index: int, **codecs):
+def _event(index: int, tuple_variant: bool = False, **codecs):
     def wrap(cls):
-        return pallet.event(index, **codecs)(dataclasses.dataclass(frozen=True)(cls))
+        return pallet.event(index, tuple_variant=tuple_variant, **codecs)(dataclasses.dataclass(frozen=True)(cls))
     return wrap
 
 
-@_event(0, netuid=U16, mechanism=U16)
+@_event(0, tuple_variant=True, netuid=U16, mechanism=U16)
 class NetworkAdded:
     """A subnet was registered."""
     netuid: int

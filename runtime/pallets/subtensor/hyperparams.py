@@ -2,8 +2,9 @@
 
 Each setter is declared once in `SETTERS` and becomes AdminUtils call `<its index>` with AdminUtils'
 name and argument names, so `btcli sudo set` and the SDK's sudo helpers find them;
-`set_activity_cutoff_factor` stays a SubtensorModule call (index 140). "owner" setters accept Root
-or the subnet owner's coldkey (`ensure_sn_owner_or_root`), "root" setters Root only (sudo).
+`set_activity_cutoff_factor` (index 140) and the owner-side `set_tempo` (index 139) stay SubtensorModule calls.
+"owner" setters accept Root or the subnet owner's coldkey (`ensure_sn_owner_or_root`), "subnet_owner" only the
+owner's coldkey (`ensure_subnet_owner`), "root" setters Root only (sudo).
 The owner rate limits and the admin freeze window of subtensor are not reproduced.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ import dataclasses
 from typing import Any, Callable
 
 from runtime.frame.context import BlockContext
-from runtime.frame.dispatch import Origin, ensure, ensure_root
+from runtime.frame.dispatch import BadOrigin, Origin, ensure, ensure_root
 from runtime.frame.pallet import CallWeight
 from runtime.primitives.scale import I16, U8, U16, U32, U64, Bool, Codec
 
@@ -32,12 +33,13 @@ class Setter:
     arg: str                     # AdminUtils argument name
     codec: Codec
     item: Any                    # storage item
-    who: str                     # "owner" (owner or root) | "root"
+    who: str                     # "owner" (owner or root) | "subnet_owner" (owner only) | "root"
     event: Any = None            # event class (netuid, value) / (value)
     check: Callable[..., None] | None = None   # (state, netuid, value) -> raises
     per_subnet: bool = True
     type_name: str = ""
     pallet: str = "AdminUtils"   # the pallet whose call this is
+    cycle_reset: bool = False    # the epoch cycle restarts now (`apply_tempo_with_cycle_reset`)
 
 
 def _max_uids_check(state, netuid, value):
@@ -63,6 +65,13 @@ def _bma_check(state, netuid, value):
 
 def _mult_check(state, netuid, value):
     ensure(value["bits"] >= 1 << 64, Error.InvalidValue)
+
+
+MIN_TEMPO, MAX_TEMPO = 360, 50_400   # the bounds of the owner-side set_tempo (lib.rs MIN_TEMPO/MAX_TEMPO)
+
+
+def _owner_tempo_check(state, netuid, value):
+    ensure(MIN_TEMPO <= value <= MAX_TEMPO, Error.TempoOutOfBounds)
 
 
 def A(admin_utils_index: int) -> int:
@@ -99,6 +108,8 @@ SETTERS: tuple[Setter, ...] = (
     Setter("sudo_set_network_rate_limit", A(29), "rate_limit", U64, S.NetworkRateLimit, "root",
            E.NetworkRateLimitSet, per_subnet=False),
     Setter("sudo_set_tempo", A(30), "tempo", U16, S.Tempo, "root", E.TempoSet),
+    Setter("set_tempo", 139, "tempo", U16, S.Tempo, "subnet_owner", E.TempoSet, _owner_tempo_check,
+           pallet="SubtensorModule", cycle_reset=True),
     Setter("sudo_set_network_min_lock_cost", A(36), "lock_cost", U64, S.NetworkMinLockCost, "root",
            E.NetworkMinLockCostSet, per_subnet=False, type_name="TaoBalance"),
     Setter("sudo_set_subnet_limit", A(37), "max_subnets", U16, S.SubnetLimit, "root", E.SubnetLimitSet,
@@ -131,6 +142,9 @@ def _make_call(setter: Setter) -> Callable:
             state = ctx.state
             if setter.who == "root":
                 ensure_root(origin)
+            elif setter.who == "subnet_owner":
+                if not (origin.kind == "Signed" and S.SubnetOwner.get(state, netuid) == origin.who):
+                    raise BadOrigin()
             else:
                 ensure_subnet_owner_or_root(state, origin, netuid)
             ensure(subnet_exists(state, netuid), Error.SubnetNotExists)
@@ -138,6 +152,8 @@ def _make_call(setter: Setter) -> Callable:
             if setter.check is not None:
                 setter.check(state, netuid, value)
             setter.item.insert(state, netuid, value)
+            if setter.cycle_reset:
+                S.LastEpochBlock.insert(state, netuid, ctx.block_number)
             if setter.event is not None:
                 ctx.deposit_event(setter.event(netuid, value))
     else:
@@ -147,7 +163,7 @@ def _make_call(setter: Setter) -> Callable:
             setter.item.put(ctx.state, value)
             if setter.event is not None:
                 ctx.deposit_event(setter.event(value))
-    who = "Root or the subnet owner" if setter.who == "owner" else "Root"
+    who = {"owner": "Root or the subnet owner", "subnet_owner": "the subnet owner"}.get(setter.who, "Root")
     call.__name__ = setter.name
     call.__doc__ = f"Set `{setter.item.name}` ({who})."
     return call
