@@ -1,16 +1,25 @@
 """Property: over random sequences of market actions and block advances, total issuance is
 conserved to the rao, equals the sum of all balances, and every reserve is accounted for
 by the market (escrows, bid and lease deposits, provider deposits). Failed calls are
-module errors and change nothing; hooks never raise."""
+module errors and change nothing; hooks never raise. The second property runs the market
+against a compute subnet whose validator re-weights the providers at random, so auctions
+filter by consensus and untrusted providers' leases close with slashes."""
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+import dataclasses
+import functools
+
+from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from runtime.frame.dispatch import DispatchError
 from runtime.pallets import balances
 from runtime.pallets.market import storage as S
+from runtime.pallets.market import BidCreated, LeaseClosed, LeaseCreated, ProviderSlashed
+from runtime.pallets.subtensor import storage as subtensor
 from tests.runtime.helpers import ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE
-from tests.runtime.test_market_support import TAO, VERSION, attrs, check_invariants, group, market_ext
+from tests.runtime.subtensor_setup import hot
+from tests.runtime.test_market_support import (TAO, TEST_PARAMS, VERSION, attrs, check_invariants, compute_subnet, fork,
+                                               group, market_ext, market_events)
 
 PROVIDERS = (BOB, CHARLIE, DAVE)
 TENANTS = (ALICE, EVE, FERDIE)
@@ -89,16 +98,81 @@ def _apply(ext, act) -> None:
             ext.call(who, "Market", "deposit_deployment", deployment=dep_id, amount=act[3])
         else:
             ext.call(who, "Market", "close_deployment", deployment=dep_id)
+    elif kind == "bid_accept":
+        _, who, n, price = act
+        order, o = _nth(ext, S.Orders, n, lambda o: o.lease is None)
+        bid_id = S.NextBidId.get(ext.state)
+        ext.call(who, "Market", "create_bid", order=order, price=price, deposit=TAO // 10)
+        try:
+            ext.call(S.Deployments.get(ext.state, o.deployment).owner, "Market", "create_lease", bid=bid_id)
+        except DispatchError as err:  # the bid stands (it was placed); a refused lease is a module error
+            assert err.value[0] == "Module", err
+    elif kind == "weights":
+        _set_weights(ext, act[1])
     elif kind == "blocks":
         for _ in range(act[1]):
             ext.next_block()
 
 
+PROPERTY_PARAMS = dict(bidding_window=2, order_timeout=6, settlement_period=3, max_bids_per_order=2,
+                       take_rate_bps=1_000, max_tasks_per_block=3, bid_min_deposit=TAO // 20)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(action, min_size=15, max_size=60))
 def test_market_conserves_issuance_and_accounts_for_every_reserve(actions):
-    ext = market_ext(bidding_window=2, order_timeout=6, settlement_period=3, max_bids_per_order=2,
-                     take_rate_bps=1_000, max_tasks_per_block=3, bid_min_deposit=TAO // 20)
+    _run(market_ext(**PROPERTY_PARAMS), actions)
+
+
+@functools.cache
+def _subnet_base():
+    return compute_subnet(PROVIDERS)
+
+
+def _set_weights(ext, weights) -> None:
+    netuid = S.params(ext.state).compute_netuid
+    uids = [subtensor.Uids.get(ext.state, netuid, who) for who in PROVIDERS]
+    ext.call(hot("Eve"), "SubtensorModule", "set_weights", netuid=netuid, dests=uids, weights=list(weights),
+             version_key=0)
+
+
+weights_action = st.tuples(st.just("weights"), st.tuples(*[st.sampled_from([0, 0, 1, 3])] * len(PROVIDERS)))
+# a provider bids and the tenant accepts it at once: untrusted providers get leases too (the tenant's choice)
+bid_accept_action = st.tuples(st.just("bid_accept"), st.sampled_from(PROVIDERS), pick, st.integers(10**6, 10**8))
+trust_action = st.one_of(action, weights_action, bid_accept_action, st.tuples(st.just("blocks"), st.integers(5, 12)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(trust_action, min_size=15, max_size=50), st.one_of(st.just(0), st.integers(0, 40_000)), st.integers(1, 2),
+       st.integers(0, 10**9))
+def test_market_with_trust_and_slashes_conserves_issuance(actions, min_consensus, zero_epochs, slash_fraction):
+    base, netuid = _subnet_base()
+    ext = fork(base)
+    p = dataclasses.replace(S.params(ext.state), **{**TEST_PARAMS, **PROPERTY_PARAMS}, compute_netuid=netuid,
+                            min_consensus=min_consensus, zero_consensus_epochs=zero_epochs,
+                            slash_fraction=slash_fraction)
+    ext.call(None, "Market", "set_params", params=p)
+    events = _run(ext, [("weights", (3, 1, 0))] + actions)
+    deposits = {e.bid: e.deposit for e in events if isinstance(e, BidCreated)}
+    untrusted = {e.lease for e in events if isinstance(e, LeaseClosed) and e.reason == "ProviderUntrusted"}
+    slashes = [e for e in events if isinstance(e, ProviderSlashed)]
+    for e in slashes:
+        assert e.lease in untrusted and e.to == p.treasury
+        assert e.amount == deposits[e.lease] * slash_fraction // 10**9
+    event(f"slashes: {min(len(slashes), 3)}")
+    event(f"leases of Dave: {min(sum(1 for e in events if isinstance(e, LeaseCreated) and e.provider == DAVE), 3)}")
+
+
+def _run(ext, actions) -> list:
+    """Apply the actions, check the invariants after each and each block; returns the market events seen."""
+    seen = []
+    next_block = ext.next_block
+
+    def collecting_next_block():
+        seen.extend(market_events(ext))
+        next_block()
+
+    ext.next_block = collecting_next_block
     issuance = balances.TotalIssuance.get(ext.state)
     prologue = [("register", who, i) for i, who in enumerate(PROVIDERS)] + [("deploy", ALICE, 2, TAO, False),
                                                                             ("deploy", EVE, 1, 2 * TAO, True)]
@@ -121,3 +195,4 @@ def test_market_conserves_issuance_and_accounts_for_every_reserve(actions):
     assert not list(S.Bids.iter(ext.state)) and not list(S.Leases.iter(ext.state))
     for tenant in TENANTS:
         assert balances.reserved_balance(ext.ctx, tenant) == 0
+    return seen + market_events(ext)

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 
+from runtime.frame.state import DictState
 from runtime.pallets import balances, market, system
 from runtime.pallets.market import storage as S
 from runtime.pallets.market.types import Attribute, GpuSpec, GroupSpec, ResourceUnit
 from tests.runtime import helpers
+from tests.runtime.subtensor_setup import call, register as register_neurons, register_subnet, run_to_next_epoch, \
+    spec_with, stake
 
 TAO = 10**9
 GiB = 1 << 30
@@ -16,6 +19,28 @@ VERSION = b"\x01" * 32
 TEST_PARAMS = dict(min_deposit=TAO, bid_min_deposit=TAO // 10, provider_deposit=TAO, max_bids_per_order=3,
                    bidding_window=3, order_timeout=10, settlement_period=5, take_rate_bps=1_000,
                    max_tasks_per_block=1_000)
+
+
+def fork(ext: helpers.TestExternalities) -> helpers.TestExternalities:
+    """A copy of `ext` that re-initializes its current block from the same finalized base state
+    (cheap: building a subnet with real epochs once, then forking it per test or example)."""
+    copy = helpers.TestExternalities.__new__(helpers.TestExternalities)
+    copy.runtime, copy.base, copy.number, copy.builder = ext.runtime, DictState(dict(ext.base.items)), ext.number - 1, None
+    copy.next_block()
+    return copy
+
+
+def compute_subnet(providers: tuple[bytes, ...]) -> tuple[helpers.TestExternalities, int]:
+    """A dev chain with a compute subnet (tempo 10) on which each provider's account is registered
+    as its own hotkey, and one validator (Eve's hotkey, 1000 TAO staked) holding a permit."""
+    ext = helpers.TestExternalities.dev(spec_with())
+    netuid = register_subnet(ext)
+    for who in providers:
+        call(ext, who, "burned_register", netuid=netuid, hotkey=who)
+    register_neurons(ext, netuid, ["Eve"])
+    stake(ext, "Eve", netuid, 1000 * TAO)
+    run_to_next_epoch(ext, netuid)
+    return ext, netuid
 
 
 def attrs(*pairs: tuple[str, str]) -> list[Attribute]:

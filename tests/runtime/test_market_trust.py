@@ -9,7 +9,6 @@ import dataclasses
 import pytest
 
 from genesis.spec import genesis_storage
-from runtime.frame.state import DictState
 from runtime.metadata import build_metadata
 from runtime.pallets import balances
 from runtime.pallets.market import Error, LeaseClosed, LeaseCreated, ProviderSlashed, TREASURY
@@ -17,9 +16,9 @@ from runtime.pallets.market import storage as M
 from runtime.pallets.market.genesis import params_from_config
 from runtime.pallets.subtensor import storage as S
 from tests.runtime.helpers import ALICE, BOB, CHARLIE, DAVE, EVE, TestExternalities
-from tests.runtime.subtensor_setup import call, hot, register, register_subnet, run_to_next_epoch, spec_with, stake
-from tests.runtime.test_market_support import (TAO, TEST_PARAMS, bid, check_invariants, deploy, market_events,
-                                               orders_of, reserved)
+from tests.runtime.subtensor_setup import call, hot, run_to_next_epoch, spec_with
+from tests.runtime.test_market_support import (TAO, TEST_PARAMS, bid, check_invariants, compute_subnet, deploy, fork,
+                                               market_events, orders_of, reserved)
 from tests.runtime.test_market_support import register as register_provider
 
 PROVIDERS = (BOB, CHARLIE, DAVE)
@@ -28,13 +27,7 @@ THRESHOLD = 20_000  # u16 proportion: Bob (49151) qualifies, Charlie (16383) and
 
 @pytest.fixture(scope="module")
 def base_storage():
-    ext = TestExternalities.dev(spec_with())
-    netuid = register_subnet(ext)
-    for who in PROVIDERS:  # a provider's subnet hotkey is its own account
-        call(ext, who, "burned_register", netuid=netuid, hotkey=who)
-    register(ext, netuid, ["Eve"])
-    stake(ext, "Eve", netuid, 1000 * TAO)
-    run_to_next_epoch(ext, netuid)  # Eve gets a validator permit
+    ext, netuid = compute_subnet(PROVIDERS)
     uids = [S.Uids.get(ext.state, netuid, who) for who in (BOB, CHARLIE)]
     call(ext, hot("Eve"), "set_weights", netuid=netuid, dests=uids, weights=[3, 1], version_key=0)
     run_to_next_epoch(ext, netuid)
@@ -47,17 +40,9 @@ def base_storage():
     return ext, netuid
 
 
-def _fork(ext: TestExternalities) -> TestExternalities:
-    """A copy of `ext` that re-initializes its current block from the same finalized base state."""
-    fork = TestExternalities.__new__(TestExternalities)
-    fork.runtime, fork.base, fork.number, fork.builder = ext.runtime, DictState(dict(ext.base.items)), ext.number - 1, None
-    fork.next_block()
-    return fork
-
-
 def trust_ext(base_storage, **market):
     ext, netuid = base_storage
-    ext = _fork(ext)
+    ext = fork(ext)
     p = dataclasses.replace(M.params(ext.state), **{**TEST_PARAMS, "compute_netuid": netuid, **market})
     ext.call(None, "Market", "set_params", params=p)
     return ext, netuid
