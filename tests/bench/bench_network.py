@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 
-from genesis.spec import genesis_storage
+from genesis.spec import genesis_storage, slot_duration_ms
 from node import devnet as dn
 from node.chain import Chain
 from node.chaingen import dev_senders, generate

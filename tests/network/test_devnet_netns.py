@@ -110,7 +110,6 @@ def test_nodes_have_their_own_addresses_and_finalize(net):
 
 
 def test_partition_is_noticed_finality_stops_then_heals(net):
-    a, b = ["alice", "bob", "rpc"], ["charlie", "dave"]
     r = agora(*net.args("partition", "alice,bob,rpc", "/", "charlie,dave"))
     assert r.returncode == 0, r.stderr
     noticed = net.wait(lambda: net.st("alice")["peers"] == 2 and net.st("charlie")["peers"] == 1
