@@ -452,4 +452,7 @@ def add_provider_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("pricing", metavar="PRICING.yaml")
     p.add_argument("deployment", metavar="DEPLOYMENT.yaml")
     p.set_defaults(run=run_price)
+    from tools.compute_validator.join import add_join_command
+
+    add_join_command(sub)
     return provider

@@ -24,3 +24,6 @@ def add_tool_commands(subparsers) -> None:
     from tools.load import add_load_command
 
     add_load_command(subparsers)
+    from tools.compute_validator.validator import add_validator_command
+
+    add_validator_command(subparsers)
