@@ -114,11 +114,12 @@ class NodeMetrics:
         for direction in ("in", "out"):
             self.connections_opened.labels(direction)      # exported as 0 before the first peer
         self.verification_time.labels("success")
+        # One set per registry: every RPC module built on this node (tests build several) shares it.
+        self.rpc_calls = self._rpc_call_metrics()
         self.scrape_time = _ScrapeTimeValues()
         r.register(self.scrape_time)
 
-    def rpc_call_observer(self):
-        """Wraps an RPC method so it counts and times its calls (substrate_rpc_calls_*; time in µs)."""
+    def _rpc_call_metrics(self):
         started = Counter("substrate_rpc_calls_started", "Number of received RPC calls (unique un-batched requests)",
                           ["method"], registry=self.registry)
         finished = Counter("substrate_rpc_calls_finished", "Number of processed RPC calls (unique un-batched "
@@ -126,6 +127,11 @@ class NodeMetrics:
         took = Histogram("substrate_rpc_calls_time", "Total time [μs] of processed RPC calls", ["method"],
                          buckets=(5, 10, 25, 50, 100, 250, 500, 1_000, 5_000, 25_000, 100_000, 1_000_000, 10_000_000),
                          registry=self.registry)
+        return started, finished, took
+
+    def rpc_call_observer(self):
+        """Wraps an RPC method so it counts and times its calls (substrate_rpc_calls_*; time in µs)."""
+        started, finished, took = self.rpc_calls
         clock = time.perf_counter
 
         def wrap(name, func, is_async):
