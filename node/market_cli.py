@@ -433,8 +433,8 @@ def add_market_command(subparsers) -> argparse.ArgumentParser:
     common.add_argument("--url", default=os.environ.get("AGORA_URL", DEFAULT_URL),
                         help=f"node WebSocket RPC (default {DEFAULT_URL})")
     signing = argparse.ArgumentParser(add_help=False, parents=[common])
-    signing.add_argument("--key", default=os.environ.get("AGORA_KEY", "//Alice"),
-                         help="secret URI of the signer (default //Alice, a dev account)")
+    signing.add_argument("--key", default=os.environ.get("AGORA_KEY"),
+                         help="secret URI of the signer, e.g. //Alice on a dev chain (required; or AGORA_KEY)")
 
     market = subparsers.add_parser("market", help="compute market: deployments, orders, bids, leases")
     sub = market.add_subparsers(dest="market_command", metavar="COMMAND")
@@ -474,6 +474,19 @@ def add_market_command(subparsers) -> argparse.ArgumentParser:
     p = lsub.add_parser("close", parents=[signing], help="close a lease (paid up to this block)")
     p.add_argument("lease", type=int)
     p.set_defaults(run=_run(cmd_lease_close))
+    from tools.workload import tenant
+
+    p = lsub.add_parser("send-manifest", parents=[signing],
+                        help="sign the deployment file and send it to the lease's provider, which runs it")
+    p.add_argument("lease", type=int)
+    p.add_argument("file", help="the deployment file the deployment was created from")
+    p.set_defaults(run=_run(lambda args, client: tenant.cmd_send_manifest(args, client, MarketError)))
+    p = lsub.add_parser("status", parents=[common], help="the lease's service as its provider reports it")
+    p.add_argument("lease", type=int)
+    p.set_defaults(run=_run(lambda args, client: tenant.cmd_lease_status(args, client, MarketError)))
+    p = lsub.add_parser("show", parents=[common], help="one lease on chain: parties, price, paid, escrow")
+    p.add_argument("lease", type=int)
+    p.set_defaults(run=_run(lambda args, client: tenant.cmd_lease_show(args, client, MarketError, format_tao)))
     p = lsub.add_parser("list", parents=[common], help="active leases")
     p.add_argument("--provider", default=None)
     p.add_argument("--tenant", default=None)

@@ -218,6 +218,8 @@ class ProviderBot:
         self.params: dict | None = None
         self.won: list[int] = []
         self.reconnects = 0
+        self.capacity_skips: set[int] = set()    # orders skipped for lack of capacity (logged once)
+        self.endpoint = None                     # tools.workload.daemon.EndpointThread when serving
 
     # connection
     def connect(self) -> None:
@@ -296,9 +298,12 @@ class ProviderBot:
         self._refresh_leases(lease_ids)
         bid_orders = set(self.my_bids.values()) | {o for o, at in self.pending.items() if best - at < 5}
         self.pending = {o: at for o, at in self.pending.items() if best - at < 5}
-        in_use = list(self.lease_specs.values())
-        open_bids = len(self.my_bids)
         orders = client.orders()
+        # Capacity is taken by active leases AND by our open (or just submitted) bids: any of them may
+        # win, so bidding past capacity over several blocks would over-commit.
+        in_use = list(self.lease_specs.values()) + [orders[o]["spec"] for o in sorted(bid_orders)
+                                                     if o in orders and orders[o]["lease"] is None]
+        open_bids = len(self.my_bids)
         for order_id in list(self.skipped):
             if order_id not in orders:
                 del self.skipped[order_id]
@@ -321,7 +326,12 @@ class ProviderBot:
                 self.skipped[order_id] = "own deployment" if deployment else "closed"
                 continue
             if not fits(self.cfg, spec, in_use):
-                continue  # may fit later, when a lease ends
+                if order_id not in self.capacity_skips:   # may fit later, when a lease ends or a bid loses
+                    self.capacity_skips.add(order_id)
+                    log.info("⏭  order %d skipped for now: %s would exceed capacity (%d leases, %d open bids)",
+                             order_id, describe_resources(spec), len(self.lease_specs), open_bids)
+                continue
+            self.capacity_skips.discard(order_id)
             if len(client.substrate.query("Market", "OrderBids", [order_id]).value or []) >= \
                     self.params["max_bids_per_order"]:
                 continue
@@ -361,6 +371,8 @@ class ProviderBot:
         self.lease_specs = {k: v for k, v in self.lease_specs.items() if k in leases}
         self.leases = leases
         self.report_leases()
+        if self.endpoint is not None:
+            self.endpoint.publish(self.client, self.leases, self.lease_specs)
 
     def report_leases(self) -> None:
         rows = [[lease_id, l["deployment"], l["tenant"], f"{l['price']:,}", format_tao(l["paid"]), l["created_at"]]
@@ -406,12 +418,24 @@ def run_provider(args) -> int:
         return 1
     bot = ProviderBot(args.url, args.key, cfg, interval=args.interval, max_backoff=args.max_backoff)
     log.info("🤖 provider bot for %s on %s (%s)", args.key, args.url, args.pricing)
+    if args.serve:
+        from substrateinterface import Keypair
+
+        from tools.workload.daemon import start_endpoint
+
+        try:
+            bot.endpoint = start_endpoint(Keypair.create_from_uri(args.key).ss58_address, cfg.host_uri, args.listen)
+        except OSError as exc:
+            log.error("cannot serve the provider endpoint (--listen / host_uri %s): %s", cfg.host_uri, exc)
+            return 1
     try:
         bot.run(max_steps=1 if args.once else None)
     except KeyboardInterrupt:
         log.info("Shutting down")
     finally:
         bot.disconnect()
+        if bot.endpoint is not None:
+            bot.endpoint.stop()
     return 0
 
 
@@ -446,6 +470,10 @@ def add_provider_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=1.0, help="seconds between polls of the best block (1.0)")
     p.add_argument("--max-backoff", type=float, default=15.0, help="longest wait between reconnects (15 s)")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p.add_argument("--listen", default=None, metavar="HOST:PORT",
+                   help="where the endpoint (manifests, probes) listens (default: host_uri's, if local http)")
+    p.add_argument("--no-serve", dest="serve", action="store_false",
+                   help="only bid: run no endpoint and no tenant services")
     p.add_argument("-l", "--log", default=None, help="log filter, e.g. 'debug'")
     p.set_defaults(run=run_provider)
     p = sub.add_parser("price", help="show what the pricing file would bid on a deployment file")

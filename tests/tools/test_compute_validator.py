@@ -99,7 +99,7 @@ class Slow(Responder):
 async def _start(nursery, responder_cls, provider, *, serve_leases=True, leases=(7,)):
     holder = {}
 
-    async def handler(method, target):
+    async def handler(method, target, body=b""):
         return await holder["r"].handle(method, target)
     port = await nursery.start(serve, handler, 0)
     responder = responder_cls(provider, f"http://127.0.0.1:{port}", serve_leases=serve_leases)

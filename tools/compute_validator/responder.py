@@ -44,7 +44,7 @@ class Responder:
                 nursery.start_soon(one, j)
         return 200, {"digest": protocol.combine(outputs)}
 
-    async def handle(self, method: str, target: str) -> tuple[int, dict]:
+    async def handle(self, method: str, target: str, body: bytes = b"") -> tuple[int, dict]:
         self.requests += 1
         path, _, query = target.partition("?")
         if method != "GET":
