@@ -1,0 +1,142 @@
+"""A tenant's service really runs on the provider that won its lease (real node, real daemon, real CLI).
+
+The tenant creates a deployment whose file carries a service; the provider daemon (`agora provider
+run`, a subprocess serving its endpoint at its host_uri) wins the auction; the tenant sends the signed
+manifest with `agora market lease send-manifest`, reads the endpoint with `lease status`, and fetches
+from the service; a manifest signed by someone else is refused and runs nothing; closing the lease
+stops the service's process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from substrateinterface import Keypair, SubstrateInterface
+
+from node import cli
+from tests.integration.nodeproc import REPO
+from tests.integration.test_market_e2e import run_cli, sudo, wait_for
+from tools.workload.manifest import envelope
+
+ALICE, BOB = Keypair.create_from_uri("//Alice"), Keypair.create_from_uri("//Bob")
+BIDDING_WINDOW = 6
+
+DEPLOYMENT = """deposit: 1TAO
+groups:
+  web:
+    max_price: 100000000
+    resources: [{cpu: 1, memory: 512Mi, storage: 1Gi, replicas: 1}]
+services:
+  web:
+    command: [python3, -c, "import http.server, os; http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])),
+              type('H', (http.server.BaseHTTPRequestHandler,), {'do_GET': lambda s: (s.send_response(200),
+              s.end_headers(), s.wfile.write(os.environ['GREETING'].encode()))})).serve_forever()"]
+    env: {GREETING: hello from lease}
+    expose: [8080]
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def substrate(dev_node):
+    s = SubstrateInterface(url=dev_node.url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def provider(dev_node, substrate, tmp_path_factory):
+    params = substrate.query("Market", "Params").value
+    sudo(substrate, substrate.compose_call("Market", "set_params", {"params": {**params,
+                                                                              "bidding_window": BIDDING_WINDOW}}))
+    directory = tmp_path_factory.mktemp("provider")
+    port = _free_port()
+    pricing = directory / "bob.yaml"
+    pricing.write_text(f"host_uri: http://127.0.0.1:{port}\nattributes: {{region: local}}\n"
+                       "pricing: {cpu_per_core: 1000000, memory_per_gib: 100000}\n")
+    log_path = directory / "bob.log"
+    proc = subprocess.Popen([sys.executable, "-m", "node", "provider", "run", "--url", dev_node.url, "--key", "//Bob",
+                             "--pricing", str(pricing), "--interval", "0.4"], cwd=REPO,
+                            stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+    try:
+        wait_for(lambda: substrate.query("Market", "Providers", [BOB.ss58_address]).value, 90, "the provider")
+        wait_for(lambda: "provider endpoint on" in log_path.read_text(errors="replace"), 30, "the endpoint")
+        yield proc, log_path, f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return resp.read()
+
+
+def test_the_tenant_reaches_its_service_and_closing_the_lease_stops_it(dev_node, substrate, provider, tmp_path,
+                                                                         capsys):
+    proc, log_path, host_uri = provider
+    url = dev_node.url
+    dep_file = tmp_path / "deployment.yaml"
+    dep_file.write_text(DEPLOYMENT)
+    run_cli(capsys, "market", "deploy", "create", str(dep_file), "--url", url, "--key", "//Alice")
+    dep_id = max(k.value for k, _ in substrate.query_map("Market", "Deployments"))
+    (order_id,) = substrate.query("Market", "Deployments", [dep_id]).value["orders"]
+    lease_id = wait_for(lambda: substrate.query("Market", "Orders", [order_id]).value["lease"],
+                        BIDDING_WINDOW * 3 + 60, f"the auction (provider log: {log_path})")
+    assert substrate.query("Market", "Leases", [lease_id]).value["provider"] == BOB.ss58_address
+
+    # someone else's signature: the CLI will not send it, and the daemon refuses it when sent anyway
+    capsys.readouterr()
+    assert cli.main(["market", "lease", "send-manifest", str(lease_id), str(dep_file), "--url", url,
+                     "--key", "//Charlie"]) == 1
+    assert "not the deployment's owner" in capsys.readouterr().err
+    forged = envelope(Keypair.create_from_uri("//Charlie"), lease_id, dep_file.read_bytes())
+    request = urllib.request.Request(f"{host_uri}/leases/{lease_id}/manifest", data=json.dumps(forged).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403 and b"not signed by the deployment's owner" in refused.value.read()
+    wait_for(lambda: "lease" in log_path.read_text(errors="replace"), 10, "the bot's lease table")
+    out = run_cli(capsys, "market", "lease", "status", str(lease_id), "--url", url)
+    assert "awaiting manifest" in out
+
+    out = run_cli(capsys, "market", "lease", "send-manifest", str(lease_id), str(dep_file), "--url", url,
+                  "--key", "//Alice")
+    assert "running at http://127.0.0.1:" in out
+    out = run_cli(capsys, "market", "lease", "status", str(lease_id), "--url", url)
+    service_uri = next(line.split()[-1] for line in out.splitlines() if "endpoint:" in line)
+    assert "running" in out and service_uri.startswith("http://127.0.0.1:")
+    answer = wait_for(lambda: _try(lambda: _get(service_uri + "/")), 20, "the service to answer")
+    assert answer == b"hello from lease"
+    out = run_cli(capsys, "market", "lease", "show", str(lease_id), "--url", url)
+    assert BOB.ss58_address in out and "provider endpoint" in out
+
+    run_cli(capsys, "market", "lease", "close", str(lease_id), "--url", url, "--key", "//Alice")
+    wait_for(lambda: "service was stopped" in log_path.read_text(errors="replace"), 30, "the service to stop")
+    with pytest.raises(OSError):
+        _get(service_uri + "/")
+    assert proc.poll() is None                      # the daemon lives on
+
+
+def _try(fn):
+    try:
+        return fn()
+    except OSError:
+        time.sleep(0.2)
+        return None
