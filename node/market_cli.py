@@ -487,10 +487,26 @@ def add_market_command(subparsers) -> argparse.ArgumentParser:
     p = lsub.add_parser("show", parents=[common], help="one lease on chain: parties, price, paid, escrow")
     p.add_argument("lease", type=int)
     p.set_defaults(run=_run(lambda args, client: tenant.cmd_lease_show(args, client, MarketError, format_tao)))
+    from tools import market_ops
+
+    p = lsub.add_parser("withdraw", parents=[signing], help="(provider) collect what the lease owes now")
+    p.add_argument("lease", type=int)
+    p.set_defaults(run=_run(lambda args, client: market_ops.cmd_lease_withdraw(args, client, format_tao)))
+    p = lsub.add_parser("history", parents=[common], help="leases created or closed in a block range (events)")
+    p.add_argument("--from", dest="from_block", type=int, default=None, help="first block (default: last 600)")
+    p.add_argument("--to", type=int, default=None, help="last block (default: best)")
+    p.set_defaults(run=_run(lambda args, client: market_ops.cmd_lease_history(args, client, _table, format_tao)))
     p = lsub.add_parser("list", parents=[common], help="active leases")
     p.add_argument("--provider", default=None)
     p.add_argument("--tenant", default=None)
     p.set_defaults(run=_run(cmd_lease_list))
+
+    bid = sub.add_parser("bid", help="close an open bid")
+    bsub = bid.add_subparsers(dest="bid_command", metavar="COMMAND")
+    bid.set_defaults(run=lambda args: (bid.print_help(), 2)[1])
+    p = bsub.add_parser("close", parents=[signing], help="(provider) withdraw an open bid; its deposit comes back")
+    p.add_argument("bid", type=int)
+    p.set_defaults(run=_run(market_ops.cmd_bid_close))
 
     p = sub.add_parser("providers", parents=[common], help="registered providers")
     p.set_defaults(run=_run(cmd_providers))

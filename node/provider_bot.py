@@ -480,6 +480,20 @@ def add_provider_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("pricing", metavar="PRICING.yaml")
     p.add_argument("deployment", metavar="DEPLOYMENT.yaml")
     p.set_defaults(run=run_price)
+    from node.market_cli import _run
+    from tools import market_ops
+
+    for name, update in (("register", False), ("update", True)):
+        p = sub.add_parser(name, help=f"{name} the provider (host_uri and attributes of a pricing file), no daemon")
+        p.add_argument("--url", default=os.environ.get("AGORA_URL", DEFAULT_URL))
+        p.add_argument("--key", default=os.environ.get("AGORA_KEY"), help="the provider's secret URI (required)")
+        p.add_argument("--pricing", required=True, metavar="FILE.yaml")
+        p.set_defaults(run=_run(lambda args, client, update=update: market_ops.cmd_provider_register(
+            args, client, load_pricing, update)))
+    p = sub.add_parser("deregister", help="leave the market: open bids closed, deposits refunded (no active lease)")
+    p.add_argument("--url", default=os.environ.get("AGORA_URL", DEFAULT_URL))
+    p.add_argument("--key", default=os.environ.get("AGORA_KEY"), help="the provider's secret URI (required)")
+    p.set_defaults(run=_run(market_ops.cmd_provider_deregister))
     from tools.compute_validator.join import add_join_command
 
     add_join_command(sub)

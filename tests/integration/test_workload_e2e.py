@@ -127,11 +127,61 @@ def test_the_tenant_reaches_its_service_and_closing_the_lease_stops_it(dev_node,
     out = run_cli(capsys, "market", "lease", "show", str(lease_id), "--url", url)
     assert BOB.ss58_address in out and "provider endpoint" in out
 
+    out = run_cli(capsys, "market", "lease", "withdraw", str(lease_id), "--url", url, "--key", "//Bob")
+    assert "paid" in out and BOB.ss58_address in out
+
     run_cli(capsys, "market", "lease", "close", str(lease_id), "--url", url, "--key", "//Alice")
     wait_for(lambda: "service was stopped" in log_path.read_text(errors="replace"), 30, "the service to stop")
     with pytest.raises(OSError):
         _get(service_uri + "/")
     assert proc.poll() is None                      # the daemon lives on
+    # the closed lease left the state; its history is in the events
+    assert substrate.query("Market", "Leases", [lease_id]).value is None
+    out = run_cli(capsys, "market", "lease", "history", "--url", url)
+    (row,) = [line for line in out.splitlines() if line.split("│")[1:2] and line.split("│")[1].strip() == str(lease_id)]
+    assert "Closed" in row or "closed" in row.lower(), row
+
+
+def test_market_tools_without_the_daemon(dev_node, substrate, tmp_path, capsys):
+    url = dev_node.url
+    pricing = tmp_path / "ferdie.yaml"
+    pricing.write_text("host_uri: http://127.0.0.1:9\nattributes: {region: moon}\npricing: {cpu_per_core: 1}\n")
+    ferdie = Keypair.create_from_uri("//Ferdie")
+    capsys.readouterr()
+    assert cli.main(["market", "deploy", "close", "999", "--url", url]) == 1
+    assert "give --key" in capsys.readouterr().err            # nothing signs as //Alice by default
+
+    out = run_cli(capsys, "provider", "register", "--pricing", str(pricing), "--url", url, "--key", "//Ferdie")
+    assert f"provider {ferdie.ss58_address} registered" in out
+    assert substrate.query("Market", "Providers", [ferdie.ss58_address]).value["attributes"] == \
+        [{"key": "region", "value": "moon"}]
+    pricing.write_text("host_uri: http://127.0.0.1:10\nattributes: {region: mars}\npricing: {cpu_per_core: 1}\n")
+    run_cli(capsys, "provider", "update", "--pricing", str(pricing), "--url", url, "--key", "//Ferdie")
+    assert substrate.query("Market", "Providers", [ferdie.ss58_address]).value["attributes"] == \
+        [{"key": "region", "value": "mars"}]
+
+    # a bid by hand on a fresh order, closed with the CLI: the deposit comes back
+    dep_file = tmp_path / "dep.yaml"
+    dep_file.write_text("deposit: 1TAO\ngroups:\n  g:\n    max_price: 1000000000\n"
+                        "    resources: [{cpu: 1, memory: 1Gi, storage: 1Gi, replicas: 1}]\n")
+    run_cli(capsys, "market", "deploy", "create", str(dep_file), "--url", url, "--key", "//Alice")
+    dep_id = max(k.value for k, _ in substrate.query_map("Market", "Deployments"))
+    (order_id,) = substrate.query("Market", "Deployments", [dep_id]).value["orders"]
+    deposit = substrate.query("Market", "Params").value["bid_min_deposit"]
+    call = substrate.compose_call("Market", "create_bid", {"order": order_id, "price": 1000, "deposit": deposit})
+    receipt = substrate.submit_extrinsic(substrate.create_signed_extrinsic(call=call, keypair=ferdie),
+                                         wait_for_inclusion=True)
+    assert receipt.is_success, receipt.error_message
+    (bid_id,) = [e.value["attributes"]["bid"] for e in receipt.triggered_events if e.value["event_id"] == "BidCreated"]
+    reserved = substrate.query("System", "Account", [ferdie.ss58_address]).value["data"]["reserved"]
+    out = run_cli(capsys, "market", "bid", "close", str(bid_id), "--url", url, "--key", "//Ferdie")
+    assert f"bid {bid_id} closed" in out
+    assert substrate.query("System", "Account", [ferdie.ss58_address]).value["data"]["reserved"] == reserved - deposit
+
+    out = run_cli(capsys, "provider", "deregister", "--url", url, "--key", "//Ferdie")
+    assert "deregistered" in out
+    assert substrate.query("Market", "Providers", [ferdie.ss58_address]).value is None
+    run_cli(capsys, "market", "deploy", "close", str(dep_id), "--url", url, "--key", "//Alice")
 
 
 def _try(fn):
