@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 DEFAULT_URL = "ws://127.0.0.1:9944"
 
@@ -25,8 +26,7 @@ def join_subnet(url: str, key: str, netuid: int | None = None) -> tuple[int, int
             return netuid, uid, False
         call = substrate.compose_call("SubtensorModule", "burned_register",
                                       {"netuid": netuid, "hotkey": keypair.ss58_address})
-        receipt = substrate.submit_extrinsic(substrate.create_signed_extrinsic(call=call, keypair=keypair),
-                                             wait_for_inclusion=True)
+        receipt = _submit(substrate, call, keypair)
         if not receipt.is_success:
             error = receipt.error_message or {}
             raise RuntimeError(f"burned_register failed: {error.get('name', error) if isinstance(error, dict) else error}")
@@ -34,6 +34,21 @@ def join_subnet(url: str, key: str, netuid: int | None = None) -> tuple[int, int
         return netuid, uid, True
     finally:
         substrate.close()
+
+
+def _submit(substrate, call, keypair, tries: int = 5):
+    """Submit and wait for inclusion; a transaction of the same account in flight (the provider bot
+    registering, say) takes our nonce: sign again with the next one."""
+    from substrateinterface.exceptions import SubstrateRequestException
+
+    for attempt in range(tries):
+        try:
+            return substrate.submit_extrinsic(substrate.create_signed_extrinsic(call=call, keypair=keypair),
+                                              wait_for_inclusion=True)
+        except SubstrateRequestException as exc:
+            if attempt == tries - 1 or not any(s in str(exc) for s in ("Priority is too low", "Stale", "1014")):
+                raise RuntimeError(f"burned_register rejected: {exc}") from None
+            time.sleep(1.5)
 
 
 def cmd_join(args) -> int:

@@ -15,6 +15,7 @@ from tools.compute_validator.http import ProbeError, get_json, post_json
 from tools.workload.manifest import envelope, manifest_hash
 
 TIMEOUT_S = 30.0
+NEW_LEASE_GRACE_S = 10.0
 
 
 def _lease_and_provider(client, lease_id: int, error) -> tuple[dict, dict, dict]:
@@ -35,6 +36,16 @@ def _host(provider: dict) -> str:
     return host.rstrip("/")
 
 
+async def _post_until_known(url: str, doc: dict) -> tuple[int, object]:
+    """POST; a 404 right after the auction means the provider has not yet seen its new lease: retry a while."""
+    deadline = trio.current_time() + NEW_LEASE_GRACE_S
+    while True:
+        status, answer = await post_json(url, doc, TIMEOUT_S)
+        if status != 404 or trio.current_time() > deadline:
+            return status, answer
+        await trio.sleep(0.5)
+
+
 def cmd_send_manifest(args, client, error) -> None:
     raw = open(args.file, "rb").read()
     lease, provider, deployment = _lease_and_provider(client, args.lease, error)
@@ -45,7 +56,7 @@ def cmd_send_manifest(args, client, error) -> None:
         raise error(f"--key {client.keypair.ss58_address} is not the deployment's owner {deployment['owner']}")
     url = f"{_host(provider)}/leases/{args.lease}/manifest"
     try:
-        status, answer = trio.run(post_json, url, envelope(client.keypair, args.lease, raw), TIMEOUT_S)
+        status, answer = trio.run(_post_until_known, url, envelope(client.keypair, args.lease, raw))
     except ProbeError as exc:
         raise error(f"provider endpoint unreachable: {exc}") from None
     if status != 200:
