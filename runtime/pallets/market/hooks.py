@@ -32,11 +32,12 @@ def run_auction(ctx: BlockContext, order_id: int) -> None:
     dep = Deployments.get(ctx.state, order.deployment)
     now = ctx.block_number
     settle(ctx, dep, now)
-    best = trust.best_trusted_bid(ctx, order_id)  # lowest price among trusted providers
+    bids = trust.open_bids(ctx, order_id)
+    best = trust.best_trusted_bid(ctx, order_id, bids)  # lowest price among trusted providers
     if best is not None:
         bid_id, bid = best
         if lifecycle.escrow_covers(dep, bid.price):
-            lifecycle.create_lease(ctx, bid_id, bid, order, dep)
+            lifecycle.create_lease(ctx, bid_id, bid, order, dep, dict(bids))
         else:
             lifecycle.close_open_order(ctx, order_id, dep, "InsufficientFunds")
     else:

@@ -98,15 +98,18 @@ def escrow_covers(dep: Deployment, price: int) -> bool:
     return dep.escrow >= dep.rate + price
 
 
-def create_lease(ctx: BlockContext, bid_id: int, bid: Bid, order: Order, dep: Deployment) -> None:
+def create_lease(ctx: BlockContext, bid_id: int, bid: Bid, order: Order, dep: Deployment,
+                 decoded: dict[int, Bid] | None = None) -> None:
     """The bid wins its order: the other open bids lose (refunded now), the lease starts now.
-    The deployment must be settled to now and able to pay a block (`escrow_covers`)."""
+    The deployment must be settled to now and able to pay a block (`escrow_covers`). `decoded`:
+    the order's open bids as the caller already read them in this block (spares decoding them twice)."""
     ensure(dep.rate + bid.price <= U128_MAX, Error.Overflow)
     ensure(escrow_covers(dep, bid.price), Error.InsufficientEscrow)
     now = ctx.block_number
+    decoded = decoded or {}
     for other in OrderBids.take(ctx.state, bid.order):
         if other != bid_id:
-            loser = Bids.get(ctx.state, other)
+            loser = decoded[other] if other in decoded else Bids.get(ctx.state, other)
             if loser is not None:
                 close_bid(ctx, other, loser, "Lost", unlink_order=False)
     Bids.remove(ctx.state, bid_id)

@@ -36,10 +36,16 @@ from runtime.pallets.market.types import Bid, Params
 PERBILL = 10**9
 
 
-def best_trusted_bid(ctx: BlockContext, order_id: int) -> tuple[int, Bid] | None:
-    p = params(ctx.state)
+def open_bids(ctx: BlockContext, order_id: int) -> list[tuple[int, Bid]]:
+    """The order's open bids, decoded once (the auction reads them all, then refunds the losers)."""
     bids = [(bid_id, Bids.get(ctx.state, bid_id)) for bid_id in OrderBids.get(ctx.state, order_id)]
-    bids = [(bid_id, b) for bid_id, b in bids if b is not None]
+    return [(bid_id, b) for bid_id, b in bids if b is not None]
+
+
+def best_trusted_bid(ctx: BlockContext, order_id: int,
+                     bids: list[tuple[int, Bid]] | None = None) -> tuple[int, Bid] | None:
+    p = params(ctx.state)
+    bids = open_bids(ctx, order_id) if bids is None else bids
     if p.compute_netuid is None:
         return min(bids, key=lambda item: (item[1].price, item[0]), default=None)
     consensus = subtensor_views.consensus_of(ctx.state, p.compute_netuid, {b.provider for _, b in bids})
