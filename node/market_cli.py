@@ -508,6 +508,8 @@ def add_market_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("bid", type=int)
     p.set_defaults(run=_run(market_ops.cmd_bid_close))
 
+    market_ops.add_params_command(sub, signing, _run, MarketError)
+
     p = sub.add_parser("providers", parents=[common], help="registered providers")
     p.set_defaults(run=_run(cmd_providers))
     return market

@@ -89,3 +89,42 @@ def cmd_lease_history(args, client, table, format_tao) -> None:
             for lease, h in sorted(history.items())]
     table(f"leases created or closed in blocks {first}..{last}",
           ["lease", "deployment", "provider", "price (rao/block)", "created", "closed", "reason", "paid"], rows)
+
+
+PARAM_FLAGS = {"compute_netuid": "the subnet whose Yuma consensus the market trusts (-1: none)",
+               "min_consensus": "u16 consensus a provider needs for auto-match",
+               "zero_consensus_epochs": "epochs at zero consensus before its leases close (0: never)",
+               "slash_fraction": "Perbill of the bid deposit slashed on such a close",
+               "bidding_window": "blocks an order takes bids", "order_timeout": "blocks before an order expires",
+               "settlement_period": "blocks between scheduled settlements"}
+
+
+def cmd_set_params(args, client, error) -> None:
+    """Sudo(Market.set_params): the current parameters with the flags given changed."""
+    from substrateinterface.exceptions import SubstrateRequestException
+
+    params = dict(client.params())
+    for name in PARAM_FLAGS:
+        value = getattr(args, name)
+        if value is not None:
+            params[name] = None if (name == "compute_netuid" and value < 0) else value
+    substrate = client.substrate
+    call = substrate.compose_call("Sudo", "sudo", {"call": substrate.compose_call("Market", "set_params",
+                                                                                 {"params": params})})
+    try:
+        receipt = substrate.submit_extrinsic(substrate.create_signed_extrinsic(call=call, keypair=client.keypair),
+                                             wait_for_inclusion=True)
+    except SubstrateRequestException as exc:
+        raise error(f"set_params rejected by the pool: {exc}") from exc
+    outcome = [e.value["attributes"] for e in receipt.triggered_events if e.value["event_id"] == "Sudid"]
+    if not receipt.is_success or not outcome or "Ok" not in str(outcome[0]):
+        raise error(f"set_params failed: {receipt.error_message or outcome}")
+    changed = {k: params[k] for k in PARAM_FLAGS if getattr(args, k) is not None}
+    print(f"market parameters set by {client.address}: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
+
+
+def add_params_command(sub, signing, run, error) -> None:
+    p = sub.add_parser("set-params", parents=[signing], help="(sudo) change market parameters, e.g. the trusted subnet")
+    for name, doc in PARAM_FLAGS.items():
+        p.add_argument("--" + name.replace("_", "-"), dest=name, type=int, default=None, help=doc)
+    p.set_defaults(run=run(lambda args, client: cmd_set_params(args, client, error)))

@@ -204,10 +204,15 @@ def test_compute_subnet_end_to_end(net):
            {"hotkey": Keypair.create_from_uri("//Alice//hot").ss58_address})
     (_, added), = events.find("SubtensorModule", "NetworkAdded")
     netuid = added[0] if isinstance(added, (list, tuple)) else added.get("netuid", added)
+    done = subprocess.run([sys.executable, "-m", "node", "market", "set-params", "--url", url, "--key", "//Alice",
+                           "--compute-netuid", str(netuid), "--min-consensus", str(MIN_CONSENSUS),
+                           "--zero-consensus-epochs", "1", "--slash-fraction", str(SLASH),
+                           "--bidding-window", str(BIDDING_WINDOW), "--order-timeout", "300"],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and f"compute_netuid={netuid}" in done.stdout, done.stdout + done.stderr
     params = substrate.query("Market", "Params").value
-    submit(substrate, ALICE, "Market", "set_params", {"params": {
-        **params, "compute_netuid": netuid, "min_consensus": MIN_CONSENSUS, "zero_consensus_epochs": 1,
-        "slash_fraction": SLASH, "bidding_window": BIDDING_WINDOW, "order_timeout": 300}}, sudo=True)
+    assert (params["compute_netuid"], params["min_consensus"], params["slash_fraction"]) == \
+        (netuid, MIN_CONSENSUS, SLASH)
 
     # providers: probe responders, bots, and a hotkey on the subnet each
     ports = {name: free_port() for name in PROVIDERS}
