@@ -14,6 +14,7 @@ COPY deploy/docker/build-constraints.txt ./deploy/docker/build-constraints.txt
 COPY pyproject.toml README.md ./
 COPY node ./node
 COPY runtime ./runtime
+COPY primitives ./primitives
 COPY consensus ./consensus
 COPY p2p ./p2p
 COPY storage ./storage

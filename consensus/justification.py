@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from consensus.finality import Vote, threshold, vote_payload
-from runtime.primitives.hashing import blake2_256
-from runtime.primitives.scale import decode_compact, encode_compact
-from runtime.primitives.types import Header
+from primitives.hashing import blake2_256
+from primitives.scale import decode_compact, encode_compact
+from primitives.types import Header
 
 MAX_VOTES = 1024
 MAX_ANCESTRIES = 4096

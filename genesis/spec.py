@@ -14,8 +14,8 @@ from typing import Any
 from runtime.construct import get_runtime
 from runtime.executive import build_genesis_state
 from runtime.pallets.aura import DEFAULT_SLOT_DURATION_MS, SLOT_DURATION_KEY
-from runtime.primitives.keys import Keypair
-from runtime.primitives.ss58 import ss58_decode, ss58_encode
+from primitives.keys import Keypair
+from primitives.ss58 import ss58_decode, ss58_encode
 
 TAO = 10**9
 # 12 dev accounts x 100,000 TAO = 1.2M TAO: well under the first halving (10.5M), so blocks emit 1 TAO

@@ -23,11 +23,11 @@ from runtime.extrinsic import Extrinsic, MalformedExtrinsic, TransactionValidity
 from runtime.frame.dispatch import InvalidBlock
 from runtime.frame.state import StateReader
 from runtime.pallets import aura
-from runtime.primitives import crypto
-from runtime.primitives.hashing import blake2_256
-from runtime.primitives.scale import ScaleError, decode_compact, encode_compact
-from runtime.primitives.types import Header
-from runtime.primitives.verified_signatures import VerifiedSignatures
+from primitives import crypto
+from primitives.hashing import blake2_256
+from primitives.scale import ScaleError, decode_compact, encode_compact
+from primitives.types import Header
+from primitives.verified_signatures import VerifiedSignatures
 from storage.chain_store import ChainStore
 from storage.trie import EMPTY_ROOT, Trie, ordered_trie_root, trie_root
 

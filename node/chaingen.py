@@ -20,8 +20,8 @@ from node.chain import Chain
 from runtime.construct import get_runtime
 from runtime.extrinsic import Extrinsic, decode_extrinsic, encode_signed, extra_bytes
 from runtime.pallets import aura
-from runtime.primitives import crypto
-from runtime.primitives.keys import Keypair
+from primitives import crypto
+from primitives.keys import Keypair
 from runtime.version import VERSION
 from storage.chain_store import ChainStore
 from storage.kv import LevelDBKV

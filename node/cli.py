@@ -222,7 +222,7 @@ def _keystore_key(args: argparse.Namespace, spec: dict):
 def _node_config(args: argparse.Namespace):
     from genesis.spec import ChainSpecError, load_spec
     from node.service import NodeConfig
-    from runtime.primitives.keys import Keypair
+    from primitives.keys import Keypair
 
     chain = args.chain or ("dev" if args.dev else None)
     if chain is None:

@@ -14,9 +14,9 @@ import logging
 import os
 import pathlib
 
-from runtime.primitives.hashing import blake2_256
-from runtime.primitives.scale import ScaleError
-from runtime.primitives.types import Header
+from primitives.hashing import blake2_256
+from primitives.scale import ScaleError
+from primitives.types import Header
 from storage.chain_store import ChainStore
 from storage.kv import DatabaseDamaged, DatabaseError, LevelDBKV
 from storage.trie import EMPTY_ROOT, TrieError

@@ -77,7 +77,7 @@ def _count(devnet: dict, validators: int | None) -> int:
 def chain_spec(devnet: dict, validators: int | None = None) -> dict:
     """The chain spec every devnet node runs: the local testnet with the first N validators."""
     from genesis.spec import local_spec
-    from runtime.primitives.keys import Keypair
+    from primitives.keys import Keypair
 
     n = _count(devnet, validators)
     spec = local_spec(validators=n, slot_ms=devnet["chain"]["slot_ms"])

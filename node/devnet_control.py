@@ -65,7 +65,7 @@ def restart_node(base_dir: pathlib.Path, name: str, *, wait: float = 60.0) -> di
 
 def add_node(base_dir: pathlib.Path, name: str | None = None, *, wait: float = 60.0) -> dict:
     """A full node (fresh identity, empty database) that joins through the devnet's bootnodes."""
-    from runtime.primitives.hashing import blake2_256
+    from primitives.hashing import blake2_256
 
     state = dn.read_state(base_dir)
     names = {n["name"] for n in state["nodes"]}

@@ -13,7 +13,7 @@ import json
 import sys
 from typing import TextIO
 
-from runtime.primitives.keys import (
+from primitives.keys import (
     SCHEMES,
     Keypair,
     KeyringError,
@@ -22,7 +22,7 @@ from runtime.primitives.keys import (
     public_to_account_id,
     validate_mnemonic,
 )
-from runtime.primitives.ss58 import (
+from primitives.ss58 import (
     DEFAULT_SS58_FORMAT,
     SS58Error,
     network_name,

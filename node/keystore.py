@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import pathlib
 
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 
 AURA = b"aura"
 _NAME_LEN = 2 * (len(AURA) + 32)

@@ -13,10 +13,10 @@ from runtime.extrinsic import MalformedExtrinsic, TransactionValidityError, deco
 from runtime.frame.dispatch import InvalidBlock
 from runtime.metadata import SUPPORTED_VERSIONS, metadata_at
 from runtime.pallets import aura, system, timestamp, transaction_payment
-from runtime.primitives.types import Header
-from runtime.primitives.scale import U32, U64, U128, Bytes, FixedBytes, Option, Result, ScaleError, Vec, encode_compact
+from primitives.types import Header
+from primitives.scale import U32, U64, U128, Bytes, FixedBytes, Option, Result, ScaleError, Vec, encode_compact
 from storage.trie import ordered_trie_root
-from runtime.primitives.types import AccountId, RuntimeVersionType, Weight
+from primitives.types import AccountId, RuntimeVersionType, Weight
 from runtime.version import VERSION
 from runtime.apis import OpaqueMetadata
 

@@ -24,7 +24,7 @@ from node.events import BlockEvent, Hub
 from node.metrics import ROLE_AUTHORITY, ROLE_FULL, NodeMetrics
 from node.rpc.server import SUBSTRATE_DEFAULT_CORS
 from node.txpool import PoolError, TransactionPool, decode_and_preverify
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 from node.db_check import FinalizedRecord, open_checked
 from storage.kv import DatabaseDamaged, DatabaseError
 

@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 from runtime.executive import ValidTransaction, remember_signature, validate_transaction
 from runtime.extrinsic import Extrinsic, MalformedExtrinsic, TransactionValidityError, decode_extrinsic
 from runtime.pallets import system
-from runtime.primitives.hashing import blake2_256
+from primitives.hashing import blake2_256
 
 log = logging.getLogger("agora.txpool")
 

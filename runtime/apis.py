@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from runtime.frame.api import ApiMethod, RuntimeApi, handlers
 from runtime.pallets.subtensor.rpc_info import SUBTENSOR_APIS
-from runtime.primitives.scale import (
+from primitives.scale import (
     U8, U32, U64, U128, Bool, Bytes, Enum, Field, FixedBytes, Option, Result, Struct, Unit, Variant, Vec,
     tuple_of,
 )
-from runtime.primitives.types import (
+from primitives.types import (
     AccountId, DispatchClass, DispatchErrorType, Header, RuntimeVersionType, Weight,
 )
 

@@ -12,7 +12,7 @@ from runtime.frame import outer
 from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin
 from runtime.frame.pallet import CallSpec, Pallet
-from runtime.primitives.scale import Enum, Field, Variant
+from primitives.scale import Enum, Field, Variant
 from runtime.pallets import (
     admin_utils, aura, balances, market, subtensor, sudo, swap, system, timestamp, transaction_payment,
 )

@@ -21,11 +21,11 @@ from runtime.frame.dispatch import (
 from runtime.frame.pallet import CallSpec, CallWeight
 from runtime.frame.state import Overlay, StateReader
 from runtime.pallets import balances, system, transaction_payment
-from runtime.primitives import crypto
-from runtime.primitives.hashing import blake2_256
-from runtime.primitives.scale import Encoded
-from runtime.primitives.types import AccountInfo, DispatchInfo
-from runtime.primitives.verified_signatures import VerifiedSignatures
+from primitives import crypto
+from primitives.hashing import blake2_256
+from primitives.scale import Encoded
+from primitives.types import AccountInfo, DispatchInfo
+from primitives.verified_signatures import VerifiedSignatures
 from runtime.version import VERSION
 
 log = logging.getLogger("runtime")

@@ -10,11 +10,11 @@ import dataclasses
 from typing import Any
 
 from runtime.frame.outer import RuntimeCallRef
-from runtime.primitives.scale import (
+from primitives.scale import (
     U32, U128, Bytes, Compact, Enum, Field, FixedBytes, Option, ScaleError, Struct, Variant, decode_compact,
     encode_compact, tuple_of,
 )
-from runtime.primitives.types import H256, Era, MultiAddress, MultiSignature
+from primitives.types import H256, Era, MultiAddress, MultiSignature
 
 EXTRINSIC_VERSION = 4
 SIGNED_FLAG = 0x80

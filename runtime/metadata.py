@@ -14,8 +14,8 @@ from runtime.construct import Runtime, get_runtime
 from runtime.extrinsic import SIGNED_EXTENSIONS, UncheckedExtrinsicType
 from runtime.frame.storage import StorageMap
 from runtime.pallets import aura
-from runtime.primitives.scale import Codec, Field, Lazy, encode_compact
-from runtime.primitives.types import AccountId, MultiAddress, MultiSignature
+from primitives.scale import Codec, Field, Lazy, encode_compact
+from primitives.types import AccountId, MultiAddress, MultiSignature
 
 MAGIC = b"meta"
 
@@ -193,7 +193,7 @@ def _runtime_api(reg: TypeRegistry, api) -> bytes:
     return _str(api.name) + methods + _strs(api.docs)
 
 
-from runtime.primitives.scale import Struct  # noqa: E402
+from primitives.scale import Struct  # noqa: E402
 
 _RUNTIME_TYPE = Struct(("agora_runtime", "Runtime"), [])
 

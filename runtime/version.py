@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from runtime.primitives.hashing import blake2_64
+from primitives.hashing import blake2_64
 
 SPEC_NAME = "agora"
 IMPL_NAME = "agora-node"

@@ -24,7 +24,7 @@ from node import devnet as dn
 
 
 def _devnet_yaml(n: int, out: pathlib.Path) -> pathlib.Path:
-    from runtime.primitives.hashing import blake2_256
+    from primitives.hashing import blake2_256
 
     devnet = dn.load()
     vals = list(devnet["validators"])

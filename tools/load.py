@@ -125,7 +125,7 @@ class _Signer:
     """Signs transfers for one sender (immortal, no tip), keeping its nonce."""
 
     def __init__(self, uri: str, nonce: int, genesis: bytes, spec_version: int, tx_version: int):
-        from runtime.primitives.keys import Keypair
+        from primitives.keys import Keypair
 
         self.key = Keypair.from_uri(uri)
         self.nonce = nonce
@@ -134,7 +134,7 @@ class _Signer:
 
     def next_transfer(self, call: bytes) -> bytes:
         from runtime.extrinsic import encode_signed, extra_bytes
-        from runtime.primitives import crypto
+        from primitives import crypto
 
         payload = call + extra_bytes(None, self.nonce, 0) + self.tail
         raw = encode_signed(call, self.key.public_key, 1, self.key.sign(crypto.signing_payload(payload)),
@@ -145,7 +145,7 @@ class _Signer:
 
 async def _follow(conn: Connection, stats: LoadStats, start_number: int) -> None:
     """Mark transactions inBlock / finalized from new and finalized heads (a skipped block is fetched)."""
-    from runtime.primitives.hashing import blake2_256
+    from primitives.hashing import blake2_256
 
     blocks: dict[str, tuple[int, str, list[bytes]]] = {}   # hash -> (number, parent, tx hashes)
     finalized_done: set[str] = set()
@@ -190,7 +190,7 @@ async def _follow(conn: Connection, stats: LoadStats, start_number: int) -> None
 
 async def _submit_loop(conn: Connection, signers: list[_Signer], call: bytes, rate: float, until: float,
                        stats: LoadStats) -> None:
-    from runtime.primitives.hashing import blake2_256
+    from primitives.hashing import blake2_256
 
     window = trio.CapacityLimiter(WINDOW)
     paced_from = trio.current_time()   # trio's clock, which sleep_until reads
@@ -229,7 +229,7 @@ async def run_load(urls: list[str], *, seconds: float, rate: float, connections:
     from trio_websocket import open_websocket_url
 
     from runtime.construct import get_runtime
-    from runtime.primitives.keys import Keypair
+    from primitives.keys import Keypair
 
     stats = LoadStats()
     connections = max(1, min(connections, len(senders)))

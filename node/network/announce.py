@@ -18,8 +18,8 @@ from node.network.import_queue import BlockImporter, Outcome, decode_block
 from node.network.peers import PeerSet
 from node.network.sync import MAJOR_SYNC_BLOCKS, SyncService
 from runtime.frame.dispatch import InvalidBlock
-from runtime.primitives.hashing import blake2_256
-from runtime.primitives.types import Header
+from primitives.hashing import blake2_256
+from primitives.types import Header
 
 log = logging.getLogger("agora.sync")
 

@@ -30,8 +30,8 @@ from node.network import peers as rep
 from node.network import protocol as proto
 from node.network.peers import KnownSet, PeerSet
 from runtime.pallets import aura
-from runtime.primitives import crypto
-from runtime.primitives.hashing import blake2_256
+from primitives import crypto
+from primitives.hashing import blake2_256
 
 log = logging.getLogger("agora.finality")
 

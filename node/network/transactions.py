@@ -16,7 +16,7 @@ from node.network import peers as rep
 from node.network import protocol as proto
 from node.network.peers import PeerSet
 from node.txpool import RACE_REASONS, PoolError, TransactionPool
-from runtime.primitives.hashing import blake2_256
+from primitives.hashing import blake2_256
 
 log = logging.getLogger("agora.txpool")
 

@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any, Callable
 
 from runtime.frame.state import StateReader
-from runtime.primitives.scale import Codec, ScaleError
+from primitives.scale import Codec, ScaleError
 
 Impl = Callable[..., Any]
 Handler = Callable[[StateReader, bytes], bytes]

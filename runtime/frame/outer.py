@@ -5,7 +5,7 @@ the runtime exists; `runtime.construct` fills these in once, at construction.
 """
 from __future__ import annotations
 
-from runtime.primitives.scale import Codec, Lazy
+from primitives.scale import Codec, Lazy
 
 _OUTER: dict[str, Codec] = {}
 

@@ -11,9 +11,9 @@ from typing import Any, Callable, Sequence
 
 from runtime.frame.dispatch import PalletError
 from runtime.frame.storage import _NO_DEFAULT, StorageMap, StorageValue
-from runtime.primitives.hashing import Hasher
-from runtime.primitives.scale import Codec, Enum, Field, Variant, dataclass_fields
-from runtime.primitives.types import DispatchClass, Weight  # noqa: F401  (re-exported for pallets)
+from primitives.hashing import Hasher
+from primitives.scale import Codec, Enum, Field, Variant, dataclass_fields
+from primitives.types import DispatchClass, Weight  # noqa: F401  (re-exported for pallets)
 
 
 @dataclasses.dataclass(frozen=True)

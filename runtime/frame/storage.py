@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator, Sequence
 
 from runtime.frame.state import Overlay, StateReader
-from runtime.primitives.hashing import HASH_FUNCTIONS, Hasher, storage_prefix
-from runtime.primitives.scale import Codec, tuple_of
+from primitives.hashing import HASH_FUNCTIONS, Hasher, storage_prefix
+from primitives.scale import Codec, tuple_of
 
 _NO_DEFAULT = object()
 

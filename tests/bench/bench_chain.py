@@ -19,8 +19,8 @@ from node.chain import Chain
 from node.txpool import TransactionPool
 from runtime.construct import get_runtime
 from runtime.extrinsic import decode_extrinsic, encode_signed, extra_bytes
-from runtime.primitives import crypto
-from runtime.primitives.keys import Keypair
+from primitives import crypto
+from primitives.keys import Keypair
 from runtime.version import VERSION
 from storage.chain_store import ChainStore
 from storage.kv import LevelDBKV
@@ -46,7 +46,7 @@ def _accounts(scheme: str):
 
 def _spec(accounts) -> dict:
     spec = dev_spec()
-    from runtime.primitives.ss58 import ss58_encode
+    from primitives.ss58 import ss58_encode
 
     spec["genesis"]["runtimeGenesis"]["config"]["balances"]["balances"] += [
         [ss58_encode(a.public_key), 10**15] for a in accounts]

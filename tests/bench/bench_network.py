@@ -20,7 +20,7 @@ from genesis.spec import genesis_storage, slot_duration_ms
 from node import devnet as dn
 from node.chain import Chain
 from node.chaingen import dev_senders, generate
-from runtime.primitives.types import DigestItem
+from primitives.types import DigestItem
 from storage.chain_store import ChainStore
 from storage.kv import LevelDBKV
 from tests.network.harness import Devnet, full_node, wait_for

@@ -80,7 +80,7 @@ def _spec_path(directory: pathlib.Path) -> pathlib.Path:
 def _check_populated(port: int) -> None:
     """The timed calls must answer about the fixture, not an empty chain."""
     from runtime.pallets.subtensor.rpc_info.types import DynamicInfo, NeuronInfoLite
-    from runtime.primitives.scale import Option, Vec
+    from primitives.scale import Option, Vec
     from tests.integration.nodeproc import rpc
 
     lite = rpc(port, "state_call", ["NeuronInfoRuntimeApi_get_neurons_lite", "0x0100"])["result"]

@@ -23,7 +23,7 @@ from substrateinterface import Keypair, SubstrateInterface
 from node.cli import main as agora
 from node.subtensor_cli import submit
 from p2p import keypair_from_hex, peer_id_of
-from runtime.primitives.hashing import blake2_256
+from primitives.hashing import blake2_256
 from tests.integration.nodeproc import REPO, NodeProcess, free_port, rpc
 from tools.dashboard.server import BUNDLE, NodeListError, parse_nodes
 

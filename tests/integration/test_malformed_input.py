@@ -28,7 +28,7 @@ def post_raw(port: int, body: bytes) -> tuple[int, dict | list | None]:
 def signed_prefix(payload: bytes) -> bytes:
     """Something that looks like a signed v4 extrinsic from Alice, followed by garbage."""
     body = b"\x84\x00" + ALICE.public_key + payload
-    from runtime.primitives.scale import encode_compact
+    from primitives.scale import encode_compact
     return encode_compact(len(body)) + body
 
 

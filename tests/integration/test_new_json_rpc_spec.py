@@ -11,7 +11,7 @@ import websocket
 from substrateinterface import Keypair, SubstrateInterface
 
 from tests.integration.nodeproc import rpc
-from runtime.primitives.hashing import blake2_256, twox_128
+from primitives.hashing import blake2_256, twox_128
 
 ALICE = Keypair.create_from_uri("//Alice")
 BOB = Keypair.create_from_uri("//Bob")

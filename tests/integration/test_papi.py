@@ -14,7 +14,7 @@ import subprocess
 import pytest
 from substrateinterface import SubstrateInterface
 
-from runtime.primitives.hashing import blake2_256
+from primitives.hashing import blake2_256
 from tests.integration.nodeproc import REPO, rpc
 
 PAPI_DIR = REPO / "tests" / "integration" / "papi"

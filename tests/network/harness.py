@@ -205,7 +205,7 @@ def env_cpu_note() -> str:
 def full_node(base_dir: pathlib.Path, name: str, spec_path: pathlib.Path, bootnodes: list[str] = (),
               extra: list[str] = ()) -> NodeHandle:
     """A non-authoring node with a fresh identity on free ports."""
-    from runtime.primitives.hashing import blake2_256
+    from primitives.hashing import blake2_256
 
     node_key = blake2_256(f"test-node/{base_dir}/{name}".encode()).hex()
     plan = dn.NodePlan(name, False, None, node_key, dn._peer_id(node_key), "127.0.0.1", dn.free_port(),

@@ -16,7 +16,7 @@ from node.network.import_queue import BlockImporter, Outcome
 from node.service import Node, NodeConfig
 from runtime.extrinsic import decode_extrinsic
 from runtime.pallets import system
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 from storage.chain_store import ChainStore
 from storage.kv import MemoryKV
 

@@ -155,10 +155,10 @@ def test_round_tracker_jumps_to_completable_round():
 
 
 def test_justification_roundtrip_and_verify():
-    from runtime.primitives import crypto
-    from runtime.primitives.hashing import blake2_256
-    from runtime.primitives.keys import Keypair
-    from runtime.primitives.types import Header
+    from primitives import crypto
+    from primitives.hashing import blake2_256
+    from primitives.keys import Keypair
+    from primitives.types import Header
 
     keys = [Keypair.from_uri(f"//{n}") for n in ("Alice", "Bob", "Charlie", "Dave")]
     auths = [k.public_key for k in keys]
@@ -198,10 +198,10 @@ def test_justification_roundtrip_and_verify():
 
 
 def test_justification_with_an_equivocator():
-    from runtime.primitives import crypto
-    from runtime.primitives.hashing import blake2_256
-    from runtime.primitives.keys import Keypair
-    from runtime.primitives.types import Header
+    from primitives import crypto
+    from primitives.hashing import blake2_256
+    from primitives.keys import Keypair
+    from primitives.types import Header
 
     keys = [Keypair.from_uri(f"//{n}") for n in ("Alice", "Bob", "Charlie", "Dave")]
     auths = [k.public_key for k in keys]

@@ -11,7 +11,7 @@ import pathlib
 import pytest
 
 from node import devnet as dn
-from runtime.primitives.hashing import blake2_256
+from primitives.hashing import blake2_256
 from tests.network.harness import NodeHandle, wait_for
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ from genesis.spec import SUBSTRATE_SPEC_FIELDS, genesis_storage, slot_duration_m
 from node import devnet as dn
 from node import keystore
 from node.cli import build_parser
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 

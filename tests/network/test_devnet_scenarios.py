@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from node.chaingen import transfer
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 from tests.network.harness import Devnet, agree_up_to, common_finalized, wait_for
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ import trio
 
 from node.network import protocol as proto
 from p2p import DialFailed, NetworkConfig, NetworkService
-from runtime.primitives.types import Header
+from primitives.types import Header
 from tests.network.harness import Devnet, wait_for
 
 pytestmark = pytest.mark.integration
@@ -88,7 +88,7 @@ def bad_block(net: Devnet, parent_number: int | None = None) -> tuple[bytes, byt
 
 
 def _header_from_json(h: dict) -> dict:
-    from runtime.primitives.types import DigestItem
+    from primitives.types import DigestItem
 
     return {"parent_hash": bytes.fromhex(h["parentHash"][2:]), "number": int(h["number"], 16),
             "state_root": bytes.fromhex(h["stateRoot"][2:]), "extrinsics_root": bytes.fromhex(h["extrinsicsRoot"][2:]),
@@ -123,7 +123,7 @@ async def test_garbage_finality_message_is_banned(net):
 async def test_forged_vote_is_banned(net):
     genesis = bytes.fromhex(net["alice"].hash_at(0)[2:])
     from consensus.finality import Vote
-    from runtime.primitives.keys import Keypair
+    from primitives.keys import Keypair
 
     forged = Vote(10**6, genesis, 0, Keypair.from_uri("//Alice").public_key, os.urandom(64))
     await attack(net, attacker(net), proto.FINALITY, proto.encode_votes(0, [forged]))

@@ -12,7 +12,7 @@ from node import keystore
 from node.cli import _node_config, build_parser
 from node.rpc import RpcModule, RpcServer
 from p2p import keypair_from_hex, peer_id_of
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 
 NODE_KEY = "6cc3be55f711069e1932e7dc3ded4db674cd323c0113649e3376678e45c8bcc0"
 

@@ -5,7 +5,7 @@ import io
 import json
 
 from node.cli import _node_config, build_parser, main
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 
 
 def run(argv: list[str]) -> tuple[int, str, str]:

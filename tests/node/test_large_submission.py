@@ -12,7 +12,7 @@ from node.service import LARGE_SUBMISSION_BYTES, Node, NodeConfig
 from node.txpool import PoolError
 from runtime.construct import get_runtime
 from runtime.extrinsic import encode_signed, extra_bytes, mortal_era
-from runtime.primitives import crypto
+from primitives import crypto
 from runtime.version import VERSION
 from tests.node.test_txpool import ALICE
 

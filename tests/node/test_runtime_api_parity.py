@@ -10,10 +10,10 @@ from runtime.apis import ApplyExtrinsicResult, CheckInherentsResult, InherentDat
 from runtime.construct import get_runtime
 from runtime.extrinsic import decode_extrinsic, encode_signed, extra_bytes
 from runtime.metadata import metadata_at
-from runtime.primitives import crypto
-from runtime.primitives.keys import Keypair
-from runtime.primitives.scale import U64, Bytes, Vec
-from runtime.primitives.types import Header
+from primitives import crypto
+from primitives.keys import Keypair
+from primitives.scale import U64, Bytes, Vec
+from primitives.types import Header
 from runtime.version import VERSION
 from storage.chain_store import ChainStore
 

@@ -8,8 +8,8 @@ from node.chain import Chain
 from node.txpool import PoolError, TransactionPool
 from runtime.construct import get_runtime
 from runtime.extrinsic import encode_signed, extra_bytes, mortal_era
-from runtime.primitives import crypto
-from runtime.primitives.keys import Keypair
+from primitives import crypto
+from primitives.keys import Keypair
 from runtime.version import VERSION
 from storage.chain_store import ChainStore
 

@@ -12,9 +12,9 @@ from runtime.extrinsic import decode_extrinsic, mortal_era
 from runtime.frame.dispatch import InvalidBlock
 from runtime.frame.state import DictState, Overlay
 from runtime.pallets import system
-from runtime.primitives import crypto
-from runtime.primitives.hashing import blake2_256
-from runtime.primitives.verified_signatures import VerifiedSignatures
+from primitives import crypto
+from primitives.hashing import blake2_256
+from primitives.verified_signatures import VerifiedSignatures
 from storage.chain_store import ChainStore
 from tests.node.test_txpool import ALICE, BOB, CHARLIE, transfer
 

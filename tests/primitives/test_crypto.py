@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.primitives import crypto
-from runtime.primitives.crypto import (
+from primitives import crypto
+from primitives.crypto import (
     SignatureKind,
     signing_payload,
     split_multisignature,
@@ -15,8 +15,8 @@ from runtime.primitives.crypto import (
     verify_encoded_multisignature,
     verify_multisignature,
 )
-from runtime.primitives.hashing import blake2_256
-from runtime.primitives.keys import Keypair
+from primitives.hashing import blake2_256
+from primitives.keys import Keypair
 
 substrateinterface = pytest.importorskip("substrateinterface")
 from substrateinterface import Keypair as SiKeypair, KeypairType  # noqa: E402

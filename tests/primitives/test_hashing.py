@@ -2,7 +2,7 @@
 import pytest
 
 from runtime.pallets import system
-from runtime.primitives.hashing import Hasher, storage_prefix, twox_128
+from primitives.hashing import Hasher, storage_prefix, twox_128
 from tests.runtime.helpers import ALICE
 
 ONE = (1).to_bytes(4, "little")

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sr25519
-from runtime.primitives import crypto
-from runtime.primitives.keys import (
+from primitives import crypto
+from primitives.keys import (
     DEV_PHRASE,
     DeriveJunction,
     InvalidDerivation,
@@ -250,7 +250,7 @@ def test_parse_secret_uri():
     assert u.junctions[0].chain_code == b"\x14Alice".ljust(32, b"\0")  # SCALE str
     assert parse_secret_uri("0xab").phrase == "0xab"
     long = parse_secret_uri("//" + "z" * 40).junctions[0]
-    from runtime.primitives.hashing import blake2_256
+    from primitives.hashing import blake2_256
     assert long.chain_code == blake2_256(b"\xa0" + b"z" * 40)
     # numbers beyond u64 are strings, as in sp_core
     big = parse_secret_uri("/18446744073709551616").junctions[0]

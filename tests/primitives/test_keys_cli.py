@@ -6,7 +6,7 @@ import json
 import pytest
 
 from node.keys_cli import add_key_commands, main, run_key_command
-from runtime.primitives.keys import DEV_PHRASE, Keypair, validate_mnemonic
+from primitives.keys import DEV_PHRASE, Keypair, validate_mnemonic
 
 ALICE_SR = "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"
 

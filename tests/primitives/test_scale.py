@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 from scalecodec.base import RuntimeConfigurationObject, ScaleBytes
 from scalecodec.type_registry import load_type_registry_preset
 
-from runtime.primitives.scale import (
+from primitives.scale import (
     U8, U16, U32, U64, U128, I8, I16, I32, I64, I128, Bool, Bytes, Compact, Enum, Field, FixedBytes, Option,
     ScaleError, Str, Struct, Variant, Vec, decode_compact, encode_compact, tuple_of,
 )
@@ -125,7 +125,7 @@ _U128S = st.one_of(st.integers(0, 2**64 + 5), st.integers(0, 2**128 - 1))
        _U128S, _U128S, _U128S, _U128S)
 def test_account_info_fast_path_equals_the_declared_struct(nonce, consumers, providers, sufficients,
                                                             free, reserved, frozen, flags):
-    from runtime.primitives.types import AccountData, AccountInfo, AccountInfoType
+    from primitives.types import AccountData, AccountInfo, AccountInfoType
 
     info = AccountInfo(nonce, consumers, providers, sufficients, AccountData(free, reserved, frozen, flags))
     generic = {"nonce": nonce, "consumers": consumers, "providers": providers, "sufficients": sufficients,
@@ -139,7 +139,7 @@ def test_account_info_fast_path_equals_the_declared_struct(nonce, consumers, pro
     ("nonce", -1), ("nonce", 2**32), ("free", -1), ("free", 2**128), ("flags", 2**128), ("reserved", 1.5),
 ])
 def test_account_info_out_of_range_is_a_scale_error(field, value):
-    from runtime.primitives.types import AccountData, AccountInfo, AccountInfoType
+    from primitives.types import AccountData, AccountInfo, AccountInfoType
 
     info = AccountInfo()
     setattr(info.data if field in ("free", "reserved", "frozen", "flags") else info, field, value)

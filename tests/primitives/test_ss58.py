@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.primitives.ss58 import (
+from primitives.ss58 import (
     SS58Error,
     base58_decode,
     base58_encode,

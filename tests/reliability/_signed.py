@@ -5,8 +5,8 @@ from __future__ import annotations
 from runtime.construct import get_runtime
 from runtime.executive import apply_extrinsic, validate_transaction
 from runtime.extrinsic import Extrinsic, decode_extrinsic, encode_signed, extra_bytes
-from runtime.primitives import crypto
-from runtime.primitives.keys import Keypair
+from primitives import crypto
+from primitives.keys import Keypair
 from runtime.version import VERSION
 from tests.runtime.helpers import GENESIS_HASH
 

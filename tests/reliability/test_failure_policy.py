@@ -18,7 +18,7 @@ from runtime.pallets import system
 from runtime.pallets.market import hooks as market_hooks
 from runtime.pallets.subtensor import epoch as subtensor_epoch
 from runtime.pallets.subtensor import storage as S
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 from storage.chain_store import ChainStore
 from storage.kv import MemoryKV
 from tests.reliability._signed import RT, apply, signed

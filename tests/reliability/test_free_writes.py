@@ -16,7 +16,7 @@ from runtime.extrinsic import TransactionValidityError
 from runtime.pallets import balances, system
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.validation import RATE_LIMIT_EXCEEDED, STAKE_AMOUNT_TOO_LOW, UID_NOT_FOUND
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 from tests.reliability._signed import apply, signed, validate
 from tests.runtime import helpers
 from tests.runtime.helpers import ALICE

@@ -11,7 +11,7 @@ from node.rpc.api import build_module
 from node.rpc.jsonrpc import Dispatcher, RpcError
 from node.rpc.server import RpcServer
 from node.service import Node, NodeConfig
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 
 
 async def test_database_fault_in_a_slot_is_reported_by_health(tmp_path):

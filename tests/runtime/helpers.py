@@ -15,7 +15,7 @@ from runtime.construct import get_runtime
 from runtime.executive import finalize_block, initialize_block
 from runtime.frame.dispatch import DispatchError, ModuleError, Origin
 from runtime.frame.state import DictState
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 
 ALICE = Keypair.from_uri("//Alice").public_key
 BOB = Keypair.from_uri("//Bob").public_key

@@ -7,7 +7,7 @@ from genesis.spec import dev_spec
 from runtime.pallets import balances, system
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.stake import pool
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 from tests.runtime.helpers import ALICE, BOB, CHARLIE, DAVE, EVE, FERDIE, TestExternalities
 
 TAO = 10**9

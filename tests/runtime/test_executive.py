@@ -20,10 +20,10 @@ from runtime.executive import apply_extrinsic, finalize_block, initialize_block
 from runtime.extrinsic import TransactionValidityError, decode_extrinsic, encode_signed, encode_unsigned, extra_bytes
 from runtime.frame.state import DictState
 from runtime.pallets import balances, system, transaction_payment
-from runtime.primitives import crypto
-from runtime.primitives.keys import Keypair
-from runtime.primitives.scale import Vec
-from runtime.primitives.ss58 import ss58_encode
+from primitives import crypto
+from primitives.keys import Keypair
+from primitives.scale import Vec
+from primitives.ss58 import ss58_encode
 from runtime.version import VERSION
 
 RT = get_runtime()

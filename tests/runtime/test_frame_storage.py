@@ -6,8 +6,8 @@ from hypothesis import given, settings, strategies as st
 
 from runtime.frame import storage
 from runtime.frame.state import DictState, Overlay
-from runtime.primitives.hashing import Hasher
-from runtime.primitives.scale import U32, Bool, FixedBytes, ScaleError, Vec
+from primitives.hashing import Hasher
+from primitives.scale import U32, Bool, FixedBytes, ScaleError, Vec
 
 ACCOUNTS = storage.StorageMap("Test", "Accounts", [(Hasher.BLAKE2_128_CONCAT, FixedBytes(32))], U32, default=0)
 NUMBERS = storage.StorageMap("Test", "Numbers", [(Hasher.TWOX_64_CONCAT, U32)], U32, default=0)

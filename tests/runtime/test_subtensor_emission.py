@@ -14,7 +14,7 @@ from runtime.pallets.subtensor.coinbase import block_emission_for_issuance, prop
 from runtime.pallets.subtensor.stake import pool
 from runtime.pallets.subtensor.epoch import gather_epoch_inputs
 from runtime.pallets.subtensor.types import TOTAL_SUPPLY
-from runtime.primitives.ss58 import ss58_encode
+from primitives.ss58 import ss58_encode
 from tests.runtime.helpers import ALICE, BOB, FERDIE
 from tests.runtime.subtensor_setup import (
     TAO, assert_issuance_conserved, call, ext_with, hot, register, register_subnet,

@@ -11,7 +11,7 @@ from runtime.metadata import metadata_bytes
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.stake import pool
 from runtime.pallets.subtensor.rpc_info.types import SELECTIVE_NAMES
-from runtime.primitives.scale import ScaleError
+from primitives.scale import ScaleError
 from runtime.version import API_VERSIONS, SPEC_VERSION
 from tests.runtime.helpers import ALICE, BOB
 from tests.runtime.subtensor_setup import hot, subnet_with_validators
@@ -190,7 +190,7 @@ def test_selective_mechagraph_fills_exactly_the_requested_fields(subnet):
     data = u16(netuid) + b"\x00" + bytes([(len(wanted) + 1) << 2]) + b"".join(u16(i) for i in wanted + [999])
     raw = api(ext, "SubnetInfoRuntimeApi_get_selective_mechagraph", data)
     from runtime.pallets.subtensor.rpc_info.types import SelectiveMetagraph
-    from runtime.primitives.scale import Option
+    from primitives.scale import Option
     value = Option(SelectiveMetagraph).decode(raw)
     present = {k for k, v in value.items() if v is not None and k != "netuid"}
     assert present == {"tempo", "hotkeys", "incentives", "validators"}

@@ -13,7 +13,7 @@ import pytest
 import trio
 from substrateinterface import Keypair
 
-from runtime.primitives.ss58 import ss58_decode
+from primitives.ss58 import ss58_decode
 from tools.compute_validator.http import get, get_json, post_json, serve
 from tools.workload.endpoint import LeaseInfo, ProviderEndpoint
 from tools.workload.manifest import ManifestRejected, envelope, manifest_hash, open_envelope, parse_services

@@ -43,7 +43,7 @@ def group_name(spec: dict) -> str:
 
 def lease_infos(client, leases: dict[int, dict], specs: dict[int, dict]) -> dict[int, LeaseInfo]:
     """The endpoint's view of the bot's active leases (one deployment read per lease)."""
-    from runtime.primitives.ss58 import ss58_decode
+    from primitives.ss58 import ss58_decode
 
     out = {}
     for lease_id, lease in leases.items():

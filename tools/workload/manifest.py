@@ -121,8 +121,8 @@ def open_envelope(doc: object, lease: int, owner: bytes, version: bytes) -> byte
 
     `owner` is the deployment owner's account id and `version` the deployment's on-chain version.
     """
-    from runtime.primitives.crypto import verify_sr25519
-    from runtime.primitives.ss58 import ss58_decode
+    from primitives.crypto import verify_sr25519
+    from primitives.ss58 import ss58_decode
 
     if not isinstance(doc, dict) or not all(isinstance(doc.get(k), str) for k in ("manifest", "signer", "signature")):
         raise ManifestRejected(400, "envelope needs manifest, signer and signature strings")

@@ -367,7 +367,7 @@ def _parse_queries(items) -> list[tuple[bytes, str]]:
 
 def _storage_items(state, trie, queries):
     """The answers to storage queries, one item per key found (absent keys give no item)."""
-    from runtime.primitives.hashing import blake2_256
+    from primitives.hashing import blake2_256
 
     for key, kind in queries:
         if kind == "value":

@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from node.rpc.jsonrpc import RpcError
-from runtime.primitives.scale import ScaleError
-from runtime.primitives.types import DigestItem
-from runtime.primitives.ss58 import ss58_decode
+from primitives.scale import ScaleError
+from primitives.types import DigestItem
+from primitives.ss58 import ss58_decode
 
 INVALID_PARAMS = -32602
 

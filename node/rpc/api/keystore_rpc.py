@@ -14,7 +14,7 @@ import secrets
 from node.keystore import AURA, keystore_file_name
 from node.rpc.api.common import hx, parse_hex, positional
 from node.rpc.jsonrpc import RpcError, RpcModule
-from runtime.primitives.keys import Keypair
+from primitives.keys import Keypair
 
 # Substrate's author error codes (rpc-api/src/author/error.rs)
 BAD_KEY_TYPE = 1005

@@ -16,7 +16,7 @@ import trio
 from node.rpc.api.common import INVALID_PARAMS, hx, parse_hex, positional
 from node.rpc.jsonrpc import RpcError, RpcModule
 from node.txpool import PoolError
-from runtime.primitives.hashing import blake2_256
+from primitives.hashing import blake2_256
 
 log = logging.getLogger("agora.rpc")
 

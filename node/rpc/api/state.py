@@ -56,7 +56,7 @@ def register(rpc: RpcModule, node) -> None:
 
     @rpc.method("state_getStorageHash", aliases=["state_getStorageHashAt"])
     def get_storage_hash(params):
-        from runtime.primitives.hashing import blake2_256
+        from primitives.hashing import blake2_256
 
         key, block_hash = positional(params, ("key", "hash"), 1)
         value = state_at(node, block_hash_or_best(node, block_hash)).get(parse_hex(key, "key"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin, PalletError
 from runtime.frame.pallet import CallWeight, Pallet
-from runtime.primitives.scale import U16
+from primitives.scale import U16
 
 from runtime.pallets.subtensor.hyperparams import do_set_alpha_values, register_setters
 

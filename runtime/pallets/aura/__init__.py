@@ -9,7 +9,7 @@ from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import InvalidBlock
 from runtime.frame.pallet import Pallet
 from runtime.pallets import system
-from runtime.primitives.scale import U64, Field, FixedBytes, Struct, Vec
+from primitives.scale import U64, Field, FixedBytes, Struct, Vec
 
 pallet = Pallet("Aura", "pallet_aura", docs=("Aura slot-based block authoring.",))
 

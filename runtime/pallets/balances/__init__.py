@@ -14,9 +14,9 @@ from runtime.frame.dispatch import (
 )
 from runtime.frame.pallet import CallWeight, Pallet
 from runtime.pallets import system
-from runtime.primitives.hashing import Hasher
-from runtime.primitives.scale import U32, U128, Bool, Compact, Enum, Field, FixedBytes, Struct, Variant, Vec
-from runtime.primitives.types import AccountId, AccountInfo, MultiAddress
+from primitives.hashing import Hasher
+from primitives.scale import U32, U128, Bool, Compact, Enum, Field, FixedBytes, Struct, Variant, Vec
+from primitives.types import AccountId, AccountInfo, MultiAddress
 
 pallet = Pallet("Balances", "pallet_balances", docs=("Account balances, transfers and reserves.",))
 

@@ -6,7 +6,7 @@ from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin, ensure, ensure_root, ensure_signed
 from runtime.frame.pallet import CallWeight
 from runtime.pallets import balances, system
-from runtime.primitives.scale import U64, U128, Bytes, Compact, FixedBytes, Vec
+from primitives.scale import U64, U128, Bytes, Compact, FixedBytes, Vec
 
 from runtime.pallets.market import lifecycle
 from runtime.pallets.market.errors import Error

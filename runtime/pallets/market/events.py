@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from runtime.primitives.scale import U32, U64, U128, Bytes
-from runtime.primitives.types import AccountId
+from primitives.scale import U32, U64, U128, Bytes
+from primitives.types import AccountId
 
 from runtime.pallets.market.pallet import pallet
 from runtime.pallets.market.types import (BidCloseReason, DeploymentCloseReason, LeaseCloseReason,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from runtime.frame.context import BlockContext
 from runtime.pallets import balances, system
-from runtime.primitives.ss58 import ss58_decode
+from primitives.ss58 import ss58_decode
 
 from runtime.pallets.market.pallet import TAO, pallet
 from runtime.pallets.market.storage import ParamsStore

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from runtime.frame.pallet import Pallet
-from runtime.primitives.scale import U32, U64
+from primitives.scale import U32, U64
 
 pallet = Pallet("Market", "pallet_market", docs=(
     "A compute marketplace: providers bid on tenants' orders in a reverse auction;",

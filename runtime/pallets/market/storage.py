@@ -1,9 +1,9 @@
 """Market storage. Closed objects are removed (events keep the history)."""
 from __future__ import annotations
 
-from runtime.primitives.hashing import Hasher
-from runtime.primitives.scale import U32, U64, Vec, tuple_of
-from runtime.primitives.types import AccountId
+from primitives.hashing import Hasher
+from primitives.scale import U32, U64, Vec, tuple_of
+from primitives.types import AccountId
 
 from runtime.pallets.market.pallet import pallet
 from runtime.pallets.market.types import (BidType, DeploymentType, LeaseType, OrderType, Params, ParamsType,

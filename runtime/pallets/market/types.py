@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from runtime.primitives.scale import U16, U32, U64, U128, Bytes, Enum, FixedBytes, Option, Variant, Vec, struct_of
-from runtime.primitives.types import AccountId
+from primitives.scale import U16, U32, U64, U128, Bytes, Enum, FixedBytes, Option, Variant, Vec, struct_of
+from primitives.types import AccountId
 
 P = "pallet_market::types::"
 

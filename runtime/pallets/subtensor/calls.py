@@ -8,8 +8,8 @@ from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin, ensure, ensure_signed, fail
 from runtime.frame.pallet import CallWeight
 from runtime.pallets import balances
-from runtime.primitives.scale import U8, U16, U64, Vec
-from runtime.primitives.types import AccountId
+from primitives.scale import U8, U16, U64, Vec
+from primitives.types import AccountId
 
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.coinbase import run_coinbase, update_moving_prices
@@ -24,7 +24,7 @@ from runtime.pallets.subtensor.stake import calls as stake_calls  # noqa: F401  
 from runtime.pallets.subtensor.stake.core import sync_total_issuance
 from runtime.pallets.subtensor.storage import pallet
 from runtime.pallets.subtensor.types import SubnetDefaults, SubnetIdentityV3
-from runtime.primitives.scale import Option
+from primitives.scale import Option
 from runtime.pallets.subtensor.weights import do_set_weights
 
 NETUID = ("netuid", U16, "NetUid")

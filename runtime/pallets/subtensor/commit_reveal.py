@@ -19,9 +19,9 @@ from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin, ensure, ensure_signed, fail
 from runtime.frame.pallet import CallWeight
 from runtime.frame.state import StateReader
-from runtime.primitives.hashing import blake2_256
-from runtime.primitives.scale import U16, U64, Vec
-from runtime.primitives.types import H256
+from primitives.hashing import blake2_256
+from primitives.scale import U16, U64, Vec
+from primitives.types import H256
 
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.errors import Error

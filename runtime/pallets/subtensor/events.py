@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from runtime.primitives.scale import I16, U8, U16, U32, U64, Bool, Vec
-from runtime.primitives.types import H256, AccountId
+from primitives.scale import I16, U8, U16, U32, U64, Bool, Vec
+from primitives.types import H256, AccountId
 
 from runtime.pallets.subtensor.storage import pallet
 from runtime.pallets.subtensor.types import U64F64

@@ -13,7 +13,7 @@ The SCALE codecs keep substrate-fixed's metadata shape, a struct with one field 
 """
 from __future__ import annotations
 
-from runtime.primitives.scale import I128, U128, Field, Struct
+from primitives.scale import I128, U128, Field, Struct
 
 F64 = 64           # U64F64 / I64F64
 F32 = 32           # I96F32 / U96F32 / I32F32

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import BadOrigin, Origin, ensure, ensure_root
 from runtime.frame.pallet import CallWeight
-from runtime.primitives.scale import I16, U8, U16, U32, U64, Bool, Codec
+from primitives.scale import I16, U8, U16, U32, U64, Bool, Codec
 
 from runtime.pallets.subtensor import events as E
 from runtime.pallets.subtensor import storage as S

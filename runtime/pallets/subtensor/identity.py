@@ -6,7 +6,7 @@ from __future__ import annotations
 from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin, ensure, ensure_signed
 from runtime.frame.pallet import CallWeight
-from runtime.primitives.scale import U16, Bytes
+from primitives.scale import U16, Bytes
 
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.errors import Error

@@ -12,7 +12,7 @@ from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin, ensure, ensure_signed
 from runtime.frame.pallet import CallWeight
 from runtime.frame.state import StateReader
-from runtime.primitives.scale import U8, U16, U32, U128
+from primitives.scale import U8, U16, U32, U128
 
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.errors import Error

@@ -9,9 +9,9 @@ dynamic-TAO items (pools, share pools, pending emission, identities, serving) ar
 from __future__ import annotations
 
 from runtime.frame.pallet import Pallet
-from runtime.primitives.hashing import Hasher
-from runtime.primitives.scale import I16, U8, U16, U32, U64, Bool, Bytes, Vec, tuple_of
-from runtime.primitives.types import AccountId
+from primitives.hashing import Hasher
+from primitives.scale import I16, U8, U16, U32, U64, Bool, Bytes, Vec, tuple_of
+from primitives.types import AccountId
 
 from runtime.pallets.subtensor.types import (
     DEFAULT_BURN_INCREASE_MULT, DEFAULT_MIN_STAKE, DEFAULT_TAKE, TAO, U64F64, NetUid, NetUidStorageIndex,

@@ -11,9 +11,9 @@ Pool accounting (the invariants the property tests check to the rao):
 from __future__ import annotations
 
 from runtime.frame.storage import StorageItem
-from runtime.primitives.hashing import Hasher
-from runtime.primitives.scale import I64, U16, U64, U128, Bool, Enum, Field, Struct, Variant, Vec, tuple_of
-from runtime.primitives.types import AccountId, H256
+from primitives.hashing import Hasher
+from primitives.scale import I64, U16, U64, U128, Bool, Enum, Field, Struct, Variant, Vec, tuple_of
+from primitives.types import AccountId, H256
 
 from runtime.pallets.subtensor.fixed import I64F64, I96F32, U64F64, U96F32, from_decimal_str, F32
 from runtime.pallets.subtensor.storage import pallet

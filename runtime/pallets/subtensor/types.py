@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from fractions import Fraction
 
-from runtime.primitives.scale import U8, U16, U32, U64, U128, Bool, Bytes, Field, Struct, Vec, struct_of, tuple_of
+from primitives.scale import U8, U16, U32, U64, U128, Bool, Bytes, Field, Struct, Vec, struct_of, tuple_of
 from runtime.pallets.subtensor.fixed import U64F64  # noqa: F401  (re-exported: storage and events use it)
 
 TAO = 10**9                      # rao per TAO

@@ -13,8 +13,8 @@ from runtime.frame.dispatch import PAYS_NO, DispatchError, Origin, PalletError, 
 from runtime.frame.outer import RuntimeCallRef
 from runtime.frame.pallet import CallWeight, Pallet
 from runtime.pallets.balances import lookup
-from runtime.primitives.scale import Option, Result, Unit
-from runtime.primitives.types import AccountId, DispatchErrorType, MultiAddress, Weight
+from primitives.scale import Option, Result, Unit
+from primitives.types import AccountId, DispatchErrorType, MultiAddress, Weight
 
 pallet = Pallet("Sudo", "pallet_sudo", docs=("A superuser key for development chains.",))
 

@@ -11,8 +11,8 @@ import dataclasses
 from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin, PalletError, ensure, ensure_root
 from runtime.frame.pallet import CallWeight, Pallet
-from runtime.primitives.hashing import Hasher
-from runtime.primitives.scale import U16
+from primitives.hashing import Hasher
+from primitives.scale import U16
 
 pallet = Pallet("Swap", "pallet_subtensor_swap", docs=("Swap fee configuration of the subnet pools.",))
 

@@ -11,11 +11,11 @@ from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin, PalletError, ensure_root, ensure_signed
 from runtime.frame.outer import RuntimeEventRef
 from runtime.frame.pallet import CallWeight, Pallet
-from runtime.primitives.hashing import Hasher, blake2_256
-from runtime.primitives.scale import (
+from primitives.hashing import Hasher, blake2_256
+from primitives.scale import (
     U16, U32, U64, Bytes, Field, FixedBytes, Option, Struct, Vec, encode_compact, tuple_of,
 )
-from runtime.primitives.types import (
+from primitives.types import (
     AccountId, AccountInfo, AccountInfoType, Digest, DispatchErrorType, DispatchInfo, Phase, H256,
     RuntimeVersionType, Weight,
 )

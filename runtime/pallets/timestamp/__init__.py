@@ -8,7 +8,7 @@ from __future__ import annotations
 from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import InvalidBlock, Origin, ensure_none
 from runtime.frame.pallet import CallWeight, Pallet
-from runtime.primitives.scale import U64, Bool, Compact
+from primitives.scale import U64, Bool, Compact
 
 pallet = Pallet("Timestamp", "pallet_timestamp", docs=("The time of the current block.",))
 

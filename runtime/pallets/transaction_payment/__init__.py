@@ -9,8 +9,8 @@ import dataclasses
 
 from runtime.frame.pallet import CallWeight, Pallet
 from runtime.pallets import system
-from runtime.primitives.scale import U8, U128
-from runtime.primitives.types import AccountId
+from primitives.scale import U8, U128
+from primitives.types import AccountId
 
 pallet = Pallet("TransactionPayment", "pallet_transaction_payment", docs=("Transaction fees.",))
 

@@ -16,8 +16,8 @@ Not served (no Agora counterpart): the proxy filters, stake availability/convict
 from __future__ import annotations
 
 from runtime.frame.api import ApiMethod, RuntimeApi
-from runtime.primitives.scale import U8, U16, U64, Option, Vec, tuple_of
-from runtime.primitives.types import AccountId
+from primitives.scale import U8, U16, U64, Option, Vec, tuple_of
+from primitives.types import AccountId
 
 from runtime.pallets.subtensor.rpc_info import metagraph, neurons, stake, subnets, swap
 from runtime.pallets.subtensor.rpc_info.types import (

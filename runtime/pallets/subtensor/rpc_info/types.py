@@ -9,11 +9,11 @@ transparent newtype with the same encoding); `AlphaBalance`/`TaoBalance` are `u6
 """
 from __future__ import annotations
 
-from runtime.primitives.scale import (
+from primitives.scale import (
     I64, U8, U16, U32, U64, U128, Array, Bool, Bytes, Compact, Enum, Field, Option, Struct, Variant, Vec,
     tuple_of,
 )
-from runtime.primitives.types import AccountId
+from primitives.types import AccountId
 
 from runtime.pallets.subtensor.fixed import I96F32, U64F64
 from runtime.pallets.subtensor.types import AxonInfo, ChainIdentityV2, PrometheusInfo, SubnetIdentityV3

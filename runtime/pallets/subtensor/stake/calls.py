@@ -12,8 +12,8 @@ from __future__ import annotations
 from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin, ensure, ensure_signed, fail
 from runtime.frame.pallet import CallWeight
-from runtime.primitives.scale import U16, U64, Bool
-from runtime.primitives.types import AccountId
+from primitives.scale import U16, U64, Bool
+from primitives.types import AccountId
 
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor import swap

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import struct
 
-from runtime.primitives.scale import (
+from primitives.scale import (
     ScaleError, U8, U32, U64, U128, Bytes, Compact, Enum, Field, FixedBytes, Struct, Variant, Vec,
     tuple_of,
 )

@@ -32,9 +32,9 @@ from typing import Iterable
 import nacl.bindings as _nacl
 import sr25519 as _sr25519
 
-from runtime.primitives import crypto as _crypto
-from runtime.primitives.hashing import blake2_256
-from runtime.primitives.ss58 import DEFAULT_SS58_FORMAT, ss58_decode_with_format, ss58_encode
+from primitives import crypto as _crypto
+from primitives.hashing import blake2_256
+from primitives.ss58 import DEFAULT_SS58_FORMAT, ss58_decode_with_format, ss58_encode
 
 try:
     import bip39 as _bip39  # py-bip39-bindings

@@ -54,7 +54,7 @@ import nacl.bindings as _nacl
 import nacl.exceptions as _nacl_exc
 import sr25519 as _sr25519
 
-from runtime.primitives.hashing import blake2_256
+from primitives.hashing import blake2_256
 
 try:  # coincurve ships with libp2p; ECDSA is optional if it is missing.
     import coincurve as _coincurve
