@@ -169,7 +169,9 @@ class OneLineErrors(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(add_commands=None) -> argparse.ArgumentParser:
+    """The node's own commands (node, build-spec, purge-chain, key); `add_commands(subparsers)` adds
+    others (the `agora` entry point in tools/cli.py adds the client tools: the node imports none)."""
     from node.service import IMPL_VERSION
 
     parser = OneLineErrors(prog="agora", description="Agora: a Substrate-compatible node for decentralized AI")
@@ -187,18 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--chain", default="dev")
     purge.add_argument("-d", "--base-path", type=pathlib.Path, required=True)
     purge.add_argument("-y", action="store_true", help="Do not ask for confirmation")
-    try:
-        from node.keys_cli import add_key_commands
+    from node.keys_cli import add_key_commands
 
-        add_key_commands(sub)
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from node.tools_cli import add_tool_commands
-
-        add_tool_commands(sub)
-    except ImportError:
-        pass
+    add_key_commands(sub)
+    if add_commands is not None:
+        add_commands(sub)
     return parser
 
 
@@ -428,8 +423,8 @@ def run_purge_chain(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, add_commands=None) -> int:
+    parser = build_parser(add_commands)
     args = parser.parse_args(argv)
     if args.command == "node":
         return run_node(args)

@@ -20,7 +20,7 @@ import time
 
 import yaml
 
-from node import devnet as dn
+from tools import devnet as dn
 
 
 def _devnet_yaml(n: int, out: pathlib.Path) -> pathlib.Path:

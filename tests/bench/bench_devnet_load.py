@@ -14,7 +14,7 @@ import time
 
 import trio
 
-from node import devnet as dn
+from tools import devnet as dn
 from tools.devnet_scale import _cpu_seconds, _devnet_yaml
 from tools.load import run_load
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from genesis.spec import genesis_storage, slot_duration_ms
-from node import devnet as dn
+from tools import devnet as dn
 from node.chain import Chain
 from node.chaingen import dev_senders, generate
 from primitives.types import DigestItem

@@ -15,7 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from node import devnet as dn
+from tools import devnet as dn
 from tools.deploy import k8s
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -101,7 +101,7 @@ def test_a_broken_manifest_is_caught():
 
 
 def test_cli_prints_the_manifests():
-    out = subprocess.run([sys.executable, "-m", "node", "devnet", "k8s", "--validators", "4"], cwd=REPO,
+    out = subprocess.run([sys.executable, "-m", "tools", "devnet", "k8s", "--validators", "4"], cwd=REPO,
                          capture_output=True, text=True, check=True).stdout
     assert list(yaml.safe_load_all(out)) == k8s.render(dn.load(), 4)
 

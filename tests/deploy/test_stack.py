@@ -6,7 +6,7 @@ import sys
 
 import yaml
 
-from node import devnet as dn
+from tools import devnet as dn
 from node.cli import build_parser
 from tools.deploy import compose, stack, topology
 
@@ -41,7 +41,7 @@ def test_stack_has_deploy_sections_secrets_and_dns_bootnodes():
 
 def test_stack_cli_writes_key_files(tmp_path):
     out = tmp_path / "stack.yml"
-    subprocess.run([sys.executable, "-m", "node", "devnet", "stack", "--out", str(out)], check=True,
+    subprocess.run([sys.executable, "-m", "tools", "devnet", "stack", "--out", str(out)], check=True,
                    capture_output=True)
     doc = yaml.safe_load(out.read_text())
     for name, secret in doc["secrets"].items():

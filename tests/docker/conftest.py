@@ -48,7 +48,7 @@ def image(engine):
     return info
 
 
-NODE_STATUS = ("import json; from node.devnet import node_status; "
+NODE_STATUS = ("import json; from tools.devnet import node_status; "
                "print(json.dumps(node_status(9944)))")
 
 

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from node import devnet as dn
+from tools import devnet as dn
 from tests.docker.conftest import container_status, wait_for
 from tools.deploy import stack
 

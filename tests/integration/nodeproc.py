@@ -43,7 +43,7 @@ class NodeProcess:
         return f"ws://127.0.0.1:{self.rpc_port}"
 
     def start(self, wait_blocks: int = 1) -> "NodeProcess":
-        args = [sys.executable, "-m", "node", "node", "--rpc-port", str(self.rpc_port),
+        args = [sys.executable, "-m", "tools", "node", "--rpc-port", str(self.rpc_port),
                 "--prometheus-port", str(self.prometheus_port), "--block-time", str(self.block_time_ms)]
         if self.dev:
             args.append("--dev")

@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.nodeproc import REPO, free_port, rpc
 
-AGORA = [sys.executable, "-m", "node"]
+AGORA = [sys.executable, "-m", "tools"]
 
 
 def run_agora(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -204,7 +204,7 @@ def test_compute_subnet_end_to_end(net):
            {"hotkey": Keypair.create_from_uri("//Alice//hot").ss58_address})
     (_, added), = events.find("SubtensorModule", "NetworkAdded")
     netuid = added[0] if isinstance(added, (list, tuple)) else added.get("netuid", added)
-    done = subprocess.run([sys.executable, "-m", "node", "market", "set-params", "--url", url, "--key", "//Alice",
+    done = subprocess.run([sys.executable, "-m", "tools", "market", "set-params", "--url", url, "--key", "//Alice",
                            "--compute-netuid", str(netuid), "--min-consensus", str(MIN_CONSENSUS),
                            "--zero-consensus-epochs", "1", "--slash-fraction", str(SLASH),
                            "--bidding-window", str(BIDDING_WINDOW), "--order-timeout", "300"],
@@ -218,14 +218,14 @@ def test_compute_subnet_end_to_end(net):
     ports = {name: free_port() for name in PROVIDERS}
     for name, uri in PROVIDERS.items():
         (procs.dir / f"{name}.yaml").write_text(pricing(name, ports[name]))
-        procs.start(f"bot-{name}", "-m", "node", "provider", "run", "--url", url, "--key", uri,
+        procs.start(f"bot-{name}", "-m", "tools", "provider", "run", "--url", url, "--key", uri,
                     "--pricing", str(procs.dir / f"{name}.yaml"), "--interval", "0.4",
                     *(["--no-serve"] if name == "dave" else []))
     procs.start("responder-dave", "-m", "tools.compute_validator.responder", "--url", url, "--key",
                 PROVIDERS["dave"], "--port", str(ports["dave"]), "--serve-nothing")
     wait_for(lambda: all(substrate.query("Market", "Providers", [a]).value for a in ADDR.values()), 60,
              "the bots to register their providers")
-    joins = [subprocess.run([sys.executable, "-m", "node", "provider", "join-subnet", "--url", url, "--key", uri],
+    joins = [subprocess.run([sys.executable, "-m", "tools", "provider", "join-subnet", "--url", url, "--key", uri],
                             cwd=REPO, capture_output=True, text=True, timeout=60) for uri in PROVIDERS.values()]
     for done in joins:
         assert done.returncode == 0 and f"compute subnet {netuid}" in done.stdout, done.stdout + done.stderr
@@ -237,7 +237,7 @@ def test_compute_subnet_end_to_end(net):
         submit(substrate, coldkey, "SubtensorModule", "add_stake",
                {"hotkey": hotkey, "netuid": netuid, "amount_staked": VALIDATOR_STAKE})
         favor = ["--dishonest-favor", ADDR["dave"]] if name == "mallory" else []
-        procs.start(f"validator-{name}", "-m", "node", "validator", "compute", "--url", url, "--key", hot,
+        procs.start(f"validator-{name}", "-m", "tools", "validator", "compute", "--url", url, "--key", hot,
                     "--rounds", "2", "--timeout", "3", *favor)
     hot_uid = {name: substrate.query("SubtensorModule", "Uids",
                                      [netuid, Keypair.create_from_uri(hot).ss58_address]).value

@@ -2,7 +2,7 @@
 
 The dev authority and a full node following it; the test registers a subnet and neurons with
 substrate-interface, stakes a validator, lets two epochs pay out and opens a deployment, then serves
-the dashboard (`python -m node dashboard`) and drives chromium with puppeteer-core
+the dashboard (`python -m tools dashboard`) and drives chromium with puppeteer-core
 (tests/integration/dashboard/dashboard_driver.mjs; `make clients` installs it and bundles
 @polkadot/api). The page must show both nodes' best blocks advancing, and a metagraph and market
 whose every value equals the chain's at the block the page read them; the screenshot lands in tmp_path.
@@ -20,8 +20,8 @@ import time
 import pytest
 from substrateinterface import Keypair, SubstrateInterface
 
-from node.cli import main as agora
-from node.subtensor_cli import submit
+from tools.cli import main as agora
+from tools.subtensor_cli import submit
 from p2p import keypair_from_hex, peer_id_of
 from primitives.hashing import blake2_256
 from tests.integration.nodeproc import REPO, NodeProcess, free_port, rpc
@@ -103,7 +103,7 @@ def dashboard(live_subnet):
     node, follower, _ = live_subnet
     port = free_port()
     dead = f"ws://127.0.0.1:{free_port()}"                       # a node that is down: its own row says so
-    proc = subprocess.Popen([sys.executable, "-m", "node", "dashboard", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "tools", "dashboard", "--port", str(port),
                              "--nodes", f"{node.url},{follower.url},{dead}"], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
@@ -192,14 +192,14 @@ def test_dashboard_command_errors_are_one_line():
     with pytest.raises(NodeListError, match="at least one"):
         parse_nodes(" , ")
     assert parse_nodes("ws://a:1, wss://b") == ["ws://a:1", "wss://b"]
-    proc = subprocess.run([sys.executable, "-m", "node", "dashboard", "--nodes", "9944"], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "tools", "dashboard", "--nodes", "9944"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "not a ws://" in proc.stderr
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        proc = subprocess.run([sys.executable, "-m", "node", "dashboard", "--port", str(port)], cwd=REPO,
+        proc = subprocess.run([sys.executable, "-m", "tools", "dashboard", "--port", str(port)], cwd=REPO,
                               capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and proc.stderr.strip().count("\n") == 0
     assert f"127.0.0.1:{port}" in proc.stderr and "Address already in use" in proc.stderr

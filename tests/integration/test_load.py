@@ -19,7 +19,7 @@ def _nonces(port: int) -> dict[str, int]:
 def test_load_reports_what_the_chain_finalized(dev_node, tmp_path):
     before = _nonces(dev_node.rpc_port)
     out = tmp_path / "load.json"
-    proc = subprocess.run([sys.executable, "-m", "node", "load", "--url", dev_node.url, "--seconds", "8",
+    proc = subprocess.run([sys.executable, "-m", "tools", "load", "--url", dev_node.url, "--seconds", "8",
                            "--rate", "150", "--connections", "3", "--drain", "60", "--json", str(out)],
                           cwd=REPO, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -37,13 +37,13 @@ def test_load_reports_what_the_chain_finalized(dev_node, tmp_path):
 
 
 def test_load_refuses_bad_arguments(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "node", "load", "--seconds", "0"], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "tools", "load", "--seconds", "0"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "must be positive" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_load_against_no_node_is_one_error_line():
-    proc = subprocess.run([sys.executable, "-m", "node", "load", "--url", "ws://127.0.0.1:1", "--seconds", "1"],
+    proc = subprocess.run([sys.executable, "-m", "tools", "load", "--url", "ws://127.0.0.1:1", "--seconds", "1"],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "cannot reach ws://127.0.0.1:1" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -22,8 +22,8 @@ import time
 import pytest
 from substrateinterface import Keypair, SubstrateInterface
 
-from node import cli
-from node.provider_bot import load_pricing, price_for
+from tools import cli
+from tools.provider_bot import load_pricing, price_for
 from tests.integration.nodeproc import REPO, NodeProcess
 
 ALICE, BOB, CHARLIE, DAVE = (Keypair.create_from_uri(f"//{n}") for n in ("Alice", "Bob", "Charlie", "Dave"))
@@ -91,7 +91,7 @@ class Bots:
         pricing.write_text(PRICING[name])
         log = open(self.dir / f"{name}.log", "ab")
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "node", "provider", "run", "--url", self.url, "--key", f"//{name.capitalize()}",
+            [sys.executable, "-m", "tools", "provider", "run", "--url", self.url, "--key", f"//{name.capitalize()}",
              "--pricing", str(pricing), "--interval", "0.4", "--max-backoff", "2"],
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1",
                                                                  "COLUMNS": "200"})

@@ -11,8 +11,8 @@ import time
 import pytest
 from substrateinterface import Keypair, SubstrateInterface
 
-from node.cli import main as agora
-from node.subtensor_cli import metagraph, submit
+from tools.cli import main as agora
+from tools.subtensor_cli import metagraph, submit
 from tests.integration.nodeproc import NodeProcess
 
 TAO = 10**9

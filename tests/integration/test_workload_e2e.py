@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 from substrateinterface import Keypair, SubstrateInterface
 
-from node import cli
+from tools import cli
 from tests.integration.nodeproc import REPO
 from tests.integration.test_market_e2e import run_cli, sudo, wait_for
 from tools.workload.manifest import envelope
@@ -67,7 +67,7 @@ def provider(dev_node, substrate, tmp_path_factory):
     pricing.write_text(f"host_uri: http://127.0.0.1:{port}\nattributes: {{region: local}}\n"
                        "pricing: {cpu_per_core: 1000000, memory_per_gib: 100000}\n")
     log_path = directory / "bob.log"
-    proc = subprocess.Popen([sys.executable, "-m", "node", "provider", "run", "--url", dev_node.url, "--key", "//Bob",
+    proc = subprocess.Popen([sys.executable, "-m", "tools", "provider", "run", "--url", dev_node.url, "--key", "//Bob",
                              "--pricing", str(pricing), "--interval", "0.4"], cwd=REPO,
                             stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})

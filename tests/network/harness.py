@@ -1,4 +1,4 @@
-"""Multi-node harness: real node processes on 127.0.0.1, planned by node.devnet.
+"""Multi-node harness: real node processes on 127.0.0.1, planned by tools.devnet.
 
 It uses the same plan, chain spec and command line as ``agora devnet up`` (and the
 compose file), only with free ports, a shorter slot and per-node control (kill,
@@ -15,7 +15,7 @@ import time
 from typing import Callable
 
 from genesis.spec import set_slot_duration
-from node import devnet as dn
+from tools import devnet as dn
 
 SLOT_MS = 1000
 

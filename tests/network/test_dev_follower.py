@@ -10,7 +10,7 @@ import pathlib
 
 import pytest
 
-from node import devnet as dn
+from tools import devnet as dn
 from primitives.hashing import blake2_256
 from tests.network.harness import NodeHandle, wait_for
 

@@ -10,14 +10,14 @@ import time
 
 import pytest
 
-from node import devnet as dn
+from tools import devnet as dn
 
 pytestmark = pytest.mark.integration
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def agora(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "node", *args], cwd=REPO, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tools", *args], cwd=REPO, capture_output=True, text=True,
                           timeout=timeout)
 
 

@@ -11,7 +11,7 @@ import sys
 import yaml
 
 from genesis.spec import SUBSTRATE_SPEC_FIELDS, genesis_storage, slot_duration_ms
-from node import devnet as dn
+from tools import devnet as dn
 from node import keystore
 from node.cli import build_parser
 from primitives.keys import Keypair
@@ -105,7 +105,7 @@ def test_devnet_chain_spec(tmp_path):
     assert slot_duration_ms(spec) == devnet["chain"]["slot_ms"] and spec["id"] == devnet["chain"]["id"]
     assert set(spec) <= SUBSTRATE_SPEC_FIELDS
     assert genesis_storage(spec) == genesis_storage(json.loads(json.dumps(spec)))   # deterministic
-    out = subprocess.run([sys.executable, "-m", "node", "devnet", "spec", "--validators", "4"], cwd=REPO,
+    out = subprocess.run([sys.executable, "-m", "tools", "devnet", "spec", "--validators", "4"], cwd=REPO,
                          capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == json.loads(json.dumps(spec))
     # Every node derives its genesis from that file in its own process: the storage must not depend on
@@ -116,7 +116,7 @@ def test_devnet_chain_spec(tmp_path):
     storage = genesis_storage(spec)
     assert storage and len(storage) > 20
     for seed in ("1", "2"):
-        raw = subprocess.run([sys.executable, "-m", "node", "build-spec", "--chain", str(spec_file), "--raw"],
+        raw = subprocess.run([sys.executable, "-m", "tools", "build-spec", "--chain", str(spec_file), "--raw"],
                              cwd=REPO, capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout
         assert genesis_storage(json.loads(raw)) == storage, f"genesis differs with PYTHONHASHSEED={seed}"
@@ -124,6 +124,6 @@ def test_devnet_chain_spec(tmp_path):
 
 def test_health_command_fails_without_a_node():
     port = dn.free_port()
-    r = subprocess.run([sys.executable, "-m", "node", "devnet", "health", "--rpc-port", str(port)], cwd=REPO,
+    r = subprocess.run([sys.executable, "-m", "tools", "devnet", "health", "--rpc-port", str(port)], cwd=REPO,
                        capture_output=True, text=True)
     assert r.returncode == 1 and "unhealthy" in r.stderr

@@ -17,8 +17,8 @@ import urllib.request
 
 import pytest
 
-from node import devnet as dn
-from node import devnet_netns
+from tools import devnet as dn
+from tools import devnet_netns
 
 pytestmark = pytest.mark.integration
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ if WHY is not None:
 
 
 def agora(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "node", "devnet", *args], cwd=REPO, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tools", "devnet", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=timeout)
 
 

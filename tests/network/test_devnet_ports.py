@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from node import devnet as dn
+from tools import devnet as dn
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -41,7 +41,7 @@ def test_failed_up_stops_what_it_started(tmp_path):
     path = tmp_path / "devnet.yaml"
     path.write_text(yaml.safe_dump(devnet))
     base = tmp_path / "dn"
-    up = subprocess.run([sys.executable, "-m", "node", "devnet", "up", "--devnet", str(path), "--base-dir",
+    up = subprocess.run([sys.executable, "-m", "tools", "devnet", "up", "--devnet", str(path), "--base-dir",
                          str(base), "--validators", "2", "--wait", "60"], cwd=REPO, capture_output=True,
                         text=True, timeout=180)
     assert up.returncode == 1 and "error:" in up.stderr and "Traceback" not in up.stderr, up.stderr

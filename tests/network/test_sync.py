@@ -7,7 +7,7 @@ import time
 import pytest
 
 from genesis.spec import slot_duration_ms
-from node import devnet as dn
+from tools import devnet as dn
 from node.chaingen import generate
 from tests.network.harness import full_node, wait_for
 

@@ -60,7 +60,7 @@ def start_or_refusal(node: NodeProcess, timeout: float = 90.0) -> str | None:
 
 
 def purge(base_path) -> None:
-    subprocess.run([sys.executable, "-m", "node", "purge-chain", "--chain", "dev", "-d", str(base_path), "-y"],
+    subprocess.run([sys.executable, "-m", "tools", "purge-chain", "--chain", "dev", "-d", str(base_path), "-y"],
                    cwd=REPO, check=True, capture_output=True, timeout=60)
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from node.market_cli import MarketError, format_tao, load_deployment, parse_amount, parse_cpu, parse_size
-from node.provider_bot import PricingConfig, can_serve, fits, load_pricing, price_for, Capacity
+from tools.market_cli import MarketError, format_tao, load_deployment, parse_amount, parse_cpu, parse_size
+from tools.provider_bot import PricingConfig, can_serve, fits, load_pricing, price_for, Capacity
 from runtime.pallets.market.calls import attributes_satisfy, gpus_satisfy
 from runtime.pallets.market.types import Attribute, GpuSpec, GroupSpec, ResourceUnit
 

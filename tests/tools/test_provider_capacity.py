@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import types
 
-from node.provider_bot import Capacity, PricingConfig, ProviderBot
+from tools.provider_bot import Capacity, PricingConfig, ProviderBot
 
 ME = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"
 

@@ -8,7 +8,7 @@ from typing import Callable
 
 
 def cmd_stack(args: argparse.Namespace) -> int:
-    from node.devnet import load
+    from tools.devnet import load
     from tools.deploy import stack
 
     devnet = load(args.devnet)
@@ -21,7 +21,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
 
 
 def cmd_k8s(args: argparse.Namespace) -> int:
-    from node.devnet import load
+    from tools.devnet import load
     from tools.deploy import k8s
 
     devnet = load(args.devnet)

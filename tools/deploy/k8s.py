@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from node import devnet as dn
+from tools import devnet as dn
 from tools.deploy import topology as tp
 
 APP = "agora"

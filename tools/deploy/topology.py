@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 
-from node import devnet as dn
+from tools import devnet as dn
 from node.keystore import keystore_entry
 
 KEYS_DIR = "/run/secrets"          # where Docker (compose and Swarm) mounts secrets; k8s mounts there too

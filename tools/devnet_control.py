@@ -18,8 +18,8 @@ import signal
 import sys
 import time
 
-from node import devnet as dn
-from node import devnet_netns
+from tools import devnet as dn
+from tools import devnet_netns
 
 
 class DevnetError(RuntimeError):

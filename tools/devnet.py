@@ -234,7 +234,7 @@ def start_process(node: NodePlan, args: list[str], log_path: pathlib.Path, wrap:
     node.base_path.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab")
     try:
-        return subprocess.Popen([*wrap, sys.executable, "-m", "node", *args], stdout=log,
+        return subprocess.Popen([*wrap, sys.executable, "-m", "tools", *args], stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=str(REPO),
                                 start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     finally:
@@ -281,7 +281,7 @@ def up(base_dir: pathlib.Path, validators: int | None = None, *, devnet_path: st
        free_ports: bool = False, wait: float = 60.0, rpc_nodes: bool = True, extra: list[str] = (),
        netns: bool = False) -> dict:
     """Start the devnet; on any failure stop what was started (processes, namespaces) and re-raise."""
-    from node import devnet_netns
+    from tools import devnet_netns
 
     devnet = load(devnet_path)
     base_dir = pathlib.Path(base_dir).resolve()
@@ -397,7 +397,7 @@ def down(base_dir: pathlib.Path, *, purge: bool = False, timeout: float = 10.0) 
     pids = [n["pid"] for n in state["nodes"] if n.get("pid") and _alive(n["pid"])]
     stop_pids(pids, timeout)
     if state.get("netns"):
-        from node import devnet_netns
+        from tools import devnet_netns
 
         devnet_netns.teardown(state["netns"])
     (pathlib.Path(base_dir) / STATE_FILE).unlink(missing_ok=True)
@@ -579,6 +579,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     from tools.deploy.cli import add_deploy_commands   # stack, k8s: renderers for other orchestrators
 
     add_deploy_commands(sub, common)
-    from node.devnet_control import add_control_commands   # stop/start/kill/logs/add-node/partition/...
+    from tools.devnet_control import add_control_commands   # stop/start/kill/logs/add-node/partition/...
 
     add_control_commands(sub, common)

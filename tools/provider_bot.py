@@ -40,7 +40,7 @@ import logging
 import os
 import threading
 
-from node.market_cli import (DEFAULT_URL, MarketClient, MarketError, _table, describe_resources, format_tao,
+from tools.market_cli import (DEFAULT_URL, MarketClient, MarketError, _table, describe_resources, format_tao,
                              load_deployment, parse_amount, parse_cpu, parse_size)
 
 GiB = 1 << 30
@@ -480,7 +480,7 @@ def add_provider_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("pricing", metavar="PRICING.yaml")
     p.add_argument("deployment", metavar="DEPLOYMENT.yaml")
     p.set_defaults(run=run_price)
-    from node.market_cli import _run
+    from tools.market_cli import _run
     from tools import market_ops
 
     for name, update in (("register", False), ("update", True)):
