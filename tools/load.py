@@ -1,14 +1,21 @@
-"""`agora load`: balance transfers from funded dev accounts into one or more nodes, measured end to end.
+"""`agora load`: a transaction mix from funded accounts into one or more nodes, measured end to end.
 
     agora load --url ws://127.0.0.1:9944 --seconds 30 --rate 1000 --connections 4 [--json out.json]
+    agora load --mix transfer=90,weights=5,bid=5 --accounts 32 --validators 64 --url A --url B
 
-Each sender (the well-known dev accounts: funded at genesis on dev/local chains) belongs to one
-WebSocket connection, so its nonces arrive in order; connections are spread over the given URLs.
-`--rate 0` submits as fast as the node accepts (a window of unanswered submissions per
-connection). One extra connection follows new and finalized heads and reads each block's
-extrinsics, so every accepted transaction gets a submit->inBlock and submit->finalized latency as
-this client saw them. After the load, up to `--drain` seconds pass for what was accepted to finalize;
-what still is not is reported as pending (nothing is assumed).
+Kinds and the setup they need (funded derived accounts, a subnet with permitted validators, market
+providers): `tools/load_mix.py`. Each sender belongs to one WebSocket connection, so its nonces
+arrive in order; connections are spread over the given URLs. `--rate 0` submits as fast as the node
+accepts (a window of unfinished submissions per connection).
+
+No transaction is lost silently: each is submitted with author_submitAndWatchExtrinsic, so the node
+reports it finalized or dropped with a reason (usurped, dropped, invalid, finalityTimeout); a
+follower connection also reads every new and finalized block, so inBlock/finalized latencies are as
+this client saw them. After the load, up to `--drain` seconds pass for the rest; an accepted
+transaction still open then whose nonce the sender's finalized nonce has passed is reported dropped
+("stale"), and anything else is `lost` (accepted, neither finalized nor reported). A dropped
+transaction leaves a nonce gap: the sender's next submission fills it (system_accountNextIndex).
+`--no-watch` submits with author_submitExtrinsic (cheaper for the node) and relies on the blocks.
 
 Rates are counts over the span from the first submission to the last event of that kind.
 """
@@ -16,68 +23,38 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import itertools
 import json
-import math
 import sys
 import time
 from collections import Counter
 
 import trio
 
+from primitives.hashing import blake2_256
+from tools import load_mix as mixmod
+from tools.load_rpc import (DROP_STATUSES, ChainInfo, Connection, RpcFailure, SetupFailed, Signer, finalized_nonce,
+                            open_connection)
+
 DEV_SENDERS = ("//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie")
-WINDOW = 256              # unanswered submissions per connection when running "as fast as accepted"
-
-
-class RpcFailure(Exception):
-    def __init__(self, error: dict):
-        super().__init__(f"{error.get('message')}" + (f": {error['data']}" if error.get("data") else ""))
-        self.error = error
-
-
-class Connection:
-    """JSON-RPC over one WebSocket: pipelined calls, subscriptions as trio channels."""
-
-    def __init__(self, ws):
-        self.ws = ws
-        self._ids = itertools.count(1)
-        self._waiting: dict[int, list] = {}
-        self._subs: dict[str, trio.MemorySendChannel] = {}
-
-    async def read_forever(self) -> None:
-        while True:
-            msg = json.loads(await self.ws.get_message())
-            if "id" in msg and msg["id"] in self._waiting:
-                slot = self._waiting.pop(msg["id"])
-                slot[1] = msg
-                slot[0].set()
-            elif "params" in msg:
-                channel = self._subs.get(msg["params"].get("subscription"))
-                if channel is not None:
-                    channel.send_nowait(msg["params"]["result"])
-
-    async def call(self, method: str, *params):
-        rid = next(self._ids)
-        slot = [trio.Event(), None]
-        self._waiting[rid] = slot
-        await self.ws.send_message(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": list(params)}))
-        await slot[0].wait()
-        if "error" in slot[1]:
-            raise RpcFailure(slot[1]["error"])
-        return slot[1]["result"]
-
-    async def subscribe(self, method: str) -> trio.MemoryReceiveChannel:
-        send, receive = trio.open_memory_channel(math.inf)
-        self._subs[await self.call(method)] = send
-        return receive
+WINDOW = 256              # unanswered submissions per connection (--no-watch) when running "as fast as accepted"
+WATCH_WINDOW = 1000       # watched, unfinished submissions per connection (the node allows 1024 subscriptions)
 
 
 @dataclasses.dataclass(eq=False)
 class Tracked:
+    kind: str
+    signer: Signer
+    nonce: int
     submitted: float
     accepted: float | None = None
     in_block: float | None = None
     finalized: float | None = None
+    dropped: str | None = None      # the reason, when the node (or the finalized nonce) says it never will be
+    released: bool = False          # its slot in the connection's window is free again
+
+    @property
+    def open(self) -> bool:
+        return self.accepted is not None and self.finalized is None and self.dropped is None
 
 
 @dataclasses.dataclass
@@ -87,11 +64,14 @@ class LoadStats:
     txs: dict[bytes, Tracked] = dataclasses.field(default_factory=dict)
     rejected: Counter = dataclasses.field(default_factory=Counter)
     submitted: int = 0
+    retracted: int = 0
+    epochs: dict | None = None
 
     def summary(self) -> dict:
         accepted = [t for t in self.txs.values() if t.accepted is not None]
         included = [t for t in accepted if t.in_block is not None]
         finalized = [t for t in accepted if t.finalized is not None]
+        dropped = Counter(t.dropped for t in accepted if t.finalized is None and t.dropped is not None)
 
         def rate(events: list[float]) -> float:
             if not events:
@@ -105,48 +85,41 @@ class LoadStats:
             pick = lambda q: values[min(len(values) - 1, int(q * len(values)))]  # noqa: E731
             return {"p50": pick(0.50), "p90": pick(0.90), "p99": pick(0.99), "max": values[-1]}
 
-        return {
+        kinds: dict[str, Counter] = {}
+        for t in self.txs.values():
+            c = kinds.setdefault(t.kind, Counter())
+            c["submitted"] += 1
+            if t.accepted is not None:
+                c["accepted"] += 1
+                c["finalized" if t.finalized is not None else "dropped" if t.dropped else "lost"] += 1
+        lost = sum(1 for t in accepted if t.open)
+        out = {
             "load_seconds": self.load_seconds,
             "submitted": self.submitted,
             "accepted": len(accepted),
             "rejected": dict(self.rejected),
             "included": len(included),
             "finalized": len(finalized),
-            "pending": len(accepted) - len(finalized),
+            "dropped": dict(dropped),
+            "lost": lost,
+            "pending": lost,   # the name before the watch existed: accepted, not finalized, not reported
+            "retracted": self.retracted,
+            "kinds": {k: {f: c[f] for f in ("submitted", "accepted", "finalized", "dropped", "lost")}
+                      for k, c in sorted(kinds.items())},
             "accepted_per_s": rate([t.accepted for t in accepted]),
             "included_per_s": rate([t.in_block for t in included]),
             "finalized_per_s": rate([t.finalized for t in finalized]),
             "latency_in_block_s": pct([t.in_block - t.submitted for t in included]),
             "latency_finalized_s": pct([t.finalized - t.submitted for t in finalized]),
         }
+        if self.epochs is not None:
+            out["epochs"] = self.epochs
+        return out
 
 
-class _Signer:
-    """Signs transfers for one sender (immortal, no tip), keeping its nonce."""
-
-    def __init__(self, uri: str, nonce: int, genesis: bytes, spec_version: int, tx_version: int):
-        from primitives.keys import Keypair
-
-        self.key = Keypair.from_uri(uri)
-        self.nonce = nonce
-        self.resync = False   # a submission was refused: its nonce is a gap the next one must fill
-        self.tail = spec_version.to_bytes(4, "little") + tx_version.to_bytes(4, "little") + genesis + genesis + b"\x00"
-
-    def next_transfer(self, call: bytes) -> bytes:
-        from runtime.extrinsic import encode_signed, extra_bytes
-        from primitives import crypto
-
-        payload = call + extra_bytes(None, self.nonce, 0) + self.tail
-        raw = encode_signed(call, self.key.public_key, 1, self.key.sign(crypto.signing_payload(payload)),
-                            None, self.nonce, 0)
-        self.nonce += 1
-        return raw
-
-
-async def _follow(conn: Connection, stats: LoadStats, start_number: int) -> None:
-    """Mark transactions inBlock / finalized from new and finalized heads (a skipped block is fetched)."""
-    from primitives.hashing import blake2_256
-
+async def _follow(conn: Connection, stats: LoadStats, start_number: int, epochs=None) -> None:
+    """Mark transactions inBlock / finalized from new and finalized heads (a skipped block is fetched);
+    with `epochs`, each finalized block's epoch bookkeeping is read too."""
     blocks: dict[str, tuple[int, str, list[bytes]]] = {}   # hash -> (number, parent, tx hashes)
     finalized_done: set[str] = set()
     in_block_done: set[str] = set()
@@ -165,6 +138,8 @@ async def _follow(conn: Connection, stats: LoadStats, start_number: int) -> None
             if number <= start_number:   # what we submit can only be in later blocks
                 return
             done.add(h)
+            if finality and epochs is not None:
+                await epochs.observe(conn, h, number)
             for tx_hash in txs:
                 t = stats.txs.get(tx_hash)
                 if t is None:
@@ -188,91 +163,165 @@ async def _follow(conn: Connection, stats: LoadStats, start_number: int) -> None
         nursery.start_soon(heads, "chain_subscribeFinalizedHeads", True)
 
 
-async def _submit_loop(conn: Connection, signers: list[_Signer], call: bytes, rate: float, until: float,
-                       stats: LoadStats) -> None:
-    from primitives.hashing import blake2_256
+class Submitter:
+    """Submits for one connection, tracking each transaction to its end; the window bounds what is
+    unanswered (or, watching, unfinished) on the connection."""
 
-    window = trio.CapacityLimiter(WINDOW)
-    paced_from = trio.current_time()   # trio's clock, which sleep_until reads
+    def __init__(self, conn: Connection, stats: LoadStats, nursery: trio.Nursery, watch: bool):
+        self.conn, self.stats, self.nursery, self.watch = conn, stats, nursery, watch
+        self.window = trio.CapacityLimiter(WATCH_WINDOW if watch else WINDOW)
 
-    async def submit_one(raw: bytes, t: Tracked, signer: _Signer):
-        try:
-            await conn.call("author_submitExtrinsic", "0x" + raw.hex())
-            t.accepted = time.monotonic()
-        except RpcFailure as err:
-            stats.rejected[str(err)] += 1
-            signer.resync = True
-        finally:
-            window.release_on_behalf_of(t)
+    def _release(self, t: Tracked) -> None:
+        if not t.released:
+            t.released = True
+            self.window.release_on_behalf_of(t)
 
-    async with trio.open_nursery() as nursery:
-        for i in itertools.count():
+    def _on_status(self, t: Tracked):
+        def on_item(status) -> bool:
+            if isinstance(status, list) and status:        # ("usurped", hash) as a pair
+                status = {status[0]: status[1] if len(status) > 1 else None}
+            key = next(iter(status), None) if isinstance(status, dict) else status
             now = time.monotonic()
-            if now >= until:
-                break
-            if rate > 0:
-                await trio.sleep_until(paced_from + i / rate)
-            signer = signers[i % len(signers)]
-            if signer.resync:   # the node's next index for it (counting its pool) refills the gap
-                signer.resync = False
-                signer.nonce = await conn.call("system_accountNextIndex", signer.key.ss58_address)
-            raw = signer.next_transfer(call)
-            t = Tracked(time.monotonic())
-            await window.acquire_on_behalf_of(t)
-            stats.txs[blake2_256(raw)] = t
-            stats.submitted += 1
-            nursery.start_soon(submit_one, raw, t, signer)
+            if key == "inBlock" and t.in_block is None:
+                t.in_block = now
+            elif key == "retracted":
+                self.stats.retracted += 1
+            elif key == "finalized":
+                t.in_block = t.in_block or now
+                t.finalized = t.finalized or now
+            elif key in DROP_STATUSES:
+                if t.finalized is None:
+                    t.dropped = key
+                    t.signer.resync = True   # its later nonces wait on this one: the next submission fills it
+            else:
+                return False
+            if key in ("inBlock", "retracted"):
+                return False
+            self._release(t)
+            return True
+        return on_item
+
+    async def _send(self, raw: bytes, t: Tracked) -> None:
+        try:
+            if self.watch:
+                await self.conn.call("author_submitAndWatchExtrinsic", "0x" + raw.hex(), on_item=self._on_status(t))
+            else:
+                await self.conn.call("author_submitExtrinsic", "0x" + raw.hex())
+            t.accepted = t.accepted or time.monotonic()
+        except RpcFailure as err:
+            self.stats.rejected[str(err)] += 1
+            t.signer.resync = True
+            self._release(t)
+        if not self.watch:
+            self._release(t)
+
+    async def submit(self, signer: Signer, call: bytes, kind: str) -> None:
+        gap = await signer.next_nonce(self.conn) if signer.resync else None
+        raw, nonce = signer.sign(call, gap)
+        t = Tracked(kind, signer, nonce, time.monotonic())
+        await self.window.acquire_on_behalf_of(t)
+        self.stats.txs[blake2_256(raw)] = t
+        self.stats.submitted += 1
+        self.nursery.start_soon(self._send, raw, t)
+
+
+async def _submit_loop(sub: Submitter, sources: list, order: list[str], rate: float, until: float) -> None:
+    paced_from = trio.current_time()   # trio's clock, which sleep_until reads
+    by_kind = {s.kind: s for s in sources}
+    order = [k for k in order if k in by_kind] or [s.kind for s in sources]
+    for i in range(10**12):
+        if time.monotonic() >= until:
+            break
+        if rate > 0:
+            await trio.sleep_until(paced_from + i / rate)
+        kind = order[i % len(order)]
+        item = by_kind[kind].next()
+        if item is None and kind != "transfer" and "transfer" in by_kind:   # no open order to bid on yet
+            kind, item = "transfer", by_kind["transfer"].next()
+        if item is None:
+            await trio.sleep(0.05)
+            continue
+        await sub.submit(item[0], item[1], kind)
+
+
+async def _classify_open(conn: Connection, stats: LoadStats) -> None:
+    """After the drain: an open transaction whose nonce the sender's finalized nonce has passed was
+    replaced by another with that nonce, so it never will be included ("stale")."""
+    at = await conn.call("chain_getFinalizedHead")
+    nonces: dict[bytes, int] = {}
+    for t in stats.txs.values():
+        if t.open:
+            who = t.signer.key.public_key
+            if who not in nonces:
+                nonces[who] = await finalized_nonce(conn, who, at)
+            if nonces[who] > t.nonce:
+                t.dropped = "stale"
 
 
 async def run_load(urls: list[str], *, seconds: float, rate: float, connections: int, drain: float,
-                   senders: tuple[str, ...] = DEV_SENDERS, progress=None) -> dict:
-    from trio_websocket import open_websocket_url
-
-    from runtime.construct import get_runtime
+                   senders: tuple[str, ...] = DEV_SENDERS, progress=None, mix: dict[str, int] | None = None,
+                   accounts: int = 0, validators: int = 64, netuid: int | None = None, providers: int = 16,
+                   weights_uids: tuple[int, int] = (64, 256), watch: bool = True, log=None) -> dict:
     from primitives.keys import Keypair
 
+    mix = mix or {"transfer": 1}
+    log = log or (lambda line: None)
     stats = LoadStats()
-    connections = max(1, min(connections, len(senders)))
     async with trio.open_nursery() as nursery:
-        conns: list[Connection] = []
-        for i in range(connections + 1):
-            ws = await nursery.start(_open, open_websocket_url, urls[i % len(urls)])
-            conn = Connection(ws)
-            nursery.start_soon(conn.read_forever)
-            conns.append(conn)
-        control, workers = conns[0], conns[1:]
-        genesis = bytes.fromhex((await control.call("chain_getBlockHash", 0))[2:])
-        version = await control.call("state_getRuntimeVersion")
-        dest = Keypair.from_uri("//Bob").public_key
-        call = get_runtime().call_enum.encode(
-            ("Balances", ("transfer_keep_alive", {"dest": ("Id", dest), "value": 10**6})))
-        signers = []
-        for uri in senders:
-            address = Keypair.from_uri(uri).ss58_address
-            nonce = await control.call("system_accountNextIndex", address)
-            signers.append(_Signer(uri, nonce, genesis, version["specVersion"], version["transactionVersion"]))
+        control = await open_connection(nursery, urls[0])
+        chain = await ChainInfo.read(control)
+        slot_s = await _slot_seconds(control)
+        funders = [await chain.signer(control, Keypair.from_uri(uri)) for uri in senders]
+        setup = await mixmod.prepare(control, chain, funders, mix=mix, accounts=accounts, validators=validators,
+                                     netuid=netuid, providers=providers, slot_s=slot_s, log=log)
+        sources = [mixmod.TransferSource(setup.transfer)]
+        if setup.validators:
+            lo, hi = weights_uids
+            sources.append(mixmod.WeightsSource(setup.validators, setup.netuid, setup.uids, lo, hi))
+        book = mixmod.OrderBook(fresh_s=slot_s)
+        if setup.providers:
+            sources.append(mixmod.BidSource(setup.providers, book, setup.bid_deposit))
+        most = max(len(s.signers) for s in sources)
+        connections = max(1, min(connections, most))
+        workers = [await open_connection(nursery, urls[(i + 1) % len(urls)])
+                   for i in range(connections)]
+        epochs = mixmod.EpochWatch(setup.netuid, setup.tempo) if setup.netuid is not None else None
         start_number = int((await control.call("chain_getHeader"))["number"], 16)
-        nursery.start_soon(_follow, control, stats, start_number)
+        nursery.start_soon(_follow, control, stats, start_number, epochs)
+        order = mixmod.schedule(mix)
         stats.started = time.monotonic()
         until = stats.started + seconds
         per_conn_rate = rate / len(workers) if rate > 0 else 0.0
         async with trio.open_nursery() as load:
-            for k, conn in enumerate(workers):
-                load.start_soon(_submit_loop, conn, signers[k::len(workers)], call, per_conn_rate, until, stats)
-            if progress is not None:
-                load.start_soon(_report_progress, stats, until, progress)
+            if setup.tenant is not None:
+                feeder = Submitter(control, stats, nursery, watch)
+                load.start_soon(mixmod.feed_orders, control, setup.tenant, book, len(setup.providers),
+                                feeder.submit, slot_s)
+            async with trio.open_nursery() as loops:
+                for k, conn in enumerate(workers):
+                    sub = Submitter(conn, stats, nursery, watch)
+                    mine = [s.split(k, len(workers)) for s in sources]
+                    loops.start_soon(_submit_loop, sub, [s for s in mine if s.signers], order, per_conn_rate, until)
+                if progress is not None:
+                    loops.start_soon(_report_progress, stats, until, progress)
+            load.cancel_scope.cancel()
         stats.load_seconds = time.monotonic() - stats.started
         with trio.move_on_after(drain):
-            while any(t.accepted is not None and t.finalized is None for t in stats.txs.values()):
+            while any(t.open for t in stats.txs.values()) or any(t.accepted is None and not t.released
+                                                                 for t in stats.txs.values()):
                 await trio.sleep(0.2)
+        await _classify_open(control, stats)
+        if epochs is not None:
+            stats.epochs = epochs.summary(start_number)
         nursery.cancel_scope.cancel()
     return stats.summary()
 
 
-async def _open(open_url, url: str, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-    async with open_url(url, max_message_size=64 * 2**20) as ws:
-        task_status.started(ws)
-        await trio.sleep_forever()
+async def _slot_seconds(conn: Connection) -> float:
+    from tools.load_rpc import read_uint
+
+    ms = await read_uint(conn, "Aura", "SlotDuration")
+    return ms / 1000 if ms else 2.0
 
 
 async def _report_progress(stats: LoadStats, until: float, out) -> None:
@@ -283,7 +332,7 @@ async def _report_progress(stats: LoadStats, until: float, out) -> None:
         total = until - stats.started
         bar = "#" * int(30 * min(elapsed / total, 1.0))
         print(f"\r[{bar:<30}] {elapsed:5.1f}s accepted {s['accepted']} included {s['included']} "
-              f"finalized {s['finalized']}", end="", file=out, flush=True)
+              f"finalized {s['finalized']} dropped {sum(s['dropped'].values())}", end="", file=out, flush=True)
     print(file=out)
 
 
@@ -306,22 +355,39 @@ def render_table(summary: dict) -> str:
     lat = summary["latency_finalized_s"]
     table.add_row("finalized", str(summary["finalized"]), f"{summary['finalized_per_s']:.1f}",
                   ms(lat["p50"]), ms(lat["p90"]), ms(lat["p99"]), ms(lat["max"]))
-    table.add_row("pending (accepted, not finalized)", str(summary["pending"]), "", "", "", "", "")
+    for reason, count in sorted(summary["dropped"].items()):
+        table.add_row(f"dropped: {reason}", str(count), "", "", "", "", "")
+    table.add_row("lost (accepted, neither finalized nor reported)", str(summary["lost"]), "", "", "", "", "")
     for reason, count in sorted(summary["rejected"].items()):
         table.add_row(f"rejected: {reason}", str(count), "", "", "", "", "")
+    for kind, c in summary["kinds"].items():
+        table.add_row(f"  {kind}", f"{c['finalized']}/{c['accepted']}/{c['submitted']}",
+                      "finalized/accepted/submitted", f"dropped {c['dropped']}", f"lost {c['lost']}", "", "")
+    ep = summary.get("epochs")
+    if ep:
+        table.add_row(f"epochs of subnet {ep['netuid']} on time", f"{ep['on_time']}/{ep['due']}",
+                      f"tempo {ep['tempo']}", "", "", "", "")
     out = io.StringIO()
     Console(width=120, file=out).print(table)
     return out.getvalue()
 
 
 def add_load_command(subparsers) -> None:
-    p = subparsers.add_parser("load", help="Load generator: transfers from dev accounts; TPS and latency")
+    p = subparsers.add_parser("load", help="Load generator: a transaction mix from funded accounts; TPS, latency")
     p.add_argument("--url", action="append", help="node WebSocket RPC URL (repeat for several nodes)")
     p.add_argument("--seconds", type=float, default=30.0, help="how long to submit (default 30)")
-    p.add_argument("--rate", type=float, default=0.0, help="transfers per second in all; 0: as fast as accepted")
-    p.add_argument("--connections", type=int, default=4, help="submitting WebSocket connections (at most 6)")
+    p.add_argument("--rate", type=float, default=0.0, help="transactions per second in all; 0: as fast as accepted")
+    p.add_argument("--connections", type=int, default=4, help="submitting WebSocket connections")
     p.add_argument("--drain", type=float, default=30.0,
                    help="seconds to wait after the load for accepted transactions to finalize")
+    p.add_argument("--mix", default="transfer=100", help="kinds and shares, e.g. transfer=90,weights=5,bid=5")
+    p.add_argument("--accounts", type=int, default=0, help="derived accounts to fund as extra transfer senders")
+    p.add_argument("--validators", type=int, default=64, help="validator hotkeys setting weights (weights kind)")
+    p.add_argument("--weights-uids", default="64:256", help="UIDs per set_weights, LO:HI (capped at the subnet's)")
+    p.add_argument("--netuid", type=int, help="subnet for weights (default: register a new one)")
+    p.add_argument("--providers", type=int, default=16, help="market providers placing bids (bid kind)")
+    p.add_argument("--no-watch", action="store_true",
+                   help="submit without author_submitAndWatchExtrinsic (drop reasons only from nonces)")
     p.add_argument("--json", metavar="PATH", help="also write the summary as JSON ('-': stdout)")
     p.set_defaults(run=_run_command)
 
@@ -333,21 +399,31 @@ def _first(group: BaseException) -> BaseException:
 
 
 def _run_command(args) -> int:
-    if args.seconds <= 0 or args.rate < 0 or args.connections < 1 or args.drain < 0:
-        print("error: --seconds and --connections must be positive, --rate and --drain not negative",
+    if args.seconds <= 0 or args.rate < 0 or args.connections < 1 or args.drain < 0 or args.accounts < 0:
+        print("error: --seconds and --connections must be positive, --rate, --drain and --accounts not negative",
               file=sys.stderr)
+        return 2
+    try:
+        mix = mixmod.parse_mix(args.mix)
+        uids = mixmod.weights_range(args.weights_uids)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     from trio_websocket import HandshakeError
 
     urls = args.url or ["ws://127.0.0.1:9944"]
     try:
-        summary = trio.run(lambda: run_load(urls, seconds=args.seconds, rate=args.rate,
-                                            connections=args.connections, drain=args.drain,
-                                            progress=sys.stderr))
-    except (OSError, HandshakeError, RpcFailure, BaseExceptionGroup) as exc:
+        summary = trio.run(lambda: run_load(
+            urls, seconds=args.seconds, rate=args.rate, connections=args.connections, drain=args.drain,
+            progress=sys.stderr, mix=mix, accounts=args.accounts, validators=args.validators, netuid=args.netuid,
+            providers=args.providers, weights_uids=uids, watch=not args.no_watch,
+            log=lambda line: print(line, file=sys.stderr)))
+    except (OSError, HandshakeError, RpcFailure, SetupFailed, BaseExceptionGroup) as exc:
         cause = _first(exc)
         if isinstance(cause, RpcFailure):
             print(f"error: the node refused a call: {cause}", file=sys.stderr)
+        elif isinstance(cause, SetupFailed):
+            print(f"error: setup: {cause}", file=sys.stderr)
         elif isinstance(cause, (OSError, HandshakeError)):
             print(f"error: cannot reach {', '.join(urls)}: {cause!r}", file=sys.stderr)
         else:

@@ -27,7 +27,8 @@ def test_load_reports_what_the_chain_finalized(dev_node, tmp_path):
     summary = json.loads(out.read_text())
     assert summary["submitted"] > 100
     assert summary["accepted"] == summary["submitted"] and summary["rejected"] == {}
-    assert summary["finalized"] == summary["included"] == summary["accepted"] and summary["pending"] == 0
+    assert summary["finalized"] == summary["included"] == summary["accepted"] and summary["lost"] == 0
+    assert summary["dropped"] == {} and summary["kinds"]["transfer"]["finalized"] == summary["finalized"]
     assert summary["accepted_per_s"] > 0 and summary["finalized_per_s"] > 0
     lat = summary["latency_finalized_s"]
     assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"]
@@ -36,10 +37,55 @@ def test_load_reports_what_the_chain_finalized(dev_node, tmp_path):
     assert sum(after[u] - before[u] for u in DEV_SENDERS) == summary["finalized"]
 
 
+def _weight_rows(port: int, netuid: int) -> dict[int, int]:
+    """uid -> length of its Weights row on the subnet (mechanism 0), from storage at the best block."""
+    from primitives.hashing import storage_prefix
+    from primitives.scale import decode_compact
+
+    prefix = "0x" + (storage_prefix("SubtensorModule", "Weights") + netuid.to_bytes(2, "little")).hex()
+    keys = rpc(port, "state_getKeysPaged", [prefix, 1000])["result"]
+    rows = {}
+    for key, value in zip(keys, rpc(port, "state_queryStorageAt", [keys])["result"][0]["changes"]):
+        assert key == value[0]
+        rows[int.from_bytes(bytes.fromhex(key[-4:]), "little")] = decode_compact(bytes.fromhex(value[1][2:]), 0)[0]
+    return rows
+
+
+def test_load_mix_tracks_every_transaction_and_weights_land(dev_node, tmp_path):
+    """Transfers, set_weights from 64 permitted validators of a subnet the load sets up, and market bids:
+    every accepted transaction ends finalized or dropped with a reason; none is lost."""
+    out = tmp_path / "mix.json"
+    proc = subprocess.run([sys.executable, "-m", "tools", "load", "--url", dev_node.url, "--url", dev_node.url,
+                           "--seconds", "8", "--rate", "120", "--connections", "3", "--drain", "40",
+                           "--mix", "transfer=80,weights=10,bid=10", "--accounts", "6", "--validators", "64",
+                           "--providers", "6", "--json", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=150)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "lost (accepted, neither" in proc.stdout and "weights" in proc.stdout and "epochs of subnet" in proc.stdout
+    summary = json.loads(out.read_text())
+    kinds = summary["kinds"]
+    for kind in ("transfer", "weights", "bid"):
+        assert kinds[kind]["accepted"] > 0 and kinds[kind]["finalized"] > 0, kinds
+    assert summary["lost"] == 0
+    for kind, c in kinds.items():
+        assert c["accepted"] == c["finalized"] + c["dropped"] and c["lost"] == 0, (kind, c)
+    assert set(summary["dropped"]) <= {"usurped", "dropped", "invalid", "finalityTimeout", "stale"}
+    assert summary["finalized"] + sum(summary["dropped"].values()) == summary["accepted"]
+    # the set_weights landed: the validators (UIDs 1..64; the owner's hotkey is UID 0) have rows of 64+ UIDs
+    rows = _weight_rows(dev_node.rpc_port, summary["epochs"]["netuid"])
+    validators_with_rows = [uid for uid in rows if 1 <= uid <= 64]
+    assert len(validators_with_rows) >= min(kinds["weights"]["finalized"], 64) // 2, rows
+    assert all(length >= 64 for length in rows.values()), rows
+    assert summary["epochs"]["due"] >= 0 and summary["epochs"]["on_time"] <= summary["epochs"]["due"]
+
+
 def test_load_refuses_bad_arguments(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "tools", "load", "--seconds", "0"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "must be positive" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "tools", "load", "--mix", "transfer=90,stake=10"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--mix" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_load_against_no_node_is_one_error_line():

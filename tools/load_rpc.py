@@ -1,0 +1,215 @@
+"""Client pieces `agora load` shares with its setup: pipelined JSON-RPC over one WebSocket, a
+signer that keeps its nonce, storage reads, and "submit these and wait until they are finalized"."""
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import time
+from typing import Callable
+
+import trio
+
+from primitives.hashing import blake2_128, blake2_256, storage_prefix
+
+
+class RpcFailure(Exception):
+    def __init__(self, error: dict):
+        super().__init__(f"{error.get('message')}" + (f": {error['data']}" if error.get("data") else ""))
+        self.error = error
+
+
+class SetupFailed(Exception):
+    """The load's setup (funding, subnet, providers) did not reach the chain as planned."""
+
+
+# terminal statuses of author_submitAndWatchExtrinsic (TransactionStatus), besides `finalized`
+DROP_STATUSES = ("usurped", "dropped", "invalid", "finalityTimeout")
+
+
+class Connection:
+    """JSON-RPC over one WebSocket: pipelined calls; subscriptions call a function per notification
+    (registered as the subscribe call's answer is read, so no early notification is missed)."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, list] = {}
+        self._subs: dict[object, Callable[[object], bool]] = {}
+
+    async def read_forever(self) -> None:
+        while True:
+            msg = json.loads(await self.ws.get_message())
+            if "id" in msg and msg["id"] in self._waiting:
+                slot = self._waiting.pop(msg["id"])
+                slot[1] = msg
+                if slot[2] is not None and "result" in msg:
+                    self._subs[msg["result"]] = slot[2]
+                slot[0].set()
+            elif "params" in msg:
+                sub = msg["params"].get("subscription")
+                on_item = self._subs.get(sub)
+                if on_item is not None and on_item(msg["params"]["result"]):
+                    del self._subs[sub]   # the subscription is over (a terminal transaction status)
+
+    async def call(self, method: str, *params, on_item: Callable[[object], bool] | None = None):
+        """Call `method`; with `on_item` it is a subscription: each notification goes to `on_item`,
+        which returns True when it was the last one."""
+        rid = next(self._ids)
+        slot = [trio.Event(), None, on_item]
+        self._waiting[rid] = slot
+        await self.ws.send_message(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": list(params)}))
+        await slot[0].wait()
+        if "error" in slot[1]:
+            raise RpcFailure(slot[1]["error"])
+        return slot[1]["result"]
+
+    async def subscribe(self, method: str, *params) -> trio.MemoryReceiveChannel:
+        send, receive = trio.open_memory_channel(math.inf)
+        await self.call(method, *params, on_item=lambda item: send.send_nowait(item) and False)
+        return receive
+
+
+async def open_connection(nursery: trio.Nursery, url: str) -> Connection:
+    from trio_websocket import open_websocket_url
+
+    async def hold(*, task_status=trio.TASK_STATUS_IGNORED):
+        async with open_websocket_url(url, max_message_size=64 * 2**20) as ws:
+            task_status.started(ws)
+            await trio.sleep_forever()
+
+    conn = Connection(await nursery.start(hold))
+    nursery.start_soon(conn.read_forever)
+    return conn
+
+
+class Signer:
+    """Signs extrinsics for one account (immortal, no tip), keeping its next nonce. A refused or
+    dropped transaction leaves a gap in its nonces: `resync` makes the next submission ask the node."""
+
+    def __init__(self, key, nonce: int, chain: "ChainInfo"):
+        self.key = key
+        self.nonce = nonce
+        self.resync = False
+        self.tail = chain.signing_tail
+
+    @property
+    def address(self) -> str:
+        return self.key.ss58_address
+
+    def sign(self, call: bytes, nonce: int | None = None) -> tuple[bytes, int]:
+        """(extrinsic, its nonce): at `nonce` if given (a gap to fill), else at the next one."""
+        from runtime.extrinsic import encode_signed, extra_bytes
+        from primitives import crypto
+
+        if nonce is None:
+            nonce = self.nonce
+            self.nonce += 1
+        payload = call + extra_bytes(None, nonce, 0) + self.tail
+        raw = encode_signed(call, self.key.public_key, 1, self.key.sign(crypto.signing_payload(payload)),
+                            None, nonce, 0)
+        return raw, nonce
+
+    async def next_nonce(self, conn: Connection) -> int | None:
+        """After a refusal: the node's next index (its pool counted). A smaller one than ours is a gap
+        to fill once (returned); a larger one moves us on."""
+        self.resync = False
+        index = await conn.call("system_accountNextIndex", self.address)
+        if index < self.nonce:
+            return index
+        self.nonce = index
+        return None
+
+
+class ChainInfo:
+    def __init__(self, genesis: bytes, spec_version: int, tx_version: int):
+        self.genesis = genesis
+        self.signing_tail = (spec_version.to_bytes(4, "little") + tx_version.to_bytes(4, "little")
+                             + genesis + genesis + b"\x00")
+
+    @classmethod
+    async def read(cls, conn: Connection) -> "ChainInfo":
+        genesis = bytes.fromhex((await conn.call("chain_getBlockHash", 0))[2:])
+        version = await conn.call("state_getRuntimeVersion")
+        return cls(genesis, version["specVersion"], version["transactionVersion"])
+
+    async def signer(self, conn: Connection, key) -> Signer:
+        return Signer(key, await conn.call("system_accountNextIndex", key.ss58_address), self)
+
+
+def encode_call(pallet: str, call: str, args: dict) -> bytes:
+    from runtime.construct import get_runtime
+
+    return get_runtime().call_enum.encode((pallet, (call, args)))
+
+
+# --- storage ------------------------------------------------------------------------------------------
+def account_key(account: bytes) -> bytes:
+    return storage_prefix("System", "Account") + blake2_128(account) + account
+
+
+async def read_storage(conn: Connection, key: bytes, at: str | None = None) -> bytes | None:
+    value = await conn.call("state_getStorage", "0x" + key.hex(), *([at] if at else []))
+    return None if value is None else bytes.fromhex(value[2:])
+
+
+async def read_uint(conn: Connection, pallet: str, item: str, key: bytes = b"", size: int = 8,
+                    at: str | None = None) -> int:
+    raw = await read_storage(conn, storage_prefix(pallet, item) + key, at)
+    return int.from_bytes(raw[:size], "little") if raw else 0
+
+
+async def free_balance(conn: Connection, account: bytes) -> int:
+    raw = await read_storage(conn, account_key(account))
+    return int.from_bytes(raw[16:32], "little") if raw else 0   # AccountInfo: nonce, 3 refcounts, then free
+
+
+async def finalized_nonce(conn: Connection, account: bytes, at: str) -> int:
+    raw = await read_storage(conn, account_key(account), at)
+    return int.from_bytes(raw[:4], "little") if raw else 0
+
+
+# --- setup submissions --------------------------------------------------------------------------------
+async def submit_all_finalized(conn: Connection, items: list[tuple[Signer, bytes]], *, timeout: float,
+                               what: str) -> None:
+    """Sign and watch each (signer, call), in order (a signer's nonces in sequence), until every one is
+    finalized; raises SetupFailed naming the first refused or dropped one, or the count left at `timeout`."""
+    left = {}
+    problems: list[str] = []
+    done = trio.Event()
+
+    def watcher(tx_hash: bytes):
+        def on_item(status) -> bool:
+            key = next(iter(status)) if isinstance(status, dict) else status[0] if isinstance(status, list) else status
+            if key == "finalized" or key in DROP_STATUSES:
+                if key != "finalized":
+                    problems.append(f"{what}: a transaction was {key}")
+                left.pop(tx_hash, None)
+                if not left:
+                    done.set()
+                return True
+            return False
+        return on_item
+
+    signed = []
+    for signer, call in items:
+        raw, _ = signer.sign(call)
+        signed.append(raw)
+        left[blake2_256(raw)] = True
+    if not left:
+        return
+    for raw in signed:
+        try:
+            await conn.call("author_submitAndWatchExtrinsic", "0x" + raw.hex(), on_item=watcher(blake2_256(raw)))
+        except RpcFailure as err:
+            raise SetupFailed(f"{what}: the node refused a transaction: {err}") from None
+    with trio.move_on_after(timeout):
+        await done.wait()
+    if problems:
+        raise SetupFailed(problems[0])
+    if left:
+        raise SetupFailed(f"{what}: {len(left)} of {len(items)} transactions not finalized after {timeout:.0f} s")
+
+
+def now() -> float:
+    return time.monotonic()
