@@ -22,7 +22,7 @@ from runtime.executive import (
 from runtime.extrinsic import Extrinsic, MalformedExtrinsic, TransactionValidityError, decode_extrinsic, encode_unsigned
 from runtime.frame.dispatch import InvalidBlock
 from runtime.frame.state import StateReader
-from runtime.pallets import aura
+from runtime import api as runtime_api
 from primitives import crypto
 from primitives.hashing import blake2_256
 from primitives.scale import ScaleError, decode_compact, encode_compact
@@ -271,7 +271,7 @@ class Chain:
         if parent is None:
             raise ValueError("unknown parent")
         t0 = time.perf_counter()
-        digest = {"logs": [("PreRuntime", (aura.ENGINE_ID, slot.to_bytes(8, "little")))]}
+        digest = {"logs": [("PreRuntime", (runtime_api.AURA_ENGINE_ID, slot.to_bytes(8, "little")))]}
         builder = initialize_block(self.runtime, self.state_at(parent_hash), parent["number"] + 1, parent_hash,
                                    digest, self.genesis_hash)
         inherent_call = _TIMESTAMP_CALL.encode(("Timestamp", ("set", {"now": now_ms})))
@@ -315,7 +315,7 @@ class Chain:
                   "state_root": state_root, "extrinsics_root": extrinsics_root,
                   "digest": {"logs": list(digest["logs"])}}
         signature = author.sign(seal_pre_hash(header))
-        header["digest"]["logs"].append(("Seal", (aura.ENGINE_ID, signature)))
+        header["digest"]["logs"].append(("Seal", (runtime_api.AURA_ENGINE_ID, signature)))
         header_bytes = Header.encode(header)
         block = Block(header, extrinsics, blake2_256(header_bytes), header_bytes)
         self._commit(block, changes, nodes, timings)
@@ -387,12 +387,12 @@ class Chain:
         if not logs or not (isinstance(logs[-1], tuple) and logs[-1][0] == "Seal"):
             raise InvalidBlock("header is not sealed")
         engine, signature = logs[-1][1]
-        if engine != aura.ENGINE_ID or len(signature) != 64:
+        if engine != runtime_api.AURA_ENGINE_ID or len(signature) != 64:
             raise InvalidBlock("bad seal")
-        slot = aura.slot_from_digest({"logs": logs[:-1]})
+        slot = runtime_api.aura_slot_from_digest({"logs": logs[:-1]})
         if slot is None:
             raise InvalidBlock("no Aura pre-digest")
-        authorities = aura.Authorities.get(parent_state)
+        authorities = runtime_api.aura_authorities(parent_state)
         if not authorities:
             raise InvalidBlock("no authorities")
         expected = authorities[slot % len(authorities)]

@@ -19,7 +19,7 @@ from genesis.spec import DEV_ACCOUNTS, genesis_storage
 from node.chain import Chain
 from runtime.construct import get_runtime
 from runtime.extrinsic import Extrinsic, decode_extrinsic, encode_signed, extra_bytes
-from runtime.pallets import aura
+from runtime import api as runtime_api
 from primitives import crypto
 from primitives.keys import Keypair
 from runtime.version import VERSION
@@ -101,13 +101,13 @@ def generate(spec: dict, base_path: pathlib.Path, blocks: int, *, authority_uris
     bulk = chain.bulk()
     bulk.__enter__()
     try:
-        authorities = list(aura.Authorities.get(chain.store.best_state))
+        authorities = runtime_api.aura_authorities(chain.store.best_state)
         keys = authority_keys(authority_uris)
         missing = [a for a in authorities if a not in keys]
         if missing:
             raise ValueError(f"no key for authority 0x{missing[0].hex()[:16]}… (give its URI)")
         end_ms = int(time.time() * 1000) if end_ms is None else end_ms
-        parent_slot = aura.CurrentSlot.get(chain.store.best_state)
+        parent_slot = runtime_api.aura_current_slot(chain.store.best_state)
         first_slot = max(parent_slot + 1, end_ms // slot_ms - blocks)
         source = None
         if transfers_per_block:

@@ -12,7 +12,7 @@ from runtime.executive import (
 from runtime.extrinsic import MalformedExtrinsic, TransactionValidityError, decode_extrinsic, encode_unsigned
 from runtime.frame.dispatch import InvalidBlock
 from runtime.metadata import SUPPORTED_VERSIONS, metadata_at
-from runtime.pallets import aura, system, timestamp, transaction_payment
+from runtime import api as runtime_api
 from primitives.types import Header
 from primitives.scale import U32, U64, U128, Bytes, FixedBytes, Option, Result, ScaleError, Vec, encode_compact
 from storage.trie import ordered_trie_root
@@ -60,29 +60,29 @@ def call(chain, block_hash: bytes, name: str, data: bytes) -> bytes:
             blob = metadata_at(state, version) if version in SUPPORTED_VERSIONS else None
             return Option(OpaqueMetadata).encode(blob)
         if name == "AccountNonceApi_account_nonce":
-            return U32.encode(system.Account.get(state, AccountId.decode(data)).nonce)
+            return U32.encode(runtime_api.account_nonce(state, AccountId.decode(data)))
         if name == "TransactionPaymentApi_query_info":
             ext, spec, args, length = _query_info(chain, state, data)
             weight = extrinsic_weight(spec, args)
-            fee = transaction_payment.compute_fee_details(length, spec.weight_of(args), 0, spec.pays_fee)
+            fee = runtime_api.compute_fee_details(length, spec.weight_of(args), 0, spec.pays_fee)
             return RuntimeDispatchInfo.encode({
                 "weight": {"ref_time": weight.ref_time, "proof_size": weight.proof_size},
                 "class": spec.dispatch_class, "partial_fee": fee.partial_fee if ext.is_signed else 0})
         if name == "TransactionPaymentApi_query_fee_details":
             ext, spec, args, length = _query_info(chain, state, data)
-            fee = transaction_payment.compute_fee_details(length, spec.weight_of(args), ext.tip, spec.pays_fee)
+            fee = runtime_api.compute_fee_details(length, spec.weight_of(args), ext.tip, spec.pays_fee)
             inclusion = None if not ext.is_signed else {
                 "base_fee": fee.base_fee, "len_fee": fee.len_fee, "adjusted_weight_fee": fee.adjusted_weight_fee}
             return FeeDetails.encode({"inclusion_fee": inclusion, "tip": fee.tip})
         if name == "TransactionPaymentApi_query_weight_to_fee":
             weight = Weight.decode(data)
-            return U128.encode(transaction_payment.weight_to_fee(weight["ref_time"]))
+            return U128.encode(runtime_api.weight_to_fee(weight["ref_time"]))
         if name == "TransactionPaymentApi_query_length_to_fee":
-            return U128.encode(transaction_payment.length_to_fee(U32.decode(data)))
+            return U128.encode(runtime_api.length_to_fee(U32.decode(data)))
         if name == "AuraApi_slot_duration":
-            return SlotDuration.encode(aura.slot_duration(state))
+            return SlotDuration.encode(runtime_api.aura_slot_duration(state))
         if name == "AuraApi_authorities":
-            return Vec(AuraAuthorityId).encode(aura.Authorities.get(state))
+            return Vec(AuraAuthorityId).encode(runtime_api.aura_authorities(state))
         if name.startswith("BlockBuilder_"):
             return _block_builder(chain, block_hash, state, name, data)
         if name == "TaggedTransactionQueue_validate_transaction":
@@ -164,7 +164,7 @@ def _block_builder(chain, block_hash: bytes, state, name: str, data: bytes) -> b
     if name == "BlockBuilder_finalize_block":
         # the next block as an author would close it with no transactions: stamped one slot on
         builder = _next_block(chain, block_hash, state)
-        now = timestamp.Now.get(state) + aura.slot_duration(state)
+        now = runtime_api.timestamp_now(state) + runtime_api.aura_slot_duration(state)
         try:
             apply_extrinsic(builder, decode_extrinsic(_timestamp_inherent(now)))
             ctx = finalize_block(builder)

@@ -473,9 +473,9 @@ class Node:
             self.metrics.tasks_ended.labels(name, reason, "default", "async").inc()
 
     def _authorities(self) -> list[bytes]:
-        from runtime.pallets import aura
+        from runtime import api as runtime_api
 
-        return aura.Authorities.get(self.store.best_state)
+        return runtime_api.aura_authorities(self.store.best_state)
 
     def close(self) -> None:
         self.store.close()

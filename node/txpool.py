@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 from runtime.executive import ValidTransaction, remember_signature, validate_transaction
 from runtime.extrinsic import Extrinsic, MalformedExtrinsic, TransactionValidityError, decode_extrinsic
-from runtime.pallets import system
+from runtime import api as runtime_api
 from primitives.hashing import blake2_256
 
 log = logging.getLogger("agora.txpool")
@@ -86,7 +86,7 @@ class TransactionPool:
         return len(self.by_hash)
 
     def _chain_nonce(self, sender: bytes) -> int:
-        return system.Account.get(self.chain.store.best_state, sender).nonce
+        return runtime_api.account_nonce(self.chain.store.best_state, sender)
 
     def _ready_run(self, sender: bytes) -> list[PoolTx]:
         txs = self.by_sender.get(sender, {})

@@ -29,7 +29,7 @@ from node.chain import Block, Chain, StaleBlock
 from node.network import peers as rep
 from node.network import protocol as proto
 from node.network.peers import KnownSet, PeerSet
-from runtime.pallets import aura
+from runtime import api as runtime_api
 from primitives import crypto
 from primitives.hashing import blake2_256
 
@@ -58,7 +58,7 @@ class FinalityService:
         self.finalize = finalize
         self.metrics = metrics
         self.fetch = fetch
-        self.authorities: list[bytes] = list(aura.Authorities.get(chain.state_at(chain.finalized_hash)))
+        self.authorities: list[bytes] = runtime_api.aura_authorities(chain.state_at(chain.finalized_hash))
         self.key = key if key is not None and key.public_key in self.authorities else None
         self.min_round = slot_ms / 1000 / 8
         self.max_round = slot_ms / 1000

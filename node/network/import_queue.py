@@ -23,7 +23,7 @@ from node.chain import Block, Chain, Equivocated, StaleBlock, UnknownParent
 from node.network import peers as rep
 from node.network.protocol import BlockData
 from runtime.frame.dispatch import InvalidBlock, is_environment_fault
-from runtime.pallets import aura
+from runtime import api as runtime_api
 
 log = logging.getLogger("agora.sync")
 
@@ -79,7 +79,7 @@ class BlockImporter:
                 self.on_justification(block, justification, peer)
             return Outcome.KNOWN
         try:
-            slot = aura.slot_from_digest(block.header["digest"])
+            slot = runtime_api.aura_slot_from_digest(block.header["digest"])
         except InvalidBlock as exc:
             return self._invalid(block, peer, str(exc))
         if slot is not None and aura_slots.is_future_slot(slot, int(time.time() * 1000), self.slot_ms,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from node.rpc.api.common import parse_account, positional
 from node.rpc.jsonrpc import RpcError, RpcModule
-from runtime.pallets import system as system_pallet
+from runtime import api as runtime_api
 
 
 def register(rpc: RpcModule, node) -> None:
@@ -101,7 +101,7 @@ def register(rpc: RpcModule, node) -> None:
     def account_next_index(params):
         (account,) = positional(params, ("account",), 1)
         who = parse_account(account)
-        nonce = system_pallet.Account.get(node.chain.store.best_state, who).nonce
+        nonce = runtime_api.account_nonce(node.chain.store.best_state, who)
         pending = node.pool.by_sender.get(who, {})
         while nonce in pending:
             nonce += 1
