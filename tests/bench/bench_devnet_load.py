@@ -4,6 +4,12 @@ every validator's RPC). Rows: finalized TPS against the single-process import ra
 2,000-transfer block measured in the same run (bench_chain's unknown-transactions import),
 submit->finalized latency p50/p99 in slots, CPU per node, and what was accepted but never
 finalized. Issue 16's bar: >= 1,500 finalized transfers/s for 60 s, p99 < 4 slots, none lost.
+
+Then, on the same devnet, the mix: set_weights of 64 UIDs from 64 permitted validators of a subnet the
+load registers (MIX's share makes each validator set weights at least once per tempo) plus transfers,
+as fast as accepted. Rows: each epoch of that subnet due during the load against those that ran at
+their scheduled block (LastEpochBlock + tempo, read at every finalized block), the mix's sustained
+finalized TPS, and what was lost (accepted, neither finalized nor reported dropped).
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from tools.load import run_load
 VALIDATORS = 4
 SECONDS = float(os.environ.get("AGORA_BENCH_LOAD_SECONDS", "60"))
 SLOT_MS = 2000
+MIX = {"transfer": 95, "weights": 5}
 
 
 def measure(seconds: float = SECONDS) -> dict:
@@ -45,9 +52,13 @@ def measure(seconds: float = SECONDS) -> dict:
                                                 drain=8 * SLOT_MS / 1000))
             elapsed = time.monotonic() - t0
             cpu = [(_cpu_seconds(e["pid"]) - cpu0[e["pid"]]) / elapsed for e in nodes if dn._alive(e["pid"])]
+            mix = trio.run(lambda: run_load(urls, seconds=seconds, rate=0.0, connections=len(urls),
+                                            drain=8 * SLOT_MS / 1000, mix=MIX, validators=64,
+                                            weights_uids=(64, 64)))
         finally:
             dn.down(base / "dn")
     summary["cpu_per_node"] = sum(cpu) / len(cpu) if cpu else float("nan")
+    summary["mix"] = mix
     return summary
 
 
@@ -73,6 +84,22 @@ def bench() -> list[dict]:
          "note": note},
         {"benchmark": "devnet under load: accepted, not finalized", "value": s["pending"], "unit": "tx",
          "note": f"target 0; rejected: {sum(s['rejected'].values())} {dict(s['rejected']) or ''}"},
+        *mix_rows(s["mix"]),
+    ]
+
+
+def mix_rows(m: dict) -> list[dict]:
+    ep, kinds = m["epochs"], m["kinds"]
+    note = (f"{VALIDATORS} nodes, {m['load_seconds']:.0f} s as fast as accepted, "
+            + ", ".join(f"{k} {c['finalized']}" for k, c in kinds.items()) + " finalized")
+    return [
+        {"benchmark": "devnet mixed load (64 validators' weights + transfers): epochs on time",
+         "value": ep["on_time"], "unit": "epochs", "baseline": ep["due"], "baseline_name": "epochs due",
+         "note": f"subnet {ep['netuid']}, tempo {ep['tempo']}; late at {ep['late'] or 'none'}"},
+        {"benchmark": "devnet mixed load: finalized tx/s", "value": m["finalized_per_s"], "unit": "tx/s",
+         "note": note},
+        {"benchmark": "devnet mixed load: lost (accepted, neither finalized nor reported)", "value": m["lost"],
+         "unit": "tx", "note": f"target 0; dropped {m['dropped'] or 'none'}; rejected {sum(m['rejected'].values())}"},
     ]
 
 

@@ -93,3 +93,24 @@ def test_load_against_no_node_is_one_error_line():
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "cannot reach ws://127.0.0.1:1" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_mix_schedule_interleaves_kinds_by_share():
+    from tools.load_mix import parse_mix, schedule
+
+    order = schedule(parse_mix("transfer=90,weights=5,bid=5"))
+    assert len(order) == 100 and order.count("weights") == 5 and order.count("bid") == 5
+    assert "weights" in order[:25] and "bid" in order[:25]        # spread over the period, not one run at the end
+    assert schedule(parse_mix("transfer=1,weights=0")) == ["transfer"]
+
+
+def test_epoch_watch_counts_late_and_overdue_epochs():
+    from tools.load_mix import EpochWatch
+
+    watch = EpochWatch(netuid=1, tempo=10)
+    watch.ran = {5: True, 15: True, 26: True, 36: False}    # 26: a block late; 36: slot taken, epoch skipped
+    watch.last_number = 40
+    s = watch.summary(start_number=7)
+    assert (s["due"], s["on_time"], s["late"]) == (3, 1, [26, 36])
+    watch.last_number = 46                                    # 46 was due and has not run
+    assert watch.summary(start_number=7)["due"] == 4 and watch.summary(7)["late"][-1] == 46
