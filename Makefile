@@ -110,9 +110,11 @@ docker-image: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m tests.bench.run $(BENCH)
 
-# ruff with the rule set in pyproject.toml ([tool.ruff.lint]): pyflakes and pycodestyle's error classes
+# ruff with the rule set in pyproject.toml ([tool.ruff.lint]): pyflakes and pycodestyle's error classes;
+# then the import graph against the dependency rules the README states (tests/import_graph.py)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(PY) -m tests.import_graph
 
 clean:
 	rm -rf $(VENV) $(ASYNC_VENV) $(BT_VENV) $(JS_DIR)/node_modules $(SIDECAR_DIR)/node_modules $(PAPI_DIR)/node_modules \

@@ -37,7 +37,7 @@ from upstream (documented where they apply): swap fees stay in the pool instead 
 author, new subnets trade and emit at once (no start_call / governance enable), root dividends are
 claimed at once as RootClaimType::Swap, rounding remainders are recycled so alpha issuance is exact.
 """
-from runtime.pallets.subtensor.storage import pallet
+from runtime.pallets.subtensor.pallet import pallet
 from runtime.pallets.subtensor import errors, events, calls, validation  # noqa: F401  (declarations register themselves)
 from runtime.pallets.subtensor.errors import Error
 

@@ -22,7 +22,7 @@ from runtime.pallets.subtensor import commit_reveal, serving  # noqa: F401  (reg
 from runtime.pallets.subtensor import identity as _identity_calls  # noqa: F401  (set_identity, set_subnet_identity)
 from runtime.pallets.subtensor.stake import calls as stake_calls  # noqa: F401  (registers the staking calls)
 from runtime.pallets.subtensor.stake.core import sync_total_issuance
-from runtime.pallets.subtensor.storage import pallet
+from runtime.pallets.subtensor.pallet import pallet
 from runtime.pallets.subtensor.types import SubnetDefaults, SubnetIdentityV3
 from primitives.scale import Option
 from runtime.pallets.subtensor.weights import do_set_weights

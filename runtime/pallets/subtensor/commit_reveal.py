@@ -27,7 +27,7 @@ from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.errors import Error
 from runtime.pallets.subtensor.events import WeightsCommitted, WeightsRevealed
 from runtime.pallets.subtensor.neurons import set_last_update_for_uid
-from runtime.pallets.subtensor.storage import pallet
+from runtime.pallets.subtensor.pallet import pallet
 from runtime.pallets.subtensor.weights import check_rate_limit, do_set_weights
 
 MAX_UNREVEALED = 10

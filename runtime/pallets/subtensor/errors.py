@@ -3,7 +3,7 @@ indices match (`pallets/subtensor/src/macros/errors.rs`); Agora raises a subset.
 from __future__ import annotations
 
 from runtime.frame.dispatch import PalletError
-from runtime.pallets.subtensor.storage import pallet
+from runtime.pallets.subtensor.pallet import pallet
 
 
 @pallet.errors

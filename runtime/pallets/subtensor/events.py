@@ -12,7 +12,7 @@ import dataclasses
 from primitives.scale import I16, U8, U16, U32, U64, Bool, Vec
 from primitives.types import H256, AccountId
 
-from runtime.pallets.subtensor.storage import pallet
+from runtime.pallets.subtensor.pallet import pallet
 from runtime.pallets.subtensor.types import U64F64
 
 

@@ -12,7 +12,7 @@ from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.errors import Error
 from runtime.pallets.subtensor.events import ChainIdentitySet, SubnetIdentitySet
 from runtime.pallets.subtensor.networks import is_valid_subnet_identity
-from runtime.pallets.subtensor.storage import pallet
+from runtime.pallets.subtensor.pallet import pallet
 
 CHAIN_FIELDS = ("name", "url", "github_repo", "image", "discord", "description", "additional")
 SUBNET_FIELDS = ("subnet_name", "github_repo", "subnet_contact", "subnet_url", "discord", "description",

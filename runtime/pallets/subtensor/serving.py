@@ -17,7 +17,7 @@ from primitives.scale import U8, U16, U32, U128
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor.errors import Error
 from runtime.pallets.subtensor.events import AxonServed, PrometheusServed
-from runtime.pallets.subtensor.storage import pallet
+from runtime.pallets.subtensor.pallet import pallet
 
 U32_MAX = (1 << 32) - 1
 U128_MAX = (1 << 128) - 1

@@ -1,4 +1,4 @@
-"""The pallet object and every storage item, under subtensor's names, hashers and value types.
+"""Every storage item of the pallet, under subtensor's names, hashers and value types.
 
 Names follow `pallets/subtensor/src/lib.rs` (opentensor/subtensor 14bc6f9f) so that clients reading
 subtensor's items find them here; `Rank`, `Trust`, `PruningScores` and `NetworkLastRegistered` are
@@ -8,18 +8,16 @@ dynamic-TAO items (pools, share pools, pending emission, identities, serving) ar
 """
 from __future__ import annotations
 
-from runtime.frame.pallet import Pallet
 from primitives.hashing import Hasher
 from primitives.scale import I16, U8, U16, U32, U64, Bool, Bytes, Vec, tuple_of
 from primitives.types import AccountId
 
+from runtime.pallets.subtensor.pallet import pallet
 from runtime.pallets.subtensor.types import (
     DEFAULT_BURN_INCREASE_MULT, DEFAULT_MIN_STAKE, DEFAULT_TAKE, TAO, U64F64, NetUid, NetUidStorageIndex,
     SubnetDefaults, SubnetDefaultsType, WeightRow,
 )
 
-pallet = Pallet("SubtensorModule", "pallet_subtensor", docs=(
-    "Subnets, neurons, stake, weights and Yuma consensus epochs (after opentensor/subtensor).",))
 
 ID = Hasher.IDENTITY
 B128 = Hasher.BLAKE2_128_CONCAT

@@ -16,7 +16,7 @@ from primitives.scale import I64, U16, U64, U128, Bool, Enum, Field, Struct, Var
 from primitives.types import AccountId, H256
 
 from runtime.pallets.subtensor.fixed import I64F64, I96F32, U64F64, U96F32, from_decimal_str, F32
-from runtime.pallets.subtensor.storage import pallet
+from runtime.pallets.subtensor.pallet import pallet
 from runtime.pallets.subtensor.types import (
     AxonInfo, ChainIdentityV2, NetUid, NetUidStorageIndex, PrometheusInfo, SubnetIdentityV3,
 )

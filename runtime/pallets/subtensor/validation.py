@@ -12,7 +12,7 @@ from runtime.extrinsic import invalid_custom
 from runtime.frame.context import BlockContext
 
 from runtime.pallets.subtensor import storage as S
-from runtime.pallets.subtensor.storage import pallet
+from runtime.pallets.subtensor.pallet import pallet
 from runtime.pallets.subtensor.types import MECHANISM_STORAGE_STRIDE
 from runtime.pallets.subtensor.weights import check_rate_limit, check_weights_min_stake
 

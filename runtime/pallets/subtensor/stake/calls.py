@@ -21,7 +21,7 @@ from runtime.pallets.subtensor.errors import Error
 from runtime.pallets.subtensor.events import StakeMoved, StakeSwapped, StakeTransferred
 from runtime.pallets.subtensor.fixed import F64, U64_MAX, ratio
 from runtime.pallets.subtensor.stake import core, pool
-from runtime.pallets.subtensor.storage import pallet
+from runtime.pallets.subtensor.pallet import pallet
 from runtime.pallets.subtensor.types import DEFAULT_MIN_STAKE
 
 NETUID = ("netuid", U16, "NetUid")
