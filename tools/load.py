@@ -32,7 +32,7 @@ import trio
 
 from primitives.hashing import blake2_256
 from tools import load_mix as mixmod
-from tools.load_rpc import (DROP_STATUSES, ChainInfo, Connection, RpcFailure, SetupFailed, Signer, finalized_nonce,
+from tools.load_rpc import (DROP_STATUSES, Calls, ChainInfo, Connection, RpcFailure, SetupFailed, Signer, finalized_nonce,
                             open_connection)
 
 DEV_SENDERS = ("//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie")
@@ -272,15 +272,17 @@ async def run_load(urls: list[str], *, seconds: float, rate: float, connections:
         chain = await ChainInfo.read(control)
         slot_s = await _slot_seconds(control)
         funders = [await chain.signer(control, Keypair.from_uri(uri)) for uri in senders]
-        setup = await mixmod.prepare(control, chain, funders, mix=mix, accounts=accounts, validators=validators,
+        pallets = {"Balances"} | ({"SubtensorModule"} if "weights" in mix else set()) | ({"Market"} if "bid" in mix else set())
+        calls = await Calls.load(urls[0], pallets)
+        setup = await mixmod.prepare(control, chain, calls, funders, mix=mix, accounts=accounts, validators=validators,
                                      netuid=netuid, providers=providers, slot_s=slot_s, log=log)
-        sources = [mixmod.TransferSource(setup.transfer)]
+        sources = [mixmod.TransferSource(setup.transfer, calls)]
         if setup.validators:
             lo, hi = weights_uids
-            sources.append(mixmod.WeightsSource(setup.validators, setup.netuid, setup.uids, lo, hi))
+            sources.append(mixmod.WeightsSource(setup.validators, calls, setup.netuid, setup.uids, lo, hi))
         book = mixmod.OrderBook(fresh_s=slot_s)
         if setup.providers:
-            sources.append(mixmod.BidSource(setup.providers, book, setup.bid_deposit))
+            sources.append(mixmod.BidSource(setup.providers, calls, book, setup.bid_deposit))
         most = max(len(s.signers) for s in sources)
         connections = max(1, min(connections, most))
         workers = [await open_connection(nursery, urls[(i + 1) % len(urls)])
@@ -295,7 +297,7 @@ async def run_load(urls: list[str], *, seconds: float, rate: float, connections:
         async with trio.open_nursery() as load:
             if setup.tenant is not None:
                 feeder = Submitter(control, stats, nursery, watch)
-                load.start_soon(mixmod.feed_orders, control, setup.tenant, book, len(setup.providers),
+                load.start_soon(mixmod.feed_orders, control, calls, setup.tenant, book, len(setup.providers),
                                 feeder.submit, slot_s)
             async with trio.open_nursery() as loops:
                 for k, conn in enumerate(workers):

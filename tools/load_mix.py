@@ -21,7 +21,7 @@ import trio
 
 from primitives.hashing import blake2_128, storage_prefix
 from primitives.keys import Keypair
-from tools.load_rpc import (ChainInfo, Connection, SetupFailed, Signer, encode_call, free_balance, read_storage,
+from tools.load_rpc import (Calls, ChainInfo, Connection, SetupFailed, Signer, free_balance, read_storage,
                             read_uint, submit_all_finalized)
 
 TAO = 10**9
@@ -63,21 +63,17 @@ def derived(role: str, count: int) -> list[Keypair]:
     return [Keypair.from_uri(f"//load//{role}//{i}") for i in range(count)]
 
 
-def _transfer(dest: bytes, value: int) -> bytes:
-    return encode_call("Balances", "transfer_keep_alive", {"dest": ("Id", dest), "value": value})
-
-
 # --- sources: what each kind submits next -------------------------------------------------------------
 class TransferSource:
     kind = "transfer"
 
-    def __init__(self, signers: list[Signer]):
-        self.signers = signers
-        self.call = _transfer(Keypair.from_uri("//Bob").public_key, TRANSFER_VALUE)
+    def __init__(self, signers: list[Signer], calls: Calls):
+        self.signers, self.calls = signers, calls
+        self.call = calls.transfer(Keypair.from_uri("//Bob").public_key, TRANSFER_VALUE)
         self._next = 0
 
     def split(self, k: int, n: int) -> "TransferSource":
-        return TransferSource(self.signers[k::n])
+        return TransferSource(self.signers[k::n], self.calls)
 
     def next(self) -> tuple[Signer, bytes] | None:
         if not self.signers:
@@ -90,13 +86,13 @@ class TransferSource:
 class WeightsSource:
     kind = "weights"
 
-    def __init__(self, signers: list[Signer], netuid: int, uids: int, lo: int, hi: int, seed: int = 0):
-        self.signers, self.netuid, self.uids, self.lo, self.hi = signers, netuid, uids, lo, hi
+    def __init__(self, signers: list[Signer], calls: Calls, netuid: int, uids: int, lo: int, hi: int, seed: int = 0):
+        self.signers, self.calls, self.netuid, self.uids, self.lo, self.hi = signers, calls, netuid, uids, lo, hi
         self.rng = random.Random(seed)
         self._next = 0
 
     def split(self, k: int, n: int) -> "WeightsSource":
-        return WeightsSource(self.signers[k::n], self.netuid, self.uids, self.lo, self.hi, seed=k)
+        return WeightsSource(self.signers[k::n], self.calls, self.netuid, self.uids, self.lo, self.hi, seed=k)
 
     def next(self) -> tuple[Signer, bytes] | None:
         if not self.signers:
@@ -106,8 +102,7 @@ class WeightsSource:
         count = min(self.uids, self.rng.randint(self.lo, self.hi))
         dests = sorted(self.rng.sample(range(self.uids), count))
         weights = [self.rng.randint(1, 65535) for _ in dests]
-        return signer, encode_call("SubtensorModule", "set_weights",
-                                   {"netuid": self.netuid, "dests": dests, "weights": weights, "version_key": 0})
+        return signer, self.calls.set_weights(self.netuid, dests, weights)
 
 
 class OrderBook:
@@ -142,13 +137,14 @@ class OrderBook:
 class BidSource:
     kind = "bid"
 
-    def __init__(self, signers: list[Signer], book: OrderBook, deposit: int, indices: list[int] | None = None):
-        self.signers, self.book, self.deposit = signers, book, deposit
+    def __init__(self, signers: list[Signer], calls: Calls, book: OrderBook, deposit: int,
+                 indices: list[int] | None = None):
+        self.signers, self.calls, self.book, self.deposit = signers, calls, book, deposit
         self.indices = indices if indices is not None else list(range(len(signers)))
         self._next = 0
 
     def split(self, k: int, n: int) -> "BidSource":
-        return BidSource(self.signers[k::n], self.book, self.deposit, self.indices[k::n])
+        return BidSource(self.signers[k::n], self.calls, self.book, self.deposit, self.indices[k::n])
 
     def next(self) -> tuple[Signer, bytes] | None:
         for _ in range(len(self.signers)):
@@ -157,16 +153,12 @@ class BidSource:
             for order in reversed(self.book.orders):   # the newest order first: its auction is still open
                 if (self.indices[i], order) not in self.book.bid:
                     self.book.bid.add((self.indices[i], order))
-                    return self.signers[i], encode_call("Market", "create_bid",
-                                                        {"order": order, "price": 1_000, "deposit": self.deposit})
+                    return self.signers[i], self.calls.create_bid(order, 1_000, self.deposit)
         return None
 
 
-def deployment_call() -> bytes:
-    group = {"name": b"load", "requirements": [], "max_price": 10**6, "resources": [
-        {"cpu_millis": 100, "memory_bytes": 2**20, "storage_bytes": 0, "gpu": {"units": 0, "vendor": b"", "model": b""},
-         "replicas": 1}]}
-    return encode_call("Market", "create_deployment", {"groups": [group], "deposit": TAO, "version": bytes(32)})
+def deployment_call(calls: Calls) -> bytes:
+    return calls.create_deployment(b"load", cpu_millis=100, memory=2**20, max_price=10**6, deposit=TAO)
 
 
 async def next_order_id(conn: Connection) -> int:
@@ -205,7 +197,7 @@ async def _permits(conn: Connection, netuid: int) -> list[bool]:
     return [b != 0 for b in raw[offset:offset + n]]
 
 
-async def prepare(conn: Connection, chain: ChainInfo, funders: list[Signer], *, mix: dict[str, int], accounts: int,
+async def prepare(conn: Connection, chain: ChainInfo, calls: Calls, funders: list[Signer], *, mix: dict[str, int], accounts: int,
                   validators: int, netuid: int | None, providers: int, slot_s: float, log) -> Setup:
     """Fund derived accounts; with weights in the mix, a subnet with staked validators holding permits;
     with bids, registered providers and a tenant. Every step waits for finalization."""
@@ -220,11 +212,11 @@ async def prepare(conn: Connection, chain: ChainInfo, funders: list[Signer], *, 
     for i, (key, amount) in enumerate(fund):
         have = await free_balance(conn, key.public_key)
         if have < amount // 2:
-            wave.append((funders[i % len(funders)], _transfer(key.public_key, amount - have)))
+            wave.append((funders[i % len(funders)], calls.transfer(key.public_key, amount - have)))
     before = await _netuids(conn) if "weights" in mix and netuid is None else set()
     if "weights" in mix and netuid is None:
         owner_hotkey = Keypair.from_uri("//load//owner").public_key
-        wave.append((funders[0], encode_call("SubtensorModule", "register_network", {"hotkey": owner_hotkey})))
+        wave.append((funders[0], calls.register_network(owner_hotkey)))
     if wave:
         log(f"setup: {len(wave)} transactions (funding{', a subnet' if before or 'weights' in mix else ''})")
         await submit_all_finalized(conn, wave, timeout=30 * slot_s, what="funding")
@@ -242,18 +234,14 @@ async def prepare(conn: Connection, chain: ChainInfo, funders: list[Signer], *, 
         for i, key in enumerate(hotkeys):
             if await read_storage(conn, _uid_key(netuid, key.public_key)) is None:
                 coldkey = funders[i % len(funders)]
-                wave.append((coldkey, encode_call("SubtensorModule", "burned_register",
-                                                  {"netuid": netuid, "hotkey": key.public_key})))
-                wave.append((coldkey, encode_call("SubtensorModule", "add_stake",
-                                                  {"hotkey": key.public_key, "netuid": netuid,
-                                                   "amount_staked": 100 * TAO})))
+                wave.append((coldkey, calls.burned_register(netuid, key.public_key)))
+                wave.append((coldkey, calls.add_stake(key.public_key, netuid, 100 * TAO)))
     if "bid" in mix:
         for key in provider_keys:
             if await read_storage(conn, storage_prefix("Market", "Providers") + blake2_128(key.public_key)
                                   + key.public_key) is None:
                 signer = await chain.signer(conn, key)
-                wave.append((signer, encode_call("Market", "register_provider",
-                                                 {"host_uri": b"load.invalid", "attributes": []})))
+                wave.append((signer, calls.register_provider(b"load.invalid")))
     if wave:
         log(f"setup: {len(wave)} transactions (registrations, stake)")
         await submit_all_finalized(conn, wave, timeout=30 * slot_s, what="registration")
@@ -297,7 +285,7 @@ def weights_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
-async def feed_orders(conn: Connection, tenant: Signer, book: OrderBook, providers: int, submit, slot_s: float) -> None:
+async def feed_orders(conn: Connection, calls: Calls, tenant: Signer, book: OrderBook, providers: int, submit, slot_s: float) -> None:
     """Keep bids possible: a deployment (one order) from the tenant whenever fewer than two orders'
     worth of (provider, order) pairs are free, counting deployments still on their way."""
     in_flight: list[tuple[int, float]] = []   # (NextOrderId when submitted, time)
@@ -306,7 +294,7 @@ async def feed_orders(conn: Connection, tenant: Signer, book: OrderBook, provide
         in_flight = [(n, t) for n, t in in_flight if book.next_order <= n and trio.current_time() - t < 6 * slot_s]
         want = 2 * providers - book.free_pairs(providers) - providers * len(in_flight)
         for _ in range(min(4, -(-want // providers))) if want > 0 else ():
-            await submit(tenant, deployment_call(), "deployment")
+            await submit(tenant, deployment_call(calls), "deployment")
             in_flight.append((book.next_order, trio.current_time()))
         await trio.sleep(slot_s / 4)
 

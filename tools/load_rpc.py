@@ -11,6 +11,7 @@ from typing import Callable
 import trio
 
 from primitives.hashing import blake2_128, blake2_256, storage_prefix
+from primitives.scale import encode_compact
 
 
 class RpcFailure(Exception):
@@ -99,16 +100,16 @@ class Signer:
 
     def sign(self, call: bytes, nonce: int | None = None) -> tuple[bytes, int]:
         """(extrinsic, its nonce): at `nonce` if given (a gap to fill), else at the next one."""
-        from runtime.extrinsic import encode_signed, extra_bytes
         from primitives import crypto
 
         if nonce is None:
             nonce = self.nonce
             self.nonce += 1
-        payload = call + extra_bytes(None, nonce, 0) + self.tail
-        raw = encode_signed(call, self.key.public_key, 1, self.key.sign(crypto.signing_payload(payload)),
-                            None, nonce, 0)
-        return raw, nonce
+        # immortal era, nonce, no tip, no metadata hash (CheckMetadataHash mode 0); an sr25519 MultiSignature
+        extra = b"\x00" + encode_compact(nonce) + encode_compact(0) + b"\x00"
+        signature = self.key.sign(crypto.signing_payload(call + extra + self.tail))
+        body = b"\x84\x00" + self.key.public_key + b"\x01" + signature + extra + call
+        return encode_compact(len(body)) + body, nonce
 
     async def next_nonce(self, conn: Connection) -> int | None:
         """After a refusal: the node's next index (its pool counted). A smaller one than ours is a gap
@@ -137,10 +138,73 @@ class ChainInfo:
         return Signer(key, await conn.call("system_accountNextIndex", key.ss58_address), self)
 
 
-def encode_call(pallet: str, call: str, args: dict) -> bytes:
-    from runtime.construct import get_runtime
+class Calls:
+    """Call encoding without the runtime: each call's (pallet, call) index comes from the node's
+    metadata (substrate-interface composes a sample once); the arguments are SCALE-encoded here."""
 
-    return get_runtime().call_enum.encode((pallet, (call, args)))
+    SAMPLES = {
+        ("Balances", "transfer_keep_alive"): {"dest": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", "value": 1},
+        ("SubtensorModule", "set_weights"): {"netuid": 1, "dests": [], "weights": [], "version_key": 0},
+        ("SubtensorModule", "burned_register"): {"netuid": 1, "hotkey": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"},
+        ("SubtensorModule", "add_stake"): {"hotkey": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", "netuid": 1,
+                                           "amount_staked": 1},
+        ("SubtensorModule", "register_network"): {"hotkey": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"},
+        ("Market", "register_provider"): {"host_uri": "x", "attributes": []},
+        ("Market", "create_bid"): {"order": 1, "price": 1, "deposit": 1},
+        ("Market", "create_deployment"): {"groups": [], "deposit": 1, "version": "0x" + "00" * 32},
+    }
+
+    def __init__(self, prefixes: dict[tuple[str, str], bytes]):
+        self.prefixes = prefixes
+
+    @classmethod
+    async def load(cls, url: str, pallets: set[str]) -> "Calls":
+        def compose() -> dict:
+            from substrateinterface import SubstrateInterface
+
+            substrate = SubstrateInterface(url=url)
+            try:
+                return {key: bytes(substrate.compose_call(key[0], key[1], args).data.data[:2])
+                        for key, args in cls.SAMPLES.items() if key[0] in pallets}
+            finally:
+                substrate.close()
+        return cls(await trio.to_thread.run_sync(compose))
+
+    def transfer(self, dest: bytes, value: int) -> bytes:
+        return self.prefixes[("Balances", "transfer_keep_alive")] + b"\x00" + dest + encode_compact(value)
+
+    def set_weights(self, netuid: int, dests: list[int], weights: list[int], version_key: int = 0) -> bytes:
+        u16s = lambda xs: encode_compact(len(xs)) + b"".join(x.to_bytes(2, "little") for x in xs)  # noqa: E731
+        return (self.prefixes[("SubtensorModule", "set_weights")] + netuid.to_bytes(2, "little") + u16s(dests)
+                + u16s(weights) + version_key.to_bytes(8, "little"))
+
+    def burned_register(self, netuid: int, hotkey: bytes) -> bytes:
+        return self.prefixes[("SubtensorModule", "burned_register")] + netuid.to_bytes(2, "little") + hotkey
+
+    def add_stake(self, hotkey: bytes, netuid: int, amount: int) -> bytes:
+        return (self.prefixes[("SubtensorModule", "add_stake")] + hotkey + netuid.to_bytes(2, "little")
+                + amount.to_bytes(8, "little"))
+
+    def register_network(self, hotkey: bytes) -> bytes:
+        return self.prefixes[("SubtensorModule", "register_network")] + hotkey
+
+    def register_provider(self, host_uri: bytes) -> bytes:
+        return self.prefixes[("Market", "register_provider")] + _bytes(host_uri) + encode_compact(0)
+
+    def create_bid(self, order: int, price: int, deposit: int) -> bytes:
+        return (self.prefixes[("Market", "create_bid")] + order.to_bytes(8, "little") + encode_compact(price)
+                + encode_compact(deposit))
+
+    def create_deployment(self, name: bytes, cpu_millis: int, memory: int, max_price: int, deposit: int) -> bytes:
+        resource = (cpu_millis.to_bytes(4, "little") + memory.to_bytes(8, "little") + bytes(8)   # storage 0
+                    + bytes(4) + _bytes(b"") + _bytes(b"") + (1).to_bytes(4, "little"))         # no GPU, 1 replica
+        group = _bytes(name) + encode_compact(0) + encode_compact(1) + resource + max_price.to_bytes(16, "little")
+        return (self.prefixes[("Market", "create_deployment")] + encode_compact(1) + group + encode_compact(deposit)
+                + bytes(32))
+
+
+def _bytes(data: bytes) -> bytes:
+    return encode_compact(len(data)) + data
 
 
 # --- storage ------------------------------------------------------------------------------------------

@@ -114,3 +114,50 @@ def test_epoch_watch_counts_late_and_overdue_epochs():
     assert (s["due"], s["on_time"], s["late"]) == (3, 1, [26, 36])
     watch.last_number = 46                                    # 46 was due and has not run
     assert watch.summary(start_number=7)["due"] == 4 and watch.summary(7)["late"][-1] == 46
+
+
+def test_load_encodes_calls_and_signatures_as_the_runtime_does():
+    """tools/ encodes without the runtime; the runtime's own codecs must agree byte for byte."""
+    from primitives.keys import Keypair as Key
+    from runtime.construct import get_runtime
+    from runtime.extrinsic import encode_signed, extra_bytes
+    from tools.load_mix import deployment_call
+    from tools.load_rpc import Calls, ChainInfo, Signer
+
+    enc = get_runtime().call_enum.encode
+    hot = Key.from_uri("//load//validator//0").public_key
+    expected = {
+        ("Balances", "transfer_keep_alive"): enc(("Balances", ("transfer_keep_alive", {"dest": ("Id", hot), "value": 10**12}))),
+        ("SubtensorModule", "set_weights"): enc(("SubtensorModule", ("set_weights", {
+            "netuid": 3, "dests": [0, 5, 300], "weights": [1, 65535, 7], "version_key": 9}))),
+        ("SubtensorModule", "burned_register"): enc(("SubtensorModule", ("burned_register", {"netuid": 3, "hotkey": hot}))),
+        ("SubtensorModule", "add_stake"): enc(("SubtensorModule", ("add_stake", {
+            "hotkey": hot, "netuid": 3, "amount_staked": 10**11}))),
+        ("SubtensorModule", "register_network"): enc(("SubtensorModule", ("register_network", {"hotkey": hot}))),
+        ("Market", "register_provider"): enc(("Market", ("register_provider", {"host_uri": b"load.invalid",
+                                                                               "attributes": []}))),
+        ("Market", "create_bid"): enc(("Market", ("create_bid", {"order": 77, "price": 1000, "deposit": 10**9}))),
+        ("Market", "create_deployment"): enc(("Market", ("create_deployment", {"groups": [{
+            "name": b"load", "requirements": [], "max_price": 10**6, "resources": [{
+                "cpu_millis": 100, "memory_bytes": 2**20, "storage_bytes": 0,
+                "gpu": {"units": 0, "vendor": b"", "model": b""}, "replicas": 1}]}], "deposit": 10**9,
+            "version": bytes(32)}))),
+    }
+    calls = Calls({key: raw[:2] for key, raw in expected.items()})
+    assert calls.transfer(hot, 10**12) == expected[("Balances", "transfer_keep_alive")]
+    assert calls.set_weights(3, [0, 5, 300], [1, 65535, 7], 9) == expected[("SubtensorModule", "set_weights")]
+    assert calls.burned_register(3, hot) == expected[("SubtensorModule", "burned_register")]
+    assert calls.add_stake(hot, 3, 10**11) == expected[("SubtensorModule", "add_stake")]
+    assert calls.register_network(hot) == expected[("SubtensorModule", "register_network")]
+    assert calls.register_provider(b"load.invalid") == expected[("Market", "register_provider")]
+    assert calls.create_bid(77, 1000, 10**9) == expected[("Market", "create_bid")]
+    assert deployment_call(calls) == expected[("Market", "create_deployment")]
+    # a signed extrinsic as the runtime encodes it (sr25519 signatures are randomized: compare all but them)
+    key = Key.from_uri("//Alice")
+    chain = ChainInfo(bytes(range(32)), 7, 3)
+    raw, nonce = Signer(key, 41, chain).sign(calls.transfer(hot, 5))
+    reference = encode_signed(calls.transfer(hot, 5), key.public_key, 1, bytes(64), None, 41, 0)
+    assert nonce == 41 and len(raw) == len(reference)
+    sig_at = reference.index(key.public_key) + 33
+    assert raw[:sig_at] == reference[:sig_at] and raw[sig_at + 64:] == reference[sig_at + 64:]
+    assert extra_bytes(None, 41, 0) in raw
