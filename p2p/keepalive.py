@@ -20,7 +20,8 @@ import trio
 from p2p.reputation import Rep
 
 if TYPE_CHECKING:
-    from p2p.service import NetworkService, _Peer
+    from p2p.peer import _Peer
+    from p2p.service import NetworkService
 
 log = logging.getLogger("agora.p2p")
 
