@@ -1,0 +1,19 @@
+"""The node image gets every package the project installs: the Dockerfile copies each one and
+.dockerignore lets it into the build context (a package left out breaks only `docker build`)."""
+from __future__ import annotations
+
+import pathlib
+import re
+import tomllib
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def test_every_installed_package_reaches_the_image():
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {pattern.rstrip("*") for pattern in include}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (ROOT / "Dockerfile").read_text(), re.M))
+    allowed = {line[1:] for line in (ROOT / ".dockerignore").read_text().splitlines() if line.startswith("!")}
+    assert packages <= copied, f"Dockerfile does not COPY {sorted(packages - copied)}"
+    assert packages <= allowed, f".dockerignore keeps out {sorted(packages - allowed)}"
+    assert all((ROOT / p / "__init__.py").exists() for p in packages)
