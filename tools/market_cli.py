@@ -489,9 +489,10 @@ def add_market_command(subparsers) -> argparse.ArgumentParser:
     p.set_defaults(run=_run(lambda args, client: tenant.cmd_lease_show(args, client, MarketError, format_tao)))
     from tools import market_ops
 
-    p = lsub.add_parser("withdraw", parents=[signing], help="(provider) collect what the lease owes now")
-    p.add_argument("lease", type=int)
-    p.set_defaults(run=_run(lambda args, client: market_ops.cmd_lease_withdraw(args, client, format_tao)))
+    for parent, name in ((lsub, "withdraw"), (sub, "withdraw")):     # `market withdraw` as Akash's, same call
+        p = parent.add_parser(name, parents=[signing], help="(provider) collect what the lease owes now")
+        p.add_argument("lease", type=int)
+        p.set_defaults(run=_run(lambda args, client: market_ops.cmd_lease_withdraw(args, client, format_tao)))
     p = lsub.add_parser("history", parents=[common], help="leases created or closed in a block range (events)")
     p.add_argument("--from", dest="from_block", type=int, default=None, help="first block (default: last 600)")
     p.add_argument("--to", type=int, default=None, help="last block (default: best)")

@@ -5,6 +5,7 @@
     agora provider deregister --key //Bob                    leave the market (no open bids or leases)
     agora market bid close 12 --key //Bob                    withdraw an open bid (deposit refunded)
     agora market lease withdraw 7 --key //Bob                a provider collects what the lease owes now
+    agora market withdraw 7 --key //Bob                      the same (a tenant tops up: `deploy deposit`)
     agora market lease history [--from N] [--to M]           leases created and closed, from the events
 
 Closed leases leave the chain's state (only events remember them), so `history` reads the

@@ -129,6 +129,8 @@ def test_the_tenant_reaches_its_service_and_closing_the_lease_stops_it(dev_node,
 
     out = run_cli(capsys, "market", "lease", "withdraw", str(lease_id), "--url", url, "--key", "//Bob")
     assert "paid" in out and BOB.ss58_address in out
+    out = run_cli(capsys, "market", "withdraw", str(lease_id), "--url", url, "--key", "//Bob")
+    assert f"lease {lease_id}" in out and BOB.ss58_address in out
 
     run_cli(capsys, "market", "lease", "close", str(lease_id), "--url", url, "--key", "//Alice")
     wait_for(lambda: "service was stopped" in log_path.read_text(errors="replace"), 30, "the service to stop")
