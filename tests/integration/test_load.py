@@ -161,3 +161,42 @@ def test_load_encodes_calls_and_signatures_as_the_runtime_does():
     sig_at = reference.index(key.public_key) + 33
     assert raw[:sig_at] == reference[:sig_at] and raw[sig_at + 64:] == reference[sig_at + 64:]
     assert extra_bytes(None, 41, 0) in raw
+
+
+def test_watched_statuses_end_each_transaction_with_a_reason():
+    """What author_submitAndWatchExtrinsic reports decides each transaction's end: finalized, or dropped
+    with the node's reason (its sender then refills the nonce gap); inBlock/retracted are not an end."""
+    import trio
+
+    from tools.load import LoadStats, Submitter, Tracked
+
+    class _Sender:
+        resync = False
+
+    async def main():
+        stats = LoadStats()
+        sub = Submitter(None, stats, None, watch=True)
+        ends = {}
+        for name, statuses in {"ok": ["ready", {"inBlock": "0x1"}, {"retracted": "0x1"}, {"inBlock": "0x2"},
+                                      {"finalized": "0x2"}],
+                               "usurped": ["future", ["usurped", "0x9"]], "dropped": ["ready", "dropped"],
+                               "invalid": ["invalid"], "timeout": [{"finalityTimeout": "0x3"}]}.items():
+            t = Tracked("transfer", _Sender(), 0, 0.0, accepted=0.0)
+            stats.txs[name.encode()] = t
+            await sub.window.acquire_on_behalf_of(t)
+            on_item = sub._on_status(t)
+            ends[name] = ([on_item(s) for s in statuses], t)
+        return stats, sub, ends
+
+    stats, sub, ends = trio.run(main)
+    assert ends["ok"][0] == [False, False, False, False, True] and ends["ok"][1].finalized and not ends["ok"][1].dropped
+    assert stats.retracted == 1
+    for name, reason in (("usurped", "usurped"), ("dropped", "dropped"), ("invalid", "invalid"),
+                         ("timeout", "finalityTimeout")):
+        done, t = ends[name]
+        assert done[-1] is True and t.dropped == reason and t.finalized is None and t.signer.resync
+    assert sub.window.borrowed_tokens == 0                  # every end freed its window slot
+    summary = stats.summary()
+    assert summary["finalized"] == 1 and summary["lost"] == 0
+    assert summary["dropped"] == {"usurped": 1, "dropped": 1, "invalid": 1, "finalityTimeout": 1}
+    assert summary["kinds"]["transfer"] == {"submitted": 5, "accepted": 5, "finalized": 1, "dropped": 4, "lost": 0}
