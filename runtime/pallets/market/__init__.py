@@ -15,4 +15,4 @@ from runtime.pallets.market import types, storage, events, errors  # noqa: F401,
 from runtime.pallets.market.errors import Error  # noqa: F401,E402
 from runtime.pallets.market.events import *  # noqa: F401,F403,E402
 from runtime.pallets.market import escrow, lifecycle, calls, hooks, genesis  # noqa: F401,E402
-from runtime.pallets.market.genesis import TREASURY, default_params  # noqa: F401,E402
+from runtime.pallets.market.pallet import TREASURY, default_params  # noqa: F401,E402

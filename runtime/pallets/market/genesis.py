@@ -5,21 +5,10 @@ from runtime.frame.context import BlockContext
 from runtime.pallets import balances, system
 from primitives.ss58 import ss58_decode
 
-from runtime.pallets.market.pallet import TAO, pallet
+from runtime.pallets.market.calls import check_params
+from runtime.pallets.market.pallet import default_params, pallet
 from runtime.pallets.market.storage import ParamsStore
 from runtime.pallets.market.types import Params
-
-PALLET_ID = b"py/mrket"
-TREASURY = (b"modl" + PALLET_ID).ljust(32, b"\0")
-"""The default treasury: a keyless account (as `PalletId::into_account_truncating`)."""
-
-
-def default_params() -> Params:
-    return Params(
-        min_deposit=1 * TAO, bid_min_deposit=TAO // 2, provider_deposit=10 * TAO, max_bids_per_order=20,
-        bidding_window=10, order_timeout=1_800, settlement_period=300, take_rate_bps=200, treasury=TREASURY,
-        max_tasks_per_block=1_000)
-
 
 _KEYS = {  # spec key (camelCase, as Substrate's JSON genesis) -> Params field
     "minDeposit": "min_deposit", "bidMinDeposit": "bid_min_deposit", "providerDeposit": "provider_deposit",
@@ -54,8 +43,6 @@ def params_from_config(config: dict) -> Params:
 
 @pallet.genesis_builder
 def build_genesis(ctx: BlockContext, config: dict) -> None:
-    from runtime.pallets.market.calls import check_params
-
     p = params_from_config(config)
     if system.get_account(ctx, p.treasury).providers == 0:
         balances.mint(ctx, p.treasury, balances.EXISTENTIAL_DEPOSIT)

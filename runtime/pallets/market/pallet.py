@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from runtime.frame.pallet import Pallet
 from primitives.scale import U32, U64
+from runtime.pallets.market.types import Params
 
 pallet = Pallet("Market", "pallet_market", docs=(
     "A compute marketplace: providers bid on tenants' orders in a reverse auction;",
@@ -33,3 +34,14 @@ GPU_ATTRIBUTE = b"gpu"
 """Providers declare GPUs as attributes `gpu = <vendor>/<model>` (one per model offered)."""
 WILDCARD = b"*"
 BPS = 10_000
+
+PALLET_ID = b"py/mrket"
+TREASURY = (b"modl" + PALLET_ID).ljust(32, b"\0")
+"""The default treasury: a keyless account (as `PalletId::into_account_truncating`)."""
+
+
+def default_params() -> Params:
+    return Params(
+        min_deposit=1 * TAO, bid_min_deposit=TAO // 2, provider_deposit=10 * TAO, max_bids_per_order=20,
+        bidding_window=10, order_timeout=1_800, settlement_period=300, take_rate_bps=200, treasury=TREASURY,
+        max_tasks_per_block=1_000)

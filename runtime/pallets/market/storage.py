@@ -5,7 +5,7 @@ from primitives.hashing import Hasher
 from primitives.scale import U32, U64, Vec, tuple_of
 from primitives.types import AccountId
 
-from runtime.pallets.market.pallet import pallet
+from runtime.pallets.market.pallet import default_params, pallet
 from runtime.pallets.market.types import (BidType, DeploymentType, LeaseType, OrderType, Params, ParamsType,
                                           ProviderType, TaskType)
 
@@ -37,6 +37,5 @@ ScheduleCursor = pallet.value("ScheduleCursor", tuple_of(U32, U32), default=(0, 
 def params(state) -> Params:
     value = ParamsStore.get(state)
     if value is None:
-        from runtime.pallets.market.genesis import default_params
         return default_params()
     return value

@@ -18,6 +18,9 @@ import logging
 
 import numpy as np
 
+from consensus.yuma import run_epoch
+from consensus.yuma.types import EpochInputs
+
 from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import DETERMINISTIC_ERRORS, is_environment_fault
 from runtime.frame.state import StateReader
@@ -35,8 +38,6 @@ MAX_TEMPO = 50_400
 
 def gather_epoch_inputs(state: StateReader, netuid: int, current_block: int, rao_emission: int):
     """Everything `epoch_mechanism` reads for mechanism 0 of `netuid`; returns (EpochInputs, hotkeys)."""
-    from consensus.yuma.types import EpochInputs
-
     n = S.SubnetworkN.get(state, netuid)
     hotkeys = [S.Keys.get(state, netuid, uid) for uid in range(n)]
     netuid_index = netuid  # mecid 0
@@ -85,16 +86,12 @@ def _commit_blocks(state: StateReader, netuid: int, hotkeys: list[bytes], block:
 
 def run_kernel(inputs):
     """The one call into the consensus kernel (numba; compiled code is cached on disk)."""
-    from consensus.yuma import run_epoch
-
     return run_epoch(inputs)
 
 
 def warm_up_kernel() -> None:
     """Load (or, on a cold numba cache, compile: ~25 s) the kernel outside block production.
     A node may call this in a thread at startup; it touches no chain state."""
-    from consensus.yuma.types import EpochInputs
-
     run_kernel(EpochInputs(alpha_stake=np.array([1, 0], dtype=np.uint64), weights=[[(1, 65535)], []],
                            bonds=[[], []], validator_permit=np.array([True, False]),
                            last_update=np.array([1, 1], dtype=np.uint64),
