@@ -98,6 +98,15 @@ def test_devnet_lifecycle_and_chaos_commands(tmp_path):
         _wait(lambda: st("alice")["peers"] == 3, 60, "reconnection after heal")
         logs = agora("devnet", "logs", "full1", "-n", "500", "--base-dir", str(base))
         assert logs.returncode == 0 and "Local node identity" in logs.stdout
+        # -f keeps printing what the node logs after the command started
+        follow = subprocess.Popen([sys.executable, "-m", "tools", "devnet", "logs", "alice", "-f", "-n", "0",
+                                   "--base-dir", str(base)], stdout=subprocess.PIPE, text=True, cwd=REPO)
+        try:
+            first = follow.stdout.readline()          # nothing old with -n 0: this line was logged afterwards
+            assert first.strip(), "logs -f printed nothing new"
+        finally:
+            follow.terminate()
+            follow.wait(10)
         bad = agora("devnet", "netem", "alice", "--delay", "100ms", "--base-dir", str(base))
         assert bad.returncode == 1 and "--netns" in bad.stderr and "Traceback" not in bad.stderr
     finally:
