@@ -34,6 +34,7 @@ import pytest
 from substrateinterface import Keypair, SubstrateInterface
 
 from tests.integration.nodeproc import REPO, NodeProcess, free_port
+from tests.integration.test_market_e2e import wait_for
 from tools.workload.manifest import envelope, manifest_hash
 
 TAO = 10**9
@@ -68,16 +69,6 @@ def pricing(name: str, port: int) -> str:
     return (f"host_uri: http://127.0.0.1:{port}\nattributes: {{region: eu}}\n"
             f"pricing: {{cpu_per_core: {PRICES[name]}}}\n"
             f"capacity: {{cpu: {CAPACITY[name]}, memory: 16Gi, storage: 16Gi}}\n")
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"timed out waiting for {what}")
 
 
 class Procs:
