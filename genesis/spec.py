@@ -15,9 +15,9 @@ from runtime.construct import get_runtime
 from runtime.executive import build_genesis_state
 from runtime.pallets.aura import DEFAULT_SLOT_DURATION_MS, SLOT_DURATION_KEY
 from primitives.keys import Keypair
-from primitives.ss58 import ss58_decode, ss58_encode
+from primitives.ss58 import parse_account, ss58_encode
+from primitives.types import TAO
 
-TAO = 10**9
 # 12 dev accounts x 100,000 TAO = 1.2M TAO: well under the first halving (10.5M), so blocks emit 1 TAO
 DEV_ENDOWMENT = 100_000 * TAO
 DEV_ACCOUNTS = ("Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie")
@@ -136,12 +136,7 @@ def set_slot_duration(spec: dict, slot_ms: int) -> None:
 
 def _account(value: str) -> bytes:
     try:
-        if value.startswith("0x"):
-            raw = bytes.fromhex(value[2:])
-            if len(raw) != 32:
-                raise ValueError("account ids are 32 bytes")
-            return raw
-        return ss58_decode(value)
+        return parse_account(value)
     except ValueError as exc:
         raise ChainSpecError(f"bad account '{value}': {exc}") from exc
 

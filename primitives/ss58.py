@@ -149,6 +149,24 @@ def ss58_decode(address: str, valid_ss58_format: int | None = None) -> bytes:
     return data
 
 
+def parse_account(value: str | bytes) -> bytes:
+    """A 32-byte account id from an SS58 address or ``0x`` hex (bytes pass through); ValueError if neither."""
+    if isinstance(value, (bytes, bytearray)):
+        raw = bytes(value)
+    elif not isinstance(value, str):
+        raise ValueError("expected an SS58 address or hex")
+    elif value[:2] in ("0x", "0X"):
+        try:
+            raw = bytes.fromhex(value[2:])
+        except ValueError:
+            raise ValueError("invalid hex string") from None
+    else:
+        return ss58_decode(value)
+    if len(raw) != 32:
+        raise ValueError("expected 32 bytes")
+    return raw
+
+
 def is_valid_ss58_address(address: str, valid_ss58_format: int | None = None) -> bool:
     try:
         ss58_decode(address, valid_ss58_format)

@@ -13,6 +13,9 @@ from primitives.scale import (
     tuple_of,
 )
 
+TAO = 10**9
+"""Rao (the smallest balance unit) per TAO: balances are integers in rao."""
+
 H256 = Struct("primitive_types::H256", [Field(None, FixedBytes(32), "[u8; 32]")])
 AccountId = Struct("sp_core::crypto::AccountId32", [Field(None, FixedBytes(32), "[u8; 32]")])
 Balance = U128

@@ -21,10 +21,10 @@ import trio
 
 from primitives.hashing import blake2_128, storage_prefix
 from primitives.keys import Keypair
+from primitives.types import TAO
 from tools.load_rpc import (Calls, ChainInfo, Connection, SetupFailed, Signer, free_balance, read_storage,
                             read_uint, submit_all_finalized)
 
-TAO = 10**9
 KINDS = ("transfer", "weights", "bid")
 TRANSFER_VALUE = 10**6
 

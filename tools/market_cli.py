@@ -45,7 +45,8 @@ import re
 import sys
 from typing import Any, Iterable
 
-TAO = 10**9
+from primitives.types import TAO
+
 DEFAULT_URL = "ws://127.0.0.1:9944"
 _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
           "ki": 1 << 10, "mi": 1 << 20, "gi": 1 << 30, "ti": 1 << 40}

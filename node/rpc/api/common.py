@@ -6,7 +6,7 @@ from typing import Any
 from node.rpc.jsonrpc import RpcError
 from primitives.scale import ScaleError
 from primitives.types import DigestItem
-from primitives.ss58 import ss58_decode
+from primitives import ss58
 
 INVALID_PARAMS = -32602
 
@@ -61,17 +61,12 @@ def parse_number(value: Any) -> int:
 
 
 def parse_account(value: Any) -> bytes:
-    if isinstance(value, str) and value[:2] in ("0x", "0X"):
-        raw = parse_hex(value, "account")
-        if len(raw) != 32:
-            raise RpcError(INVALID_PARAMS, "Invalid params", "account: expected 32 bytes")
-        return raw
-    if isinstance(value, str):
-        try:
-            return ss58_decode(value)
-        except ValueError as exc:
-            raise RpcError(INVALID_PARAMS, "Invalid params", f"account: {exc}") from None
-    raise RpcError(INVALID_PARAMS, "Invalid params", "account: expected an SS58 address or hex")
+    if not isinstance(value, str):
+        raise RpcError(INVALID_PARAMS, "Invalid params", "account: expected an SS58 address or hex")
+    try:
+        return ss58.parse_account(value)
+    except ValueError as exc:
+        raise RpcError(INVALID_PARAMS, "Invalid params", f"account: {exc}") from None
 
 
 def hx(raw: bytes) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from runtime.frame.context import BlockContext
 from runtime.pallets import balances, system
-from primitives.ss58 import ss58_decode
+from primitives.ss58 import parse_account
 
 from runtime.pallets.market.calls import check_params
 from runtime.pallets.market.pallet import default_params, pallet
@@ -19,14 +19,6 @@ _KEYS = {  # spec key (camelCase, as Substrate's JSON genesis) -> Params field
 }
 
 
-def _account(value) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    if value.startswith("0x"):
-        return bytes.fromhex(value[2:])
-    return ss58_decode(value)
-
-
 def params_from_config(config: dict) -> Params:
     p = default_params()
     for key, value in (config or {}).items():
@@ -34,7 +26,7 @@ def params_from_config(config: dict) -> Params:
         if field not in Params.__dataclass_fields__:
             raise ValueError(f"market genesis: unknown key {key!r}")
         if field == "treasury":
-            value = _account(value)
+            value = parse_account(value)
         elif not (field == "compute_netuid" and value is None):
             value = int(value)
         setattr(p, field, value)

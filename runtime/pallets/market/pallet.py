@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from runtime.frame.pallet import Pallet
 from primitives.scale import U32, U64
+from primitives.types import TAO
 from runtime.pallets.market.types import Params
 
 pallet = Pallet("Market", "pallet_market", docs=(
@@ -10,7 +11,6 @@ pallet = Pallet("Market", "pallet_market", docs=(
     "leases are paid per block out of the tenant's escrow (a reserve), settled lazily.",
 ))
 
-TAO = 10**9
 MiB = 1 << 20
 GiB = 1 << 30
 TiB = 1 << 40

@@ -10,9 +10,9 @@ import dataclasses
 from fractions import Fraction
 
 from primitives.scale import U8, U16, U32, U64, U128, Bool, Bytes, Field, Struct, Vec, struct_of, tuple_of
+from primitives.types import TAO  # noqa: F401  (re-exported: the pallet's modules use it)
 from runtime.pallets.subtensor.fixed import U64F64  # noqa: F401  (re-exported: storage and events use it)
 
-TAO = 10**9                      # rao per TAO
 U16_MAX = 0xFFFF
 U64_MAX = (1 << 64) - 1
 
