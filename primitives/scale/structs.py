@@ -1,0 +1,232 @@
+"""SCALE structs and enums (scale-info composites and variants): Field, Struct, Variant, Enum, Result,
+Lazy forward references, and struct codecs over dataclasses."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Iterable, Sequence
+
+from primitives.scale.codec import Codec, Field, ScaleError, _memo
+
+
+def _fields(fields: Iterable[Field | tuple]) -> tuple[Field, ...]:
+    return tuple(f if isinstance(f, Field) else Field(*f) for f in fields)
+
+
+class Encoded(bytes):
+    """A value already SCALE-encoded for a particular Struct codec (hot-path shortcut)."""
+
+
+class Struct(Codec):
+    """A composite. With `cls` (a dataclass) values are instances of it; otherwise dicts.
+
+    A struct with one unnamed field is a transparent newtype: its value is the field's value.
+    """
+
+    def __init__(self, path: str | Sequence[str], fields: Iterable[Field | tuple], *,
+                 cls: type | None = None, params: Sequence[tuple[str, Codec | None]] = (),
+                 docs: Sequence[str] = ()):
+        self.path = tuple(path.split("::")) if isinstance(path, str) else tuple(path)
+        self.fields = _fields(fields)
+        self.cls = cls
+        self.params = tuple(params)
+        self.docs = tuple(docs)
+        self.type_name = self.path[-1] if self.path else "struct"
+        self.newtype = len(self.fields) == 1 and self.fields[0].name is None
+        self._names = [f.name for f in self.fields]
+        self._attrs = [f.attribute for f in self.fields]
+        self._codecs = [f.codec for f in self.fields]
+
+    def encode_into(self, value: Any, out: bytearray) -> None:
+        if self.newtype:
+            self._codecs[0].encode_into(value, out)
+            return
+        if type(value) is Encoded:
+            out += value
+            return
+        if self.cls is not None and isinstance(value, self.cls):
+            for attr, codec in zip(self._attrs, self._codecs):
+                codec.encode_into(getattr(value, attr), out)
+            return
+        if isinstance(value, dict):
+            try:
+                for name, codec in zip(self._names, self._codecs):
+                    codec.encode_into(value[name], out)
+            except KeyError as exc:
+                raise ScaleError(f"{self.type_name}: missing field {exc}") from None
+            return
+        if isinstance(value, (tuple, list)) and len(value) == len(self.fields):
+            for codec, item in zip(self._codecs, value):
+                codec.encode_into(item, out)
+            return
+        raise ScaleError(f"{self.type_name}: cannot encode {type(value).__name__}")
+
+    def decode_from(self, data: bytes, pos: int) -> tuple[Any, int]:
+        if self.newtype:
+            return self._codecs[0].decode_from(data, pos)
+        values = []
+        for codec in self._codecs:
+            item, pos = codec.decode_from(data, pos)
+            values.append(item)
+        if self.cls is not None:
+            return self.cls(*values), pos
+        return dict(zip(self._names, values)), pos
+
+    def type_def(self) -> tuple[str, Any]:
+        return ("composite", self.fields)
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    name: str
+    index: int
+    fields: tuple[Field, ...] = ()
+    cls: type | None = None
+    docs: tuple[str, ...] = ()
+
+
+class Enum(Codec):
+    """A tagged union (scale-info `TypeDefVariant`), see module docstring for value shapes."""
+
+    def __init__(self, path: str | Sequence[str], variants: Iterable[Variant | tuple], *,
+                 params: Sequence[tuple[str, Codec | None]] = (), docs: Sequence[str] = ()):
+        self.path = tuple(path.split("::")) if isinstance(path, str) else tuple(path)
+        self.params = tuple(params)
+        self.docs = tuple(docs)
+        self.type_name = self.path[-1] if self.path else "enum"
+        self.variants: list[Variant] = []
+        self._by_name: dict[str, Variant] = {}
+        self._by_index: dict[int, Variant] = {}
+        self._by_cls: dict[type, Variant] = {}
+        self._cls_encoders: dict[type, tuple[int, list]] = {}
+        for v in variants:
+            self.add_variant(v if isinstance(v, Variant) else Variant(*v))
+
+    def add_variant(self, variant: Variant) -> None:
+        variant = dataclasses.replace(variant, fields=_fields(variant.fields))
+        if variant.name in self._by_name or variant.index in self._by_index:
+            raise ValueError(f"{self.type_name}: duplicate variant {variant.name}/{variant.index}")
+        self.variants.append(variant)
+        self.variants.sort(key=lambda v: v.index)
+        self._by_name[variant.name] = variant
+        self._by_index[variant.index] = variant
+        if variant.cls is not None:
+            self._by_cls[variant.cls] = variant
+            self._cls_encoders[variant.cls] = (variant.index, [(f.attribute, f.codec.encode_into)
+                                                               for f in variant.fields])
+
+    def variant(self, name: str) -> Variant:
+        return self._by_name[name]
+
+    def encode_into(self, value: Any, out: bytearray) -> None:
+        encoders = self._cls_encoders.get(type(value))
+        if encoders is not None:
+            out.append(encoders[0])
+            for attr, enc in encoders[1]:
+                enc(getattr(value, attr), out)
+            return
+        if isinstance(value, str):
+            name, payload = value, None
+        elif isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+            name, payload = value
+        else:
+            raise ScaleError(f"{self.type_name}: cannot encode {value!r}")
+        variant = self._by_name.get(name)
+        if variant is None:
+            raise ScaleError(f"{self.type_name}: unknown variant {name!r}")
+        out.append(variant.index)
+        fields = variant.fields
+        if not fields:
+            if payload not in (None, (), {}):
+                raise ScaleError(f"{self.type_name}::{name} takes no payload")
+            return
+        if len(fields) == 1 and fields[0].name is None:
+            fields[0].codec.encode_into(payload, out)
+        elif isinstance(payload, dict):
+            try:
+                for f in fields:
+                    f.codec.encode_into(payload[f.name], out)
+            except KeyError as exc:
+                raise ScaleError(f"{self.type_name}::{name}: missing field {exc}") from None
+        elif isinstance(payload, (tuple, list)) and len(payload) == len(fields):
+            for f, item in zip(fields, payload):
+                f.codec.encode_into(item, out)
+        elif variant.cls is not None and isinstance(payload, variant.cls):
+            for f in fields:
+                f.codec.encode_into(getattr(payload, f.attribute), out)
+        else:
+            raise ScaleError(f"{self.type_name}::{name}: bad payload {payload!r}")
+
+    def decode_from(self, data: bytes, pos: int) -> tuple[Any, int]:
+        variant = self._by_index.get(data[pos])
+        if variant is None:
+            raise ScaleError(f"{self.type_name}: unknown variant index {data[pos]}")
+        pos += 1
+        fields = variant.fields
+        if not fields:
+            return (variant.cls() if variant.cls else variant.name), pos
+        values = []
+        for f in fields:
+            item, pos = f.codec.decode_from(data, pos)
+            values.append(item)
+        if variant.cls is not None:
+            return variant.cls(*values), pos
+        if len(fields) == 1 and fields[0].name is None:
+            return (variant.name, values[0]), pos
+        if fields[0].name is None:
+            return (variant.name, tuple(values)), pos
+        return (variant.name, {f.name: v for f, v in zip(fields, values)}), pos
+
+    def type_def(self) -> tuple[str, Any]:
+        return ("variant", [(v.name, v.index, v.fields, v.docs) for v in self.variants])
+
+
+def Result(ok: Codec, err: Codec) -> Codec:
+    return _memo(("result", id(ok), id(err)), lambda: Enum(
+        "Result", [Variant("Ok", 0, (Field(None, ok),)), Variant("Err", 1, (Field(None, err),))],
+        params=(("T", ok), ("E", err))))
+
+
+class Lazy(Codec):
+    """Forward reference, for recursive or late-bound types (e.g. RuntimeCall inside Sudo)."""
+
+    def __init__(self, resolve: Callable[[], Codec], type_name: str = "lazy"):
+        self._resolve = resolve
+        self._target: Codec | None = None
+        self.type_name = type_name
+
+    @property
+    def target(self) -> Codec:
+        if self._target is None:
+            self._target = self._resolve()
+        return self._target
+
+    def encode_into(self, value: Any, out: bytearray) -> None:
+        self.target.encode_into(value, out)
+
+    def decode_from(self, data: bytes, pos: int) -> tuple[Any, int]:
+        return self.target.decode_from(data, pos)
+
+    def type_def(self) -> tuple[str, Any]:
+        return self.target.type_def()
+
+
+def struct_of(cls: type, path: str, field_codecs: dict[str, Codec], *,
+              type_names: dict[str, str] | None = None, docs: Sequence[str] = ()) -> Struct:
+    """A Struct over a dataclass, fields in the dataclass's declaration order."""
+    return Struct(path, dataclass_fields(cls, field_codecs, type_names), cls=cls, docs=docs)
+
+
+def dataclass_fields(cls: type, field_codecs: dict[str, Codec],
+                     type_names: dict[str, str] | None = None) -> list[Field]:
+    """Fields for a dataclass in declaration order; an attribute `from_` is named `from`."""
+    attrs = [f.name for f in dataclasses.fields(cls)]
+    if set(attrs) != set(field_codecs):
+        raise ValueError(f"{cls.__name__}: codecs {sorted(field_codecs)} != fields {sorted(attrs)}")
+    type_names = type_names or {}
+    fields = []
+    for attr in attrs:
+        name = attr[:-1] if attr.endswith("_") else attr
+        codec = field_codecs[attr]
+        fields.append(Field(name, codec, type_names.get(attr, repr(codec)),
+                            attr=attr if attr != name else None))
+    return fields
