@@ -15,13 +15,10 @@ from typing import Callable, Iterable, Iterator, Protocol
 from consensus import fork_choice
 from consensus.aura import Equivocation, EquivocationDetector
 from node.metrics import ImportTimings
-from runtime.construct import Runtime, get_runtime
-from runtime.executive import (
-    apply_extrinsic, finalize_block, initialize_block, verify_block_signatures,
+from runtime.block_execution import (
+    Extrinsic, InvalidBlock, Runtime, StateReader, get_runtime, TransactionValidityError, apply_extrinsic, execute_block, finalize_block,
+    inherent_extrinsics, initialize_block,
 )
-from runtime.extrinsic import Extrinsic, MalformedExtrinsic, TransactionValidityError, decode_extrinsic, encode_unsigned
-from runtime.frame.dispatch import InvalidBlock
-from runtime.frame.state import StateReader
 from runtime import api as runtime_api
 from primitives import crypto
 from primitives.hashing import blake2_256
@@ -32,9 +29,6 @@ from storage.chain_store import ChainStore
 from storage.trie import EMPTY_ROOT, Trie, ordered_trie_root, trie_root
 
 log = logging.getLogger("agora.chain")
-
-_TIMESTAMP_CALL = get_runtime().call_enum
-
 
 class Signer(Protocol):
     def sign(self, message: bytes) -> bytes: ...
@@ -274,10 +268,10 @@ class Chain:
         digest = {"logs": [("PreRuntime", (runtime_api.AURA_ENGINE_ID, slot.to_bytes(8, "little")))]}
         builder = initialize_block(self.runtime, self.state_at(parent_hash), parent["number"] + 1, parent_hash,
                                    digest, self.genesis_hash)
-        inherent_call = _TIMESTAMP_CALL.encode(("Timestamp", ("set", {"now": now_ms})))
-        inherent = decode_extrinsic(encode_unsigned(inherent_call))
-        apply_extrinsic(builder, inherent)
-        included: list[Extrinsic] = [inherent]
+        included: list[Extrinsic] = []
+        for inherent in inherent_extrinsics(now_ms):     # the runtime builds its inherents
+            apply_extrinsic(builder, inherent)
+            included.append(inherent)
         invalid: list[tuple[Extrinsic, TransactionValidityError]] = []
         for ext in transactions:
             if deadline is not None and time.monotonic() > deadline:
@@ -340,35 +334,20 @@ class Chain:
         if equivocation is not None:
             raise Equivocated(equivocation)
         logs = block.header["digest"]["logs"]
-        pre_digest = {"logs": [item for item in logs if not (isinstance(item, tuple) and item[0] == "Seal")]}
-        try:
-            extrinsics = [decode_extrinsic(raw) for raw in block.extrinsics]
-        except MalformedExtrinsic as exc:
-            raise InvalidBlock(f"malformed extrinsic: {exc}") from exc
+        unsealed = dict(block.header, digest={"logs": [item for item in logs
+                                                       if not (isinstance(item, tuple) and item[0] == "Seal")]})
         timings.decode = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        timings.signatures_verified = verify_block_signatures(
-            parent_state, block.number, block.parent_hash, extrinsics, self.genesis_hash,
-            verified=self.verified_signatures)
-        timings.verify = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        builder = initialize_block(self.runtime, parent_state, block.number, block.parent_hash, pre_digest,
-                                   self.genesis_hash)
-        try:
-            for index, ext in enumerate(extrinsics):
-                if index == 0 and not (not ext.is_signed and ext.call[0] == "Timestamp"):
-                    raise InvalidBlock("the first extrinsic must be the timestamp inherent")
-                apply_extrinsic(builder, ext, verify_signature=False)
-        except TransactionValidityError as err:
-            raise InvalidBlock(f"extrinsic {index} is invalid: {err}") from err
-        ctx = finalize_block(builder)
-        timings.execute = time.perf_counter() - t0
-        state_root, extrinsics_root, nodes = self._roots(parent, ctx.state.changes, block.extrinsics, timings)
-        if extrinsics_root != block.header["extrinsics_root"]:
-            raise InvalidBlock("extrinsics root mismatch")
-        if state_root != block.header["state_root"]:
-            raise InvalidBlock(f"state root mismatch: computed 0x{state_root.hex()}")
-        self._commit(block, ctx.state.changes, nodes, timings)
+
+        def roots(changes: dict, extrinsics: list[bytes]):      # the host's trie, for the runtime's root checks
+            return self._roots(parent, changes, extrinsics, timings)
+
+        executed = execute_block(parent_state, unsealed, block.extrinsics, genesis_hash=self.genesis_hash,
+                                 roots=roots, verified=self.verified_signatures, runtime=self.runtime)
+        timings.decode += executed.decode_s
+        timings.verify = executed.verify_s
+        timings.execute = executed.execute_s
+        timings.signatures_verified = executed.signatures_verified
+        self._commit(block, executed.changes, executed.nodes, timings)
         self.equivocations.note(slot, author, block.hash)
         return timings
 

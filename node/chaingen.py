@@ -17,7 +17,7 @@ from consensus import finality
 from consensus.justification import build as build_justification
 from genesis.spec import DEV_ACCOUNTS, genesis_storage
 from node.chain import Chain
-from runtime.construct import get_runtime
+from runtime.block_execution import get_runtime
 from runtime.extrinsic import Extrinsic, decode_extrinsic, encode_signed, extra_bytes
 from runtime import api as runtime_api
 from primitives import crypto

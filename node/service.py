@@ -453,7 +453,7 @@ class Node:
 
     async def _warm_up_runtime(self) -> None:
         """The Yuma kernel's first load or compile takes seconds: in a worker thread, not in a slot."""
-        from runtime.construct import warm_up
+        from runtime.block_execution import warm_up
 
         started = time.monotonic()
         await trio.to_thread.run_sync(warm_up, abandon_on_cancel=True)

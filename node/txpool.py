@@ -22,7 +22,7 @@ import logging
 import time
 from typing import Callable, Iterator
 
-from runtime.executive import ValidTransaction, remember_signature, validate_transaction
+from runtime.block_execution import ValidTransaction, remember_signature, validate_transaction
 from runtime.extrinsic import Extrinsic, MalformedExtrinsic, TransactionValidityError, decode_extrinsic
 from runtime import api as runtime_api
 from primitives.hashing import blake2_256

@@ -32,10 +32,10 @@ ALLOWED = {
     "tools": {"node", "runtime", "genesis", "p2p", "primitives"},
     "tests": set(PACKAGES),
 }
-# What of the runtime the node may import: its API, block execution, extrinsic format, metadata, version.
-RUNTIME_SURFACE_FOR_NODE = ("runtime.api", "runtime.apis", "runtime.executive", "runtime.extrinsic",
-                            "runtime.metadata", "runtime.version", "runtime.construct", "runtime.frame.dispatch",
-                            "runtime.frame.state")
+# What of the runtime the node may import: its APIs (and their table), block execution, extrinsic format,
+# metadata, version.
+RUNTIME_SURFACE_FOR_NODE = ("runtime.api", "runtime.apis", "runtime.api_table", "runtime.block_execution",
+                            "runtime.extrinsic", "runtime.metadata", "runtime.version")
 # What of consensus the runtime may import: the Yuma kernel only.
 CONSENSUS_FOR_RUNTIME = ("consensus.yuma",)
 

@@ -17,7 +17,7 @@ from node.network import protocol as proto
 from node.network.import_queue import BlockImporter, Outcome, decode_block
 from node.network.peers import PeerSet
 from node.network.sync import MAJOR_SYNC_BLOCKS, SyncService
-from runtime.frame.dispatch import InvalidBlock
+from runtime.block_execution import InvalidBlock
 from primitives.hashing import blake2_256
 from primitives.types import Header
 

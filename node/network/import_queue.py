@@ -22,7 +22,7 @@ from consensus import aura as aura_slots
 from node.chain import Block, Chain, Equivocated, StaleBlock, UnknownParent
 from node.network import peers as rep
 from node.network.protocol import BlockData
-from runtime.frame.dispatch import InvalidBlock, is_environment_fault
+from runtime.block_execution import InvalidBlock, is_environment_fault
 from runtime import api as runtime_api
 
 log = logging.getLogger("agora.sync")

@@ -26,7 +26,7 @@ from node.network import protocol as proto
 from node.network.import_queue import BlockImporter, Outcome, decode_block
 from node.network.peers import PeerSet, PeerState
 from p2p import NetworkError, RequestRefused
-from runtime.frame.dispatch import InvalidBlock
+from runtime.block_execution import InvalidBlock
 from primitives.hashing import blake2_256
 
 log = logging.getLogger("agora.sync")
