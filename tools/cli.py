@@ -12,7 +12,7 @@ from __future__ import annotations
 
 
 def add_tool_commands(subparsers) -> None:
-    from tools.devnet import add_commands as add_devnet_commands
+    from tools.devnet_cli import add_commands as add_devnet_commands
 
     add_devnet_commands(subparsers)
     from tools.market_cli import add_market_command

@@ -10,14 +10,13 @@
     agora devnet health --rpc-port 9944               exit 0 when a node is up and has peers
     agora devnet gen-chain --blocks 2000 --base-path DIR   build blocks offline (fake clock)
     agora devnet up --netns                           each node in its own network namespace (root)
-    agora devnet stop|start|restart|kill|logs|add-node|partition|heal|netem   see node/devnet_control.py
+    agora devnet stop|start|restart|kill|logs|add-node|partition|heal|netem   see tools/devnet_control.py
 
-The process runner and the compose file are both planned here from the same YAML, so
-the topology the tests exercise is the one compose runs.
+The process runner and the compose file (tools/deploy) are both planned from the same YAML, so
+the topology the tests exercise is the one compose runs. The command line is tools/devnet_cli.py.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -26,12 +25,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from typing import Any, Callable
 
 import yaml
+
+from tools import devnet_netns
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DEVNET_YAML = REPO / "genesis" / "devnet.yaml"
@@ -136,15 +136,6 @@ def node_args(node: NodePlan, spec_path: str, boot: list[str], *, listen_host: s
     if others:
         args += ["--bootnodes", *others]
     return args + list(extra)
-
-
-# -- docker compose ------------------------------------------------------------------------------------
-
-def compose(devnet: dict, validators: int | None = None) -> str:
-    """docker-compose.yml for the devnet (rendered by tools/deploy, with the Swarm and k8s renderers)."""
-    from tools.deploy.compose import render
-
-    return render(devnet, validators)
 
 
 # -- RPC helpers ---------------------------------------------------------------------------------------------
@@ -281,8 +272,6 @@ def up(base_dir: pathlib.Path, validators: int | None = None, *, devnet_path: st
        free_ports: bool = False, wait: float = 60.0, rpc_nodes: bool = True, extra: list[str] = (),
        netns: bool = False) -> dict:
     """Start the devnet; on any failure stop what was started (processes, namespaces) and re-raise."""
-    from tools import devnet_netns
-
     devnet = load(devnet_path)
     base_dir = pathlib.Path(base_dir).resolve()
     base_dir.mkdir(parents=True, exist_ok=True)
@@ -397,9 +386,7 @@ def down(base_dir: pathlib.Path, *, purge: bool = False, timeout: float = 10.0) 
     pids = [n["pid"] for n in state["nodes"] if n.get("pid") and _alive(n["pid"])]
     stop_pids(pids, timeout)
     if state.get("netns"):
-        from tools import devnet_netns
-
-        devnet_netns.teardown(state["netns"])
+            devnet_netns.teardown(state["netns"])
     (pathlib.Path(base_dir) / STATE_FILE).unlink(missing_ok=True)
     if purge:
         import shutil
@@ -407,178 +394,3 @@ def down(base_dir: pathlib.Path, *, purge: bool = False, timeout: float = 10.0) 
         for n in state["nodes"]:
             shutil.rmtree(n["base_path"], ignore_errors=True)
     return len(pids)
-
-
-# -- command line -----------------------------------------------------------------------------------------------
-
-def _default_base() -> pathlib.Path:
-    return pathlib.Path(tempfile.gettempdir()) / "agora-devnet"
-
-
-def _print_status(rows: list[dict]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Agora devnet")
-    for col in ("node", "role", "pid", "rpc", "peers", "best", "finalized", "syncing", "peer id"):
-        table.add_column(col)
-
-    def cell(v: Any) -> str:
-        return "-" if v is None else str(v)
-
-    for r in rows:
-        state = "" if r["alive"] else " [red](down)[/red]"
-        table.add_row(r["name"] + state, r["role"], cell(r["pid"]), cell(r["rpc"]), cell(r["peers"]),
-                      cell(r["best"]), cell(r["finalized"]), cell(r["syncing"]), r["peer_id"][-12:])
-    Console(width=max(120, Console().width)).print(table)
-
-
-def cmd_up(args: argparse.Namespace) -> int:
-    try:
-        state = up(args.base_dir, args.validators, devnet_path=args.devnet, free_ports=args.free_ports,
-                   wait=args.wait, rpc_nodes=not args.no_rpc_node, netns=args.netns)
-    except (RuntimeError, TimeoutError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"devnet up in {state['base_dir']} (chain spec {state['spec']})")
-    _print_status(status(args.base_dir))
-    return 0
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    try:
-        rows = status(args.base_dir)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        _print_status(rows)
-    return 0
-
-
-def cmd_down(args: argparse.Namespace) -> int:
-    try:
-        stopped = down(args.base_dir, purge=args.purge)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"stopped {stopped} node(s)")
-    return 0
-
-
-def cmd_spec(args: argparse.Namespace) -> int:
-    text = json.dumps(chain_spec(load(args.devnet), args.validators), indent=2)
-    if args.out:
-        pathlib.Path(args.out).write_text(text + "\n")
-    else:
-        print(text)
-    return 0
-
-
-def cmd_compose(args: argparse.Namespace) -> int:
-    text = compose(load(args.devnet), args.validators)
-    if args.out:
-        from tools.deploy.compose import write
-
-        write(load(args.devnet), pathlib.Path(args.out), args.validators)   # with its key files
-    else:
-        sys.stdout.write(text)
-    return 0
-
-
-def cmd_health(args: argparse.Namespace) -> int:
-    try:
-        health = rpc(args.rpc_port, "system_health", timeout=3)
-    except (OSError, RuntimeError, ValueError) as exc:
-        print(f"unhealthy: {exc}", file=sys.stderr)
-        return 1
-    if health["peers"] < args.min_peers:
-        print(f"unhealthy: {health['peers']} peers", file=sys.stderr)
-        return 1
-    print(json.dumps(health))
-    return 0
-
-
-def cmd_gen_chain(args: argparse.Namespace) -> int:
-    from node.chaingen import generate
-
-    devnet = load(args.devnet)
-    if args.chain:
-        from genesis.spec import load_spec
-
-        spec = load_spec(args.chain)
-    else:
-        spec = chain_spec(devnet, args.validators)
-    uris = [v["key"] for v in devnet["validators"]]
-    from genesis.spec import set_slot_duration, slot_duration_ms
-
-    if args.block_time:
-        set_slot_duration(spec, args.block_time)
-    slot_ms = slot_duration_ms(spec)
-    g = generate(spec, args.base_path, args.blocks, authority_uris=uris, slot_ms=slot_ms,
-                 transfers_per_block=args.transfers, finalize_every=args.finalize_every)
-    print(f"built {g.blocks} blocks ({g.transactions} transfers) in {g.seconds:.1f}s: best #{g.best_number} "
-          f"0x{g.best_hash.hex()}, finalized #{g.finalized_number}")
-    return 0
-
-
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("devnet", help="A local multi-validator network (genesis/devnet.yaml)")
-    sub = p.add_subparsers(dest="devnet_command", metavar="DEVNET_COMMAND", required=True)
-
-    def common(q: argparse.ArgumentParser, base: bool = True) -> None:
-        q.add_argument("--devnet", default=None, help="Devnet description (default genesis/devnet.yaml)")
-        if base:
-            q.add_argument("--base-dir", type=pathlib.Path, default=_default_base(),
-                           help="Where the nodes keep their data, logs and the run state")
-
-    q = sub.add_parser("up", help="Start the validators (and RPC node) as local processes")
-    common(q)
-    q.add_argument("--validators", type=int, default=None, help="How many validators (default from the YAML)")
-    q.add_argument("--free-ports", action="store_true", help="Pick free ports instead of the YAML's base ports")
-    q.add_argument("--wait", type=float, default=60.0, help="Seconds to wait for every RPC to answer")
-    q.add_argument("--no-rpc-node", action="store_true", help="Only the validators (no full RPC node)")
-    q.add_argument("--netns", action="store_true",
-                   help="Each node in its own network namespace with its own address (root; enables "
-                        "partition/heal/netem on real links)")
-    q.set_defaults(run=cmd_up)
-    q = sub.add_parser("status", help="Best, finalized and peers of every node")
-    common(q)
-    q.add_argument("--json", action="store_true")
-    q.set_defaults(run=cmd_status)
-    q = sub.add_parser("down", help="Stop the devnet's processes")
-    common(q)
-    q.add_argument("--purge", action="store_true", help="Also remove the nodes' data")
-    q.set_defaults(run=cmd_down)
-    q = sub.add_parser("spec", help="Print the devnet chain spec")
-    common(q, base=False)
-    q.add_argument("--validators", type=int, default=None)
-    q.add_argument("--out", default=None)
-    q.set_defaults(run=cmd_spec)
-    q = sub.add_parser("compose", help="Print docker-compose.yml for the devnet")
-    common(q, base=False)
-    q.add_argument("--validators", type=int, default=None)
-    q.add_argument("--out", default=None)
-    q.set_defaults(run=cmd_compose)
-    q = sub.add_parser("health", help="Exit 0 when the node's RPC answers and it has peers (healthchecks)")
-    q.add_argument("--rpc-port", type=int, default=9944)
-    q.add_argument("--min-peers", type=int, default=1)
-    q.set_defaults(run=cmd_health)
-    q = sub.add_parser("gen-chain", help="Build blocks offline into a base path with a fake clock")
-    common(q, base=False)
-    q.add_argument("--base-path", type=pathlib.Path, required=True)
-    q.add_argument("--blocks", type=int, required=True)
-    q.add_argument("--validators", type=int, default=None)
-    q.add_argument("--chain", default=None, help="A chain spec file instead of the devnet's")
-    q.add_argument("--block-time", type=int, default=None, metavar="MS")
-    q.add_argument("--transfers", type=int, default=0, help="Signed transfers per block")
-    q.add_argument("--finalize-every", type=int, default=100, help="A justification every N blocks (0: none)")
-    q.set_defaults(run=cmd_gen_chain)
-    from tools.deploy.cli import add_deploy_commands   # stack, k8s: renderers for other orchestrators
-
-    add_deploy_commands(sub, common)
-    from tools.devnet_control import add_control_commands   # stop/start/kill/logs/add-node/partition/...
-
-    add_control_commands(sub, common)

@@ -12,6 +12,7 @@ import yaml
 
 from genesis.spec import SUBSTRATE_SPEC_FIELDS, genesis_storage, slot_duration_ms
 from tools import devnet as dn
+from tools.deploy import compose
 from node import keystore
 from node.cli import build_parser
 from primitives.keys import Keypair
@@ -22,7 +23,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 def test_compose_file_is_generated_from_devnet_yaml():
     from tools.deploy.compose import key_files
 
-    assert (REPO / "docker-compose.yml").read_text() == dn.compose(dn.load()), \
+    assert (REPO / "docker-compose.yml").read_text() == compose.render(dn.load()), \
         "docker-compose.yml is stale: run `agora devnet compose --out docker-compose.yml`"
     for rel, content in key_files(dn.load()).items():
         assert (REPO / rel).read_text() == content, f"{rel} is stale: run `agora devnet compose --out ...`"
@@ -81,7 +82,7 @@ def test_dockerfile_bakes_the_same_spec():
 def test_processes_and_containers_run_the_same_nodes(tmp_path):
     devnet = dn.load()
     procs = dn.plan(devnet, None, tmp_path)
-    doc = yaml.safe_load(dn.compose(devnet))
+    doc = yaml.safe_load(compose.render(devnet))
     parser = build_parser()
     assert [p.name for p in procs] == list(doc["services"])
     for p in procs:

@@ -6,11 +6,11 @@ import pathlib
 import sys
 from typing import Callable
 
+from tools.deploy import k8s, stack
+from tools.devnet import load
+
 
 def cmd_stack(args: argparse.Namespace) -> int:
-    from tools.devnet import load
-    from tools.deploy import stack
-
     devnet = load(args.devnet)
     if args.out is None:
         sys.stdout.write(stack.render(devnet, args.validators, image=args.image))
@@ -21,9 +21,6 @@ def cmd_stack(args: argparse.Namespace) -> int:
 
 
 def cmd_k8s(args: argparse.Namespace) -> int:
-    from tools.devnet import load
-    from tools.deploy import k8s
-
     devnet = load(args.devnet)
     if args.helm_values:
         docs = [k8s.helm_values(devnet, args.validators, image=args.image)]
