@@ -20,7 +20,8 @@ sizes it from the lease: one job per claimed core (at most 8), and `n` the large
 with `n KiB <= memory per job / 256`, clamped to [2^8, 2^12] (256 KiB .. 4 MiB per job), so a
 probe stays a few tens of milliseconds on an honest provider.
 
-The validator computes the same digest itself (off its event loop) and times it (`t_ref`). The
+The validator computes the same digest itself (off its event loop) and times it, from the
+challenge to its own answer, waiting for a worker thread included (`t_ref`). The
 provider passes when its digest is right and it answered within `BENCH_FLOOR_S + BENCH_SLACK x
 t_ref` (see `scoring.py`): a provider that does not run the work, or runs it far slower than
 the claimed resources allow, fails. This is a check of the gross claim, not a precise meter.
