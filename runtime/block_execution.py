@@ -17,7 +17,7 @@ import dataclasses
 import time
 from typing import Any, Callable
 
-from runtime.construct import Runtime, get_runtime, split_call, warm_up
+from runtime.construct import Runtime, get_runtime, split_call
 from runtime.executive import (
     ApplyOutcome, BlockBuilder, ValidTransaction, apply_extrinsic, finalize_block, initialize_block,
     remember_signature, validate_transaction, verify_block_signatures,
@@ -27,6 +27,8 @@ from runtime.extrinsic import (
 )
 from runtime.frame.dispatch import InvalidBlock, is_environment_fault
 from runtime.frame.state import StateReader
+from runtime.metadata import metadata_bytes
+from runtime.pallets.subtensor.epoch import warm_up_kernel
 from primitives.verified_signatures import VerifiedSignatures
 
 TIMESTAMP_INHERENT = b"timstap0"   # the Timestamp inherent's identifier in InherentData
@@ -134,3 +136,11 @@ __all__ = [
     "apply_extrinsic", "block_timestamp", "decode_extrinsic", "execute_block", "finalize_block",
     "inherent_extrinsics", "initialize_block", "remember_signature", "timestamp_inherent", "validate_transaction",
 ]
+
+
+def warm_up() -> None:
+    """Do the runtime's one-off slow work (the numba Yuma kernel's load or ~30 s compile, the
+    metadata) before the first block needs it. Touches no chain state: a node runs it in a
+    worker thread at start-up, so that the first epoch does not stall its event loop."""
+    metadata_bytes(14)
+    warm_up_kernel()

@@ -82,14 +82,3 @@ def split_call(call: tuple) -> tuple[str, str, dict]:
 @functools.cache
 def get_runtime() -> Runtime:
     return Runtime(PALLETS)
-
-
-def warm_up() -> None:
-    """Do the runtime's one-off slow work (the numba Yuma kernel's load or ~30 s compile, the
-    metadata) before the first block needs it. Touches no chain state: a node runs it in a
-    worker thread at start-up, so that the first epoch does not stall its event loop."""
-    from runtime.metadata import metadata_bytes
-    from runtime.pallets.subtensor.epoch import warm_up_kernel
-
-    metadata_bytes(14)
-    warm_up_kernel()

@@ -7,8 +7,9 @@ Every `import` and `from ... import` of every project module counts, function-le
 - package edges: only those in ALLOWED (the README's "Dependencies" section says the same);
 - the node reaches the runtime only through its client surface (RUNTIME_SURFACE_FOR_NODE): never a
   pallet, never frame internals beyond errors and state reading;
-- no cycle between modules through module-level imports (function-level imports that break an
-  import-time cycle are still edges of the package graph above).
+- no cycle between modules, function-level imports included (a function-level import that only
+  dodges an import-time cycle is still a cycle); imports under `if TYPE_CHECKING:` (annotations,
+  never executed) are edges of the package graph but not of the cycle check.
 """
 from __future__ import annotations
 
@@ -53,15 +54,25 @@ def modules() -> dict[str, pathlib.Path]:
     return out
 
 
+def _type_checking_only(tree: ast.Module) -> set[int]:
+    """ids of the import statements inside `if TYPE_CHECKING:` blocks."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, (ast.Name, ast.Attribute)) and \
+                (getattr(node.test, "id", None) or getattr(node.test, "attr", None)) == "TYPE_CHECKING":
+            out |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    return out
+
+
 def imports_of(name: str, path: pathlib.Path) -> list[tuple[str, bool]]:
-    """(imported module, at module level?) for every import in the file."""
+    """(imported module, runs at all? i.e. not under `if TYPE_CHECKING:`) for every import in the file."""
     tree = ast.parse(path.read_text(), str(path))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    top_level = {id(node) for node in tree.body}
+    typing_only = _type_checking_only(tree)
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [(alias.name, id(node) in top_level) for alias in node.names]
+            found += [(alias.name, id(node) not in typing_only) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
@@ -71,7 +82,7 @@ def imports_of(name: str, path: pathlib.Path) -> list[tuple[str, bool]]:
                 target = node.module or ""
             # `from pkg import sub` depends on pkg.sub (and pkg's __init__ runs first, as for any import
             # of pkg.sub: that is not an edge of its own); `from pkg import name` depends on pkg
-            found += [(f"{target}.{alias.name}", id(node) in top_level) for alias in node.names]
+            found += [(f"{target}.{alias.name}", id(node) not in typing_only) for alias in node.names]
     return found
 
 
@@ -91,10 +102,10 @@ def graph() -> dict[str, set[tuple[str, bool]]]:
     edges: dict[str, set[tuple[str, bool]]] = {}
     for name, path in known.items():
         out = set()
-        for target, top in imports_of(name, path):
+        for target, runs in imports_of(name, path):
             resolved = resolve(target, known)
             if resolved is not None and resolved != name:
-                out.add((resolved, top))
+                out.add((resolved, runs))
         edges[name] = out
     return edges
 
@@ -119,8 +130,8 @@ def violations() -> list[str]:
 
 
 def cycles(edges: dict[str, set[tuple[str, bool]]]) -> list[list[str]]:
-    """Cycles among module-level imports (Tarjan's strongly connected components)."""
-    succ = {m: sorted({t for t, top in ts if top}) for m, ts in edges.items()}
+    """Cycles among imports that run, at any level (Tarjan's strongly connected components)."""
+    succ = {m: sorted({t for t, runs in ts if runs}) for m, ts in edges.items()}
     index, low, on_stack, stack, out = {}, {}, set(), [], []
     counter = [0]
 

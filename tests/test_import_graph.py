@@ -22,7 +22,8 @@ def test_the_node_imports_no_pallet_and_nothing_imports_tools():
 
 
 def test_the_checker_sees_hidden_imports_and_cycles(tmp_path, monkeypatch):
-    """A function-level import of a pallet from the node and a two-module cycle are both reported."""
+    """A function-level import of a pallet from the node, a two-module cycle and a cycle hidden in a function
+    are reported; a pair that only names each other for annotations (`if TYPE_CHECKING:`) is not."""
     root = tmp_path
     for package in import_graph.PACKAGES:
         (root / package).mkdir()
@@ -34,11 +35,18 @@ def test_the_checker_sees_hidden_imports_and_cycles(tmp_path, monkeypatch):
     (root / "storage" / "a.py").write_text("from storage import b\n")
     (root / "storage" / "b.py").write_text("import storage.a\n")
     (root / "p2p" / "x.py").write_text("import primitives\n")
+    (root / "consensus" / "c.py").write_text("from consensus import d\n")
+    (root / "consensus" / "d.py").write_text("def f():\n    from consensus.c import g\n")
+    (root / "genesis" / "e.py").write_text("from genesis import f\n")
+    (root / "genesis" / "f.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                           "    from genesis.e import X\n")
     monkeypatch.setattr(import_graph, "ROOT", root)
     problems = import_graph.violations()
     assert any("node.chain -> runtime.pallets.aura" in p for p in problems)
     assert any(p.startswith("import cycle") and "storage.a" in p and "storage.b" in p for p in problems)
     assert any("p2p.x -> primitives: p2p may not import primitives" in p for p in problems)
+    assert any(p.startswith("import cycle") and "consensus.c" in p and "consensus.d" in p for p in problems)
+    assert not any("genesis.e" in p for p in problems)
 
 
 def test_make_lint_runs_the_check():

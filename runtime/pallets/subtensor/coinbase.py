@@ -41,20 +41,10 @@ from runtime.pallets.subtensor import swap
 from runtime.pallets.subtensor.fixed import F32, F64, U64_MAX, div, mul, ratio, to_int
 from runtime.pallets.subtensor.networks import subnet_netuids
 from runtime.pallets.subtensor.stake.core import sync_total_issuance
-from runtime.pallets.subtensor.types import DEFAULT_BLOCK_EMISSION, TOTAL_SUPPLY, U16_MAX
+from runtime.pallets.subtensor.types import U16_MAX, block_emission_for_issuance
 
 ONE64 = 1 << F64
 ONE32 = 1 << F32
-
-
-def block_emission_for_issuance(issuance: int) -> int:
-    if issuance >= TOTAL_SUPPLY:
-        return 0
-    remaining = TOTAL_SUPPLY - issuance
-    k = 0
-    while (remaining << (k + 1)) <= TOTAL_SUPPLY:
-        k += 1
-    return DEFAULT_BLOCK_EMISSION >> k
 
 
 def u16_proportion_bits(value: int) -> int:

@@ -28,6 +28,7 @@ from runtime.pallets.subtensor.errors import Error
 from runtime.pallets.subtensor.events import WeightsCommitted, WeightsRevealed
 from runtime.pallets.subtensor.neurons import set_last_update_for_uid
 from runtime.pallets.subtensor.pallet import pallet
+from runtime.pallets.subtensor.schedule import should_run_epoch
 from runtime.pallets.subtensor.weights import check_rate_limit, do_set_weights
 
 MAX_UNREVEALED = 10
@@ -43,8 +44,6 @@ def commit_hash(hotkey: bytes, netuid_index: int, uids: list[int], values: list[
 
 
 def current_epoch_with_lookahead(state: StateReader, netuid: int, block: int) -> int:
-    from runtime.pallets.subtensor.epoch import should_run_epoch
-
     base = S.SubnetEpochIndex.get(state, netuid)
     return base + 1 if should_run_epoch(state, netuid, block) else base
 

@@ -26,14 +26,14 @@ from runtime.frame.dispatch import DETERMINISTIC_ERRORS, is_environment_fault
 from runtime.frame.state import StateReader
 
 from runtime.pallets.subtensor import storage as S
+from runtime.pallets.subtensor.commit_reveal import earliest_commit_block
 from runtime.pallets.subtensor.distribute import distribute_emission
+from runtime.pallets.subtensor.schedule import should_run_epoch
 from runtime.pallets.subtensor.events import EpochDeferred, EpochSkipped, IncentiveAlphaEmittedToMiners
 from runtime.pallets.subtensor.stake.core import sync_total_issuance
 from runtime.pallets.subtensor.weights import owner_uid
 
 log = logging.getLogger("runtime.subtensor")
-
-MAX_TEMPO = 50_400
 
 
 def gather_epoch_inputs(state: StateReader, netuid: int, current_block: int, rao_emission: int):
@@ -78,8 +78,6 @@ def _commit_blocks(state: StateReader, netuid: int, hotkeys: list[bytes], block:
     """Per UID, the block of its earliest live weights commit (u64::MAX: none); None when CR is off."""
     if not S.CommitRevealWeightsEnabled.get(state, netuid):
         return None
-    from runtime.pallets.subtensor.commit_reveal import earliest_commit_block
-
     blocks = [earliest_commit_block(state, netuid, hk, block) for hk in hotkeys]
     return np.array([(1 << 64) - 1 if b is None else b for b in blocks], dtype=np.uint64)
 
@@ -144,18 +142,6 @@ def epoch_for_subnet(ctx: BlockContext, netuid: int) -> None:
     persist_epoch_outputs(ctx, netuid, out)
     distribute_emission(ctx, netuid, hotkeys, out.server_emission, out.validator_emission, server, validator,
                         root, owner_cut)
-
-
-def should_run_epoch(state: StateReader, netuid: int, current_block: int) -> bool:
-    tempo = S.Tempo.get(state, netuid)
-    if tempo == 0:
-        return False
-    pending = S.PendingEpochAt.get(state, netuid)
-    if 0 < pending <= current_block:
-        return True
-    if S.BlocksSinceLastStep.get(state, netuid) > MAX_TEMPO:
-        return True
-    return current_block - S.LastEpochBlock.get(state, netuid) >= tempo
 
 
 def run_due_epochs(ctx: BlockContext, netuids: list[int]) -> list[int]:

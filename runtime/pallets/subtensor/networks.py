@@ -29,7 +29,8 @@ from runtime.pallets.subtensor.stake.core import (
     coldkey_owns_hotkey, create_account_if_non_existent, hotkey_account_exists, spendable, sync_total_issuance,
 )
 from runtime.pallets.subtensor.swap import current_price_bits
-from runtime.pallets.subtensor.types import symbol_for
+from runtime.pallets.subtensor.neurons import append_neuron
+from runtime.pallets.subtensor.types import block_emission_for_issuance, symbol_for
 
 DYNAMIC_MECHANISM = 1
 
@@ -79,8 +80,6 @@ def get_next_netuid(state: StateReader) -> int:
 
 def lock_reduction_interval(state: StateReader) -> int:
     """floor(interval * I64F64(block_emission / 1e9)): the I64F64 quotient has 64 fractional bits."""
-    from runtime.pallets.subtensor.coinbase import block_emission_for_issuance
-
     emission = block_emission_for_issuance(S.TotalIssuance.get(state))
     halving_bits = (emission << 64) // 1_000_000_000
     return (S.NetworkLockReductionInterval.get(state) * halving_bits) >> 64
@@ -154,8 +153,6 @@ def do_register_network(ctx: BlockContext, coldkey: bytes, hotkey: bytes, identi
     balances.withdraw(ctx, coldkey, locked, keep_alive=True)      # into the new pool: counted in TotalStake
     S.NetworkLastLockCost.put(state, locked)
     S.NetworkLastRegistered.put(state, now)
-
-    from runtime.pallets.subtensor.neurons import append_neuron
 
     create_account_if_non_existent(ctx, coldkey, hotkey)
     append_neuron(ctx, netuid, hotkey, now)

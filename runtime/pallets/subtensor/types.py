@@ -101,3 +101,13 @@ SubnetIdentityV3 = _bytes_struct("pallet_subtensor::pallet::SubnetIdentityV3", [
 # Subnet names when no identity is set (subnets/symbols.rs get_name_for_subnet, first entries).
 SUBNET_NAMES = [b"root", b"apex", b"omron", b"templar", b"targon", b"kaito", b"infinite", b"subvortex",
                 b"pretrain", b"sturdy", b"dippy", b"horde"]
+
+
+def block_emission_for_issuance(issuance: int) -> int:
+    if issuance >= TOTAL_SUPPLY:
+        return 0
+    remaining = TOTAL_SUPPLY - issuance
+    k = 0
+    while (remaining << (k + 1)) <= TOTAL_SUPPLY:
+        k += 1
+    return DEFAULT_BLOCK_EMISSION >> k

@@ -15,6 +15,7 @@ from runtime.frame.pallet import CallWeight
 from primitives.scale import U16, U64, Bool
 from primitives.types import AccountId
 
+from runtime.pallets import balances
 from runtime.pallets.subtensor import storage as S
 from runtime.pallets.subtensor import swap
 from runtime.pallets.subtensor.errors import Error
@@ -187,7 +188,6 @@ def transition_stake(ctx: BlockContext, origin_coldkey: bytes, destination_coldk
         core.stake_tao_from_pool(ctx, destination_hotkey, destination_coldkey, destination_netuid, tao,
                                  drop_fees=not drop_origin)
     else:
-        from runtime.pallets import balances
         balances.mint(ctx, destination_coldkey, tao)      # too little to restake: paid out
         core.sync_total_issuance(ctx)
     return tao
