@@ -118,12 +118,15 @@ class _Bool(Codec):
 Bool = _Bool()
 
 
+_COMPACT_SMALL = [bytes((n << 2,)) for n in range(64)]   # the trie encodes these on every node
+
+
 def encode_compact(value: int) -> bytes:
     """SCALE compact (variable-length) integer encoding."""
+    if 0 <= value < 64:
+        return _COMPACT_SMALL[value]
     if value < 0:
         raise ScaleError(f"compact: negative value {value}")
-    if value < 1 << 6:
-        return bytes((value << 2,))
     if value < 1 << 14:
         return ((value << 2) | 1).to_bytes(2, "little")
     if value < 1 << 30:

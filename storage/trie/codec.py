@@ -25,6 +25,8 @@ import hashlib
 from itertools import compress
 from typing import NamedTuple
 
+from primitives.scale import encode_compact
+
 from .errors import BadNode
 
 HASH_LEN = 32
@@ -115,19 +117,8 @@ class Node:
 
 # ---------------------------------------------------------------- primitives
 
-_COMPACT_SMALL = [bytes((n << 2,)) for n in range(64)]
-
-
-def compact(n: int) -> bytes:
-    """SCALE Compact<u32/u64> encoding of a non-negative integer."""
-    if n < 64:
-        return _COMPACT_SMALL[n]
-    if n < 1 << 14:
-        return ((n << 2) | 1).to_bytes(2, "little")
-    if n < 1 << 30:
-        return ((n << 2) | 2).to_bytes(4, "little")
-    size = (n.bit_length() + 7) // 8
-    return bytes((((size - 4) << 2) | 3,)) + n.to_bytes(size, "little")
+compact = encode_compact   # SCALE Compact<u32/u64> of a non-negative integer (primitives.scale)
+_COMPACT_SMALL = [compact(n) for n in range(64)]   # inlined on the hot paths below
 
 
 def decode_compact(data: bytes, pos: int) -> tuple[int, int]:

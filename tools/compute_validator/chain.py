@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import secrets
 
+from primitives.scale import encode_compact
 from tools.compute_validator import protocol
 from tools.compute_validator.probe import Target
 
@@ -47,16 +48,8 @@ class Snapshot:
         return self.last_update == 0 or block - self.last_update >= self.rate_limit
 
 
-def _compact(n: int) -> bytes:
-    if n < 1 << 6:
-        return bytes([n << 2])
-    if n < 1 << 14:
-        return ((n << 2) | 1).to_bytes(2, "little")
-    return ((n << 2) | 2).to_bytes(4, "little")
-
-
 def _u16_vec(values: list[int]) -> bytes:
-    return _compact(len(values)) + b"".join(v.to_bytes(2, "little") for v in values)
+    return encode_compact(len(values)) + b"".join(v.to_bytes(2, "little") for v in values)
 
 
 def commit_hash(hotkey: bytes, netuid: int, uids: list[int], values: list[int], salt: list[int],
