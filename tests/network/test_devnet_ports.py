@@ -1,6 +1,8 @@
 """The devnet's port allocator and a failed `devnet up` (real processes)."""
 from __future__ import annotations
 
+import contextlib
+
 import pathlib
 import socket
 import subprocess
@@ -14,6 +16,24 @@ from tools import devnet as dn
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
+@contextlib.contextmanager
+def _busy_port_before_a_free_one():
+    """A port held open here whose successor is free (ephemeral ports are shared with every other
+    process on the machine: pick a pair where the next port is not someone else's right now)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            busy = s.getsockname()[1]
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", busy + 1))
+                except OSError:
+                    continue
+            yield busy
+            return
+    raise RuntimeError("no busy/free port pair found")
+
+
 def test_allocator_never_hands_out_a_port_twice():
     alloc = dn.PortAllocator()
     alloc.reserve([alloc.low + i for i in range(0, 12000, 3)])
@@ -22,9 +42,7 @@ def test_allocator_never_hands_out_a_port_twice():
     assert len(set(ports)) == len(ports)
     assert not reserved & set(ports)
     assert all(alloc.low <= p < alloc.high for p in ports)
-    with socket.socket() as s:                           # a port in use is skipped
-        s.bind(("127.0.0.1", 0))
-        busy = s.getsockname()[1]
+    with _busy_port_before_a_free_one() as busy:         # a port in use is skipped
         a2 = dn.PortAllocator(low=busy, high=busy + 2)
         a2._next = busy
         assert a2.take() == busy + 1
