@@ -48,7 +48,7 @@ def _spec(name: str, chain_id: str, chain_type: str, authorities: list[str], *, 
             "sudo": {"key": dev_account("Alice")},
             # the slot is the runtime's (Aura.SlotDuration), so it lives in the genesis, not the spec's top level
             "aura": {"authorities": [dev_account(a) for a in authorities], "slotDurationMs": slot_ms},
-            # SubtensorModule: devnet-short epochs and cheap subnets (keys: runtime/pallets/subtensor/calls.py)
+            # SubtensorModule: devnet-short epochs and cheap subnets (keys: runtime/pallets/subtensor/genesis.py)
             "subtensorModule": {"tempo": 10, "weightsSetRateLimit": 0, "networkRateLimit": 0,
                                 "networkMinLockCost": 100 * TAO},
         }}},

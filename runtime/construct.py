@@ -52,7 +52,6 @@ class Runtime:
             for p in self.pallets if p.error_enum is not None])
         outer.bind("RuntimeCall", self.call_enum)
         outer.bind("RuntimeEvent", self.event_enum)
-        self.configs: dict[str, Any] = {}
 
     def call_spec(self, call: tuple) -> CallSpec:
         pallet_name, call_name, _args = split_call(call)

@@ -25,9 +25,6 @@ class BlockContext:
         """Record a pallet event dataclass instance (declared with `Pallet.event`)."""
         self.events.append((self.phase, (event.pallet.name, event), []))
 
-    def config(self, pallet_name: str) -> Any:
-        return self.runtime.configs[pallet_name]
-
     # Transactional dispatch: storage writes and events roll back together.
     def start_transaction(self) -> int:
         self.state.start_transaction()

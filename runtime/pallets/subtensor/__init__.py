@@ -6,7 +6,7 @@ error and event indices. A package of small modules:
 
 - `types.py`        codecs (AxonInfo, PrometheusInfo, ChainIdentityV2, SubnetIdentityV3), upstream defaults
 - `fixed.py`        substrate-fixed U64F64 / I64F64 / I96F32 / U96F32 as Python ints (bits)
-- `storage.py`      the pallet object and the core storage items; `storage_dtao.py` the dynamic-TAO ones
+- `storage.py`      the core storage items; `storage_dtao.py` the dynamic-TAO ones
                     (SubnetTAO, SubnetAlphaIn/Out, SubnetMovingPrice, Pending*Emission, TaoWeight, ...)
 - `errors.py`, `events.py`  subtensor's Error enum (all variants) and events at upstream indices
 - `swap.py`         the pool: constant product over protocol liquidity, FeeRate (Swap pallet) fee.
@@ -27,7 +27,8 @@ error and event indices. A package of small modules:
 - `epoch.py`        gather inputs (alpha + TaoWeight-weighted root stake) -> Yuma kernel -> persist; scheduling
 - `distribute.py`   the epoch payout: owner cut, incentives, alpha and root dividends, hotkey take
 - `hyperparams.py`  the setters, declared as calls of the AdminUtils pallet (index 19)
-- `calls.py`        remaining dispatchables, hooks (on_initialize = block_step) and the genesis builder
+- `pallet.py`       the pallet object; `calls.py` the remaining dispatchables; `hooks.py` on_initialize
+                    (block_step) and on_finalize; `genesis.py` the genesis builder
 - `validation.py`   pool-time rules for the fee-free weight calls (SubtensorTransactionExtension)
 - `rpc_info/`       the runtime APIs (SubnetInfo, NeuronInfo, StakeInfo, Swap, ... RuntimeApi)
 
@@ -38,7 +39,7 @@ author, new subnets trade and emit at once (no start_call / governance enable), 
 claimed at once as RootClaimType::Swap, rounding remainders are recycled so alpha issuance is exact.
 """
 from runtime.pallets.subtensor.pallet import pallet
-from runtime.pallets.subtensor import errors, events, calls, validation  # noqa: F401  (declarations register themselves)
+from runtime.pallets.subtensor import errors, events, calls, hooks, genesis, validation  # noqa: F401  (declarations register themselves)
 from runtime.pallets.subtensor.errors import Error
 
 __all__ = ["pallet", "Error"]

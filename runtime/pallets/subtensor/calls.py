@@ -1,29 +1,27 @@
 """Dispatchable calls (subtensor's names, argument names and call indices from
-`pallets/subtensor/src/macros/dispatches.rs`), the block hooks and the genesis builder."""
+`pallets/subtensor/src/macros/dispatches.rs`)."""
 from __future__ import annotations
 
-import dataclasses
 
 from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin, ensure, ensure_signed, fail
 from runtime.frame.pallet import CallWeight
-from runtime.pallets import balances
-from primitives.scale import U8, U16, U64, Vec
+from primitives.scale import U8, U16, U32, U64, Vec
 from primitives.types import AccountId
 
 from runtime.pallets.subtensor import storage as S
-from runtime.pallets.subtensor.coinbase import run_coinbase, update_moving_prices
-from runtime.pallets.subtensor.epoch import run_due_epochs
 from runtime.pallets.subtensor.errors import Error
-from runtime.pallets.subtensor.hyperparams import register_setters
-from runtime.pallets.subtensor.networks import do_register_network, init_root_network, subnet_netuids
-from runtime.pallets.subtensor.neurons import do_burned_register, update_registration_prices
+from runtime.pallets.subtensor import events as E
+from runtime.pallets.subtensor.hyperparams import (
+    SETTER_WEIGHT, check_activity_cutoff_factor, check_owner_tempo, owner_on_subnet, owner_or_root_on_subnet,
+)
+from runtime.pallets.subtensor.networks import do_register_network
+from runtime.pallets.subtensor.neurons import do_burned_register
 from runtime.pallets.subtensor import commit_reveal, serving  # noqa: F401  (register their calls)
 from runtime.pallets.subtensor import identity as _identity_calls  # noqa: F401  (set_identity, set_subnet_identity)
 from runtime.pallets.subtensor.stake import calls as stake_calls  # noqa: F401  (registers the staking calls)
-from runtime.pallets.subtensor.stake.core import sync_total_issuance
 from runtime.pallets.subtensor.pallet import pallet
-from runtime.pallets.subtensor.types import SubnetDefaults, SubnetIdentityV3
+from runtime.pallets.subtensor.types import SubnetIdentityV3
 from primitives.scale import Option
 from runtime.pallets.subtensor.weights import do_set_weights
 
@@ -78,64 +76,22 @@ def register_network_with_identity(ctx: BlockContext, origin: Origin, hotkey: by
     do_register_network(ctx, ensure_signed(origin), hotkey, identity)
 
 
-register_setters(pallet)
+
+# --- the owner-side setters (hyperparams.py holds their rules; AdminUtils has the sudo ones) -----
+@pallet.call(139, [NETUID, ("tempo", U16, "u16")], weight=SETTER_WEIGHT)
+def set_tempo(ctx: BlockContext, origin: Origin, netuid: int, tempo: int) -> None:
+    """Set `Tempo` (the subnet owner)."""
+    owner_on_subnet(ctx, origin, netuid)
+    check_owner_tempo(ctx.state, netuid, tempo)
+    S.Tempo.insert(ctx.state, netuid, tempo)
+    S.LastEpochBlock.insert(ctx.state, netuid, ctx.block_number)
+    ctx.deposit_event(E.TempoSet(netuid, tempo))
 
 
-# --- hooks ----------------------------------------------------------------------------------------
-@pallet.hook_on_initialize
-def block_step(ctx: BlockContext) -> None:
-    """`coinbase/block_step.rs block_step`: registration prices, coinbase, due epochs, price EMAs."""
-    netuids = subnet_netuids(ctx.state)
-    update_registration_prices(ctx, netuids)
-    run_coinbase(ctx, netuids)
-    if netuids:
-        run_due_epochs(ctx, netuids)
-        update_moving_prices(ctx, ctx.block_number, netuids)
-
-
-@pallet.hook_on_finalize
-def on_finalize(ctx: BlockContext) -> None:
-    sync_total_issuance(ctx)
-
-
-# --- genesis --------------------------------------------------------------------------------------
-GLOBAL_CONFIG = {
-    "networkMinLockCost": S.NetworkMinLockCost,
-    "networkLockReductionInterval": S.NetworkLockReductionInterval,
-    "networkRateLimit": S.NetworkRateLimit,
-    "subnetLimit": S.SubnetLimit,
-    "stakeThreshold": S.StakeThreshold,
-    "subnetOwnerCut": S.SubnetOwnerCut,
-    "maxEpochsPerBlock": S.MaxEpochsPerBlock,
-}
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
-DEFAULTS_CONFIG = {_camel(f.name): f.name for f in dataclasses.fields(SubnetDefaults)}
-
-
-@pallet.genesis_builder
-def build_genesis(ctx: BlockContext, config: dict) -> None:
-    """Chain-spec section `subtensorModule`: global items by camelCase name (`networkMinLockCost`,
-    `networkRateLimit`, ...) and new-subnet defaults (`tempo`, `weightsSetRateLimit`, `immunityPeriod`,
-    ...; see `types.SubnetDefaults`)."""
-    state = ctx.state
-    defaults = SubnetDefaults()
-    for key, value in (config or {}).items():
-        if key in GLOBAL_CONFIG:
-            GLOBAL_CONFIG[key].put(state, value)
-            if key == "networkMinLockCost":
-                S.NetworkLastLockCost.put(state, value)
-        elif key in DEFAULTS_CONFIG:
-            setattr(defaults, DEFAULTS_CONFIG[key], value)
-        else:
-            raise ValueError(f"subtensorModule genesis: unknown key {key!r} "
-                             f"(known: {sorted([*GLOBAL_CONFIG, *DEFAULTS_CONFIG])})")
-    S.SubnetDefaultsItem.put(state, defaults)
-    init_root_network(ctx)
-    S.TotalIssuance.put(state, balances.TotalIssuance.get(state))
-
+@pallet.call(140, [NETUID, ("factor_milli", U32, "u32")], weight=SETTER_WEIGHT)
+def set_activity_cutoff_factor(ctx: BlockContext, origin: Origin, netuid: int, factor_milli: int) -> None:
+    """Set `ActivityCutoffFactorMilli` (Root or the subnet owner)."""
+    owner_or_root_on_subnet(ctx, origin, netuid)
+    check_activity_cutoff_factor(ctx.state, netuid, factor_milli)
+    S.ActivityCutoffFactorMilli.insert(ctx.state, netuid, factor_milli)
+    ctx.deposit_event(E.ActivityCutoffFactorMilliSet(netuid, factor_milli))

@@ -1,5 +1,5 @@
 """The `SubtensorModule` pallet object (index 7). Storage items are in storage.py and storage_dtao.py,
-calls in calls.py, events in events.py, errors in errors.py, hooks and genesis in __init__.py."""
+calls in calls.py, events in events.py, errors in errors.py, hooks in hooks.py, genesis in genesis.py."""
 from __future__ import annotations
 
 from runtime.frame.pallet import Pallet
