@@ -1,8 +1,10 @@
-"""The chain: genesis, building and importing blocks, state at any block.
+"""The chain: genesis, the block tree (best and finalized blocks, leaves, reorgs), importing
+blocks, state at any block.
 
-Block building and import run the runtime's executive over the parent's state, then
-compute the extrinsics root and the state root (incrementally, from the block's
-changes) and commit everything in one write batch.
+Import checks the Aura seal, then hands the block to the runtime (`execute_block`), which
+decides its validity over the parent's state, with the chain's trie computing the roots it
+checks; the chain commits everything in one write batch. The block format is `node/block.py`,
+authoring `node/authoring.py`.
 """
 from __future__ import annotations
 
@@ -10,19 +12,22 @@ import contextlib
 import dataclasses
 import logging
 import time
-from typing import Callable, Iterable, Iterator, Protocol
+from typing import Callable, Iterator
+
+import trio
 
 from consensus import fork_choice
-from consensus.aura import Equivocation, EquivocationDetector
-from node.metrics import ImportTimings
-from runtime.block_execution import (
-    Extrinsic, InvalidBlock, Runtime, StateReader, get_runtime, TransactionValidityError, apply_extrinsic, execute_block, finalize_block,
-    inherent_extrinsics, initialize_block,
+from consensus.aura import EquivocationDetector
+from node.authoring import BlockAuthoring, StateMoved
+from node.block import (  # noqa: F401  (the block format's names, imported from here by many)
+    Block, BuiltBlock, DatabaseMismatch, Equivocated, Signer, StaleBlock, UnknownParent, decode_body, encode_body,
+    seal_pre_hash,
 )
+from node.metrics import ImportTimings
+from runtime.block_execution import ExecutedBlock, InvalidBlock, Runtime, StateReader, execute_block, get_runtime
 from runtime import api as runtime_api
 from primitives import crypto
 from primitives.hashing import blake2_256
-from primitives.scale import ScaleError, decode_compact, encode_compact
 from primitives.types import Header
 from primitives.verified_signatures import VerifiedSignatures
 from storage.chain_store import ChainStore
@@ -30,92 +35,23 @@ from storage.trie import EMPTY_ROOT, Trie, ordered_trie_root, trie_root
 
 log = logging.getLogger("agora.chain")
 
-class Signer(Protocol):
-    def sign(self, message: bytes) -> bytes: ...
-
-
-@dataclasses.dataclass
-class Block:
-    header: dict
-    extrinsics: list[bytes]
-    hash: bytes
-    header_bytes: bytes
-
-    @property
-    def number(self) -> int:
-        return self.header["number"]
-
-    @property
-    def parent_hash(self) -> bytes:
-        return self.header["parent_hash"]
-
-    def body_bytes(self) -> bytes:
-        return encode_body(self.extrinsics)
-
-    @staticmethod
-    def from_parts(header_bytes: bytes, body: bytes) -> "Block":
-        header = Header.decode(header_bytes)
-        return Block(header, decode_body(body), blake2_256(header_bytes), header_bytes)
-
-
-def encode_body(extrinsics: list[bytes]) -> bytes:
-    return encode_compact(len(extrinsics)) + b"".join(extrinsics)
-
-
-def decode_body(body: bytes) -> list[bytes]:
-    count, pos = decode_compact(body, 0)
-    out = []
-    for _ in range(count):
-        length, start = decode_compact(body, pos)
-        end = start + length
-        if end > len(body):
-            raise ScaleError("block body: truncated extrinsic")
-        out.append(body[pos:end])
-        pos = end
-    if pos != len(body):
-        raise ScaleError("block body: trailing bytes")
-    return out
-
-
-def seal_pre_hash(header: dict) -> bytes:
-    """Hash of the header without its seal: what the author signs."""
-    return blake2_256(Header.encode(header))
-
-
-class DatabaseMismatch(RuntimeError):
-    pass
-
-
-class UnknownParent(Exception):
-    """The block's parent is not known yet: fetch the ancestry first (not a fault of the sender)."""
-
-
-class StaleBlock(Exception):
-    """The block does not descend from the finalized block: it can never be part of the chain."""
-
-
-class Equivocated(Exception):
-    """The block's author already sealed another block for the same slot (the second is rejected)."""
-
-    def __init__(self, equivocation: Equivocation):
-        super().__init__(f"equivocation: slot {equivocation.slot} by 0x{equivocation.author.hex()[:16]}…: "
-                         f"0x{equivocation.first.hex()[:16]}… and 0x{equivocation.second.hex()[:16]}…")
-        self.equivocation = equivocation
-
-
 ReorgListener = Callable[[fork_choice.TreeRoute], None]
 
 
 @dataclasses.dataclass
-class BuiltBlock:
+class PreparedImport:
+    """A block executed (valid) and not yet committed."""
+
     block: Block
-    included: list[Extrinsic]
-    invalid: list[tuple[Extrinsic, TransactionValidityError]]
-    changes: dict[bytes, bytes | None]
+    parent: dict
+    slot: int
+    author: bytes
+    executed: ExecutedBlock
     timings: ImportTimings
+    best_state_epoch: int | None     # the epoch of the best state it ran on; None: it ran on a trie snapshot
 
 
-class Chain:
+class Chain(BlockAuthoring):
     def __init__(self, store: ChainStore, genesis_storage: dict[bytes, bytes], runtime: Runtime | None = None):
         self.store = store
         self.runtime = runtime or get_runtime()
@@ -137,6 +73,10 @@ class Chain:
         # leaves of the block tree (in memory: after a restart only the best block is one)
         self._leaves: dict[bytes, int] = {self._best_hash: self._best_number}
         self.trie = Trie(store.nodes, best_header["state_root"])
+        # block execution off the event loop: one worker at a time (the trie's node cache and the
+        # best state are read by one execution at a time); commits stay on the loop's thread
+        self.executor = trio.CapacityLimiter(1)
+        self._best_state_epoch = 0      # bumped whenever the best (flat) state changes
 
     # -- genesis -----------------------------------------------------------------------------
     def _init_genesis(self, genesis_storage: dict[bytes, bytes]) -> None:
@@ -256,44 +196,6 @@ class Chain:
         with deferred():
             yield
 
-    # -- building -------------------------------------------------------------------------------
-    def build_block(self, parent_hash: bytes, *, now_ms: int, slot: int, transactions: Iterable[Extrinsic],
-                    author: Signer, deadline: float | None = None) -> BuiltBlock:
-        """Author a block on `parent_hash` from the given (pool-ordered) transactions."""
-        timings = ImportTimings()
-        parent = self.header(parent_hash)
-        if parent is None:
-            raise ValueError("unknown parent")
-        t0 = time.perf_counter()
-        digest = {"logs": [("PreRuntime", (runtime_api.AURA_ENGINE_ID, slot.to_bytes(8, "little")))]}
-        builder = initialize_block(self.runtime, self.state_at(parent_hash), parent["number"] + 1, parent_hash,
-                                   digest, self.genesis_hash)
-        included: list[Extrinsic] = []
-        for inherent in inherent_extrinsics(now_ms):     # the runtime builds its inherents
-            apply_extrinsic(builder, inherent)
-            included.append(inherent)
-        invalid: list[tuple[Extrinsic, TransactionValidityError]] = []
-        for ext in transactions:
-            if deadline is not None and time.monotonic() > deadline:
-                break
-            try:
-                apply_extrinsic(builder, ext, verify_signature=False)  # the pool verified it
-            except TransactionValidityError as err:
-                if err.reason == "ExhaustsResources":
-                    break
-                if err.reason != "Future":
-                    invalid.append((ext, err))
-                continue
-            included.append(ext)
-        ctx = finalize_block(builder)
-        timings.execute = time.perf_counter() - t0
-        block, changes = self._seal_and_commit(ctx, parent_hash, parent, digest, [e.raw for e in included], author,
-                                               timings)
-        public = getattr(author, "public_key", None)
-        if public is not None:
-            self.equivocations.note(slot, public, block.hash)
-        return BuiltBlock(block, included, invalid, changes, timings)
-
     def _roots(self, parent: dict, changes: dict, extrinsics: list[bytes], timings: ImportTimings):
         t0 = time.perf_counter()
         state_root, nodes = self.trie.at(parent["state_root"]).apply(changes)
@@ -301,38 +203,43 @@ class Chain:
         timings.state_root = time.perf_counter() - t0
         return state_root, extrinsics_root, nodes
 
-    def _seal_and_commit(self, ctx, parent_hash: bytes, parent: dict, digest: dict, extrinsics: list[bytes],
-                         author, timings: ImportTimings) -> tuple[Block, dict]:
-        changes = ctx.state.changes
-        state_root, extrinsics_root, nodes = self._roots(parent, changes, extrinsics, timings)
-        header = {"parent_hash": parent_hash, "number": parent["number"] + 1,
-                  "state_root": state_root, "extrinsics_root": extrinsics_root,
-                  "digest": {"logs": list(digest["logs"])}}
-        signature = author.sign(seal_pre_hash(header))
-        header["digest"]["logs"].append(("Seal", (runtime_api.AURA_ENGINE_ID, signature)))
-        header_bytes = Header.encode(header)
-        block = Block(header, extrinsics, blake2_256(header_bytes), header_bytes)
-        self._commit(block, changes, nodes, timings)
-        return block, changes
-
     # -- import ------------------------------------------------------------------------------
     def import_block(self, block: Block) -> ImportTimings:
-        """Verify and execute a block from elsewhere; raises InvalidBlock."""
+        """Verify and execute a block from elsewhere, on this thread; raises InvalidBlock."""
+        prepared = self.prepare_import(block)
+        return ImportTimings() if prepared is None else self.commit_import(prepared)
+
+    async def import_block_off_loop(self, block: Block) -> ImportTimings:
+        """`import_block` with the execution on the chain's worker thread (one at a time), so a
+        heavy block (a large epoch, a big body) does not stall RPC answers or the slot timer; the
+        commit runs here, on the event loop, so readers never see a half-written state."""
+        for _attempt in range(3):
+            prepared = await trio.to_thread.run_sync(self.prepare_import, block, limiter=self.executor)
+            if prepared is None:
+                return ImportTimings()
+            try:
+                return self.commit_import(prepared)
+            except StateMoved:      # the best state moved under the execution: run it again
+                continue
+        return self.import_block(block)
+
+    def prepare_import(self, block: Block) -> PreparedImport | None:
+        """Seal check and `execute_block` over the parent's state: reads the chain, writes nothing
+        (safe on the worker thread). None if the block is known already."""
         timings = ImportTimings()
         if self.store.header(block.hash) is not None:
-            return timings
+            return None
         parent = self._recent.get(block.parent_hash) or self.header(block.parent_hash)
         if parent is None:
             raise UnknownParent(f"unknown parent 0x{block.parent_hash.hex()}")
         if block.number != parent["number"] + 1:
             raise InvalidBlock("block number is not parent + 1")
+        epoch = self._best_state_epoch
         parent_state = self.state_at(block.parent_hash)
         t0 = time.perf_counter()
         slot, author = self.verify_seal(block, parent_state)   # first: a bad seal is misbehaviour even on a stale fork
         self._check_descends_finalized(block.parent_hash, parent["number"])
-        equivocation = self.equivocations.check(slot, author, block.hash)
-        if equivocation is not None:
-            raise Equivocated(equivocation)
+        self._check_equivocation(slot, author, block.hash)
         logs = block.header["digest"]["logs"]
         unsealed = dict(block.header, digest={"logs": [item for item in logs
                                                        if not (isinstance(item, tuple) and item[0] == "Seal")]})
@@ -347,9 +254,27 @@ class Chain:
         timings.verify = executed.verify_s
         timings.execute = executed.execute_s
         timings.signatures_verified = executed.signatures_verified
-        self._commit(block, executed.changes, executed.nodes, timings)
-        self.equivocations.note(slot, author, block.hash)
-        return timings
+        on_best = parent_state is self.store.best_state
+        return PreparedImport(block, parent, slot, author, executed, timings, epoch if on_best else None)
+
+    def commit_import(self, prepared: PreparedImport) -> ImportTimings:
+        """Commit a prepared block (on the thread that owns the chain). Raises StateMoved if the
+        best state it executed on changed meanwhile."""
+        block = prepared.block
+        if prepared.best_state_epoch is not None and prepared.best_state_epoch != self._best_state_epoch:
+            raise StateMoved(f"the best state moved while #{block.number} executed")
+        if self.store.header(block.hash) is not None:
+            return prepared.timings
+        self._check_descends_finalized(block.parent_hash, prepared.parent["number"])   # finality may have moved
+        self._check_equivocation(prepared.slot, prepared.author, block.hash)
+        self._commit(block, prepared.executed.changes, prepared.executed.nodes, prepared.timings)
+        self.equivocations.note(prepared.slot, prepared.author, block.hash)
+        return prepared.timings
+
+    def _check_equivocation(self, slot: int, author: bytes, block_hash: bytes) -> None:
+        equivocation = self.equivocations.check(slot, author, block_hash)
+        if equivocation is not None:
+            raise Equivocated(equivocation)
 
     def _check_descends_finalized(self, parent_hash: bytes, parent_number: int) -> None:
         fin_hash, fin_number = self._finalized_hash, self._finalized_number
@@ -394,6 +319,7 @@ class Chain:
         self._leaves[block.hash] = block.number
         route = None
         if extends_best:
+            self._best_state_epoch += 1
             self._best_number = block.number
             self._best_hash = block.hash
         elif fork_choice.is_better((block.hash, block.number), (self._best_hash, self._best_number)):
@@ -412,6 +338,7 @@ class Chain:
         """Make `target` the best block (the flat state follows: undo, then redo)."""
         route = fork_choice.tree_route(self.meta, self._best_hash, target)
         self.store.reorg(route.retracted, route.enacted)
+        self._best_state_epoch += 1
         self._best_hash, self._best_number = route.enacted[-1]
         if route.retracted:
             log.info("♻️  Reorg on #%d,0x%s to #%d,0x%s, common ancestor #%d,0x%s", route.retracted[0][1],

@@ -24,7 +24,7 @@ class _ChainHost:
         return self._chain.header(block_hash)
 
     def state_root(self, parent_state_root: bytes, changes: dict) -> bytes:
-        return self._chain.trie.at(parent_state_root).apply(changes)[0]
+        return self._chain.store.trie_at(parent_state_root).apply(changes)[0]   # its own node cache: the importer's is not shared
 
     def extrinsics_root(self, extrinsics: list[bytes]) -> bytes:
         return ordered_trie_root(extrinsics)

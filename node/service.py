@@ -227,6 +227,10 @@ class Node:
         if hasattr(kv, "damaged"):
             kv.damaged = True   # the next start verifies every table
 
+    def clear_fault(self) -> None:
+        """The node authored or imported a block again: the fault is over."""
+        self.fault = None
+
     # -- chain events --------------------------------------------------------------------------
     def _on_reorg(self, route) -> None:
         self._pending_route = route
@@ -326,14 +330,28 @@ class Node:
         return aura_slots.expected_author(self._authorities(), slot) == key.public_key
 
     def author_block(self, slot: int, now_ms: int) -> Block | None:
+        """Author on this thread (tests, tools); the slot loop uses `author_block_async`."""
+        key, parent, started, deadline = self._start_authoring()
+        built = self.chain.build_block(parent, now_ms=now_ms, slot=slot, transactions=self.pool.ready(), author=key,
+                                       deadline=deadline)
+        return self._finish_authoring(built, parent, started)
+
+    async def author_block_async(self, slot: int, now_ms: int) -> Block | None:
+        """Author with the block's execution on the chain's worker thread (the loop keeps serving RPC)."""
+        key, parent, started, deadline = self._start_authoring()
+        built = await self.chain.build_block_off_loop(parent, now_ms=now_ms, slot=slot,
+                                                      transactions=list(self.pool.ready()), author=key,
+                                                      deadline=deadline)
+        return self._finish_authoring(built, parent, started)
+
+    def _start_authoring(self):
         key = self.config.authority_key
         assert key is not None
         parent = self.chain.best_hash
         log.info("🙌 Starting consensus session on top of parent %s (#%d)", short(parent), self.chain.best_number)
-        started = time.perf_counter()
-        deadline = time.monotonic() + self.config.slot_ms / 1000 / 3
-        built = self.chain.build_block(parent, now_ms=now_ms, slot=slot, transactions=self.pool.ready(),
-                                       author=key, deadline=deadline)
+        return key, parent, time.perf_counter(), time.monotonic() + self.config.slot_ms / 1000 / 3
+
+    def _finish_authoring(self, built, parent: bytes, started: float) -> Block | None:
         for ext, err in built.invalid:
             self.pool.report_invalid(ext, err)
         self.metrics.txpool_invalid.inc(len(built.invalid))
@@ -364,9 +382,9 @@ class Node:
             if self._is_our_slot(slot) and self._may_author():
                 try:
                     # the block's timestamp is its slot's start: strictly increasing, one slot apart at least
-                    self.author_block(slot, aura_slots.slot_start_ms(slot, slot_ms))
-                except (DatabaseError, OSError) as exc:
-                    self.report_fault(f"block authoring failed at slot {slot}: database error: {exc}")
+                    await self.author_block_async(slot, aura_slots.slot_start_ms(slot, slot_ms))
+                except (DatabaseError, OSError, MemoryError) as exc:
+                    self.report_fault(f"block authoring failed at slot {slot}: {type(exc).__name__}: {exc}")
                 except Exception:  # any other fault abandons this slot's block (nothing is committed before the seal)
                     log.exception("block authoring failed at slot %d", slot)
                 else:

@@ -101,7 +101,7 @@ class AnnounceService:
             except InvalidBlock as exc:
                 self.net.report_peer(peer_id, rep.FATAL, str(exc))
                 return
-            outcome = self.importer.import_block(block, peer_id)
+            outcome = await self.importer.import_block_async(block, peer_id)
             if outcome is not Outcome.UNKNOWN_PARENT:
                 return
         await self.sync.fetch_chain(peer_id, block_hash, number)

@@ -63,6 +63,8 @@ class NetworkBridge:
         self.finality: FinalityService | None = None
         self.importer = BlockImporter(chain, self.net.report_peer, slot_ms=slot_ms, metrics=node.metrics,
                                       on_justification=self._on_justification)
+        self.importer.on_fault = node.report_fault          # system_health reports it; no peer is blamed
+        self.importer.on_recovered = node.clear_fault
         self.sync = SyncService(chain, self.net, self.importer, self.peers, node.metrics)
         self.announce = AnnounceService(chain, self.net, self.peers, self.importer, self.sync)
         self.transactions = TransactionService(node.pool, self.net, self.peers,

@@ -66,6 +66,8 @@ class BlockImporter:
         self.metrics = metrics
         self.on_justification = on_justification
         self.max_drift_slots = max_drift_slots
+        self.on_fault: Callable[[str], None] | None = None      # a local fault aborted an import (node.fault)
+        self.on_recovered: Callable[[], None] | None = None     # an import succeeded again
         self.log_imports = True          # off while major syncing (one line per block would flood)
         self.imported_total = 0
         self.equivocations: list[aura_slots.Equivocation] = []
@@ -73,6 +75,29 @@ class BlockImporter:
 
     # -- one block -----------------------------------------------------------------------------
     def import_block(self, block: Block, peer: str | None, justification: bytes | None = None) -> Outcome:
+        """Import on this thread (tests, tools); the node uses `import_block_async`."""
+        early = self._before(block, peer, justification)
+        if early is not None:
+            return early
+        try:
+            timings = self.chain.import_block(block)
+        except Exception as exc:  # classified by `_failed`: the block's fault, or ours
+            return self._failed(block, peer, exc)
+        return self._imported(block, peer, justification, timings)
+
+    async def import_block_async(self, block: Block, peer: str | None, justification: bytes | None = None) -> Outcome:
+        """Import with the block's execution on the chain's worker thread: the event loop (RPC,
+        slot timer, networking) keeps running while a heavy block executes."""
+        early = self._before(block, peer, justification)
+        if early is not None:
+            return early
+        try:
+            timings = await self.chain.import_block_off_loop(block)
+        except Exception as exc:  # classified by `_failed`: the block's fault, or ours
+            return self._failed(block, peer, exc)
+        return self._imported(block, peer, justification, timings)
+
+    def _before(self, block: Block, peer: str | None, justification: bytes | None) -> Outcome | None:
         chain = self.chain
         if chain.has_block(block.hash):
             if justification is not None and self.on_justification is not None:
@@ -88,15 +113,16 @@ class BlockImporter:
                 self.report(peer, rep.STALE, "block from a future slot")
             log.debug("dropping #%d from a future slot %d", block.number, slot)
             return Outcome.FUTURE
-        try:
-            timings = chain.import_block(block)
-        except UnknownParent:
+        return None
+
+    def _failed(self, block: Block, peer: str | None, exc: Exception) -> Outcome:
+        if isinstance(exc, UnknownParent):
             return Outcome.UNKNOWN_PARENT
-        except StaleBlock as exc:
+        if isinstance(exc, StaleBlock):
             if peer:
                 self.report(peer, rep.STALE, str(exc))
             return Outcome.STALE
-        except Equivocated as exc:
+        if isinstance(exc, Equivocated):
             self.equivocations.append(exc.equivocation)
             log.warning("⚠️  Equivocation detected: %s (rejected the second block)", exc)
             if self.metrics is not None:
@@ -104,15 +130,22 @@ class BlockImporter:
             if peer:
                 self.report(peer, rep.EQUIVOCATION, "relayed an equivocating block")
             return Outcome.EQUIVOCATION
-        except InvalidBlock as exc:
+        if isinstance(exc, InvalidBlock):
             return self._invalid(block, peer, str(exc))
-        except Exception as exc:  # classified: a runtime bug on this block is the block's; anything else is ours
-            if is_environment_fault(exc):
-                log.error("⚠️  Import of #%d 0x%s aborted by a local fault (%s: %s); the peer is not blamed",
-                          block.number, block.hash.hex()[:16], type(exc).__name__, exc)
-                return Outcome.ABORTED
-            log.exception("importing #%d 0x%s raised", block.number, block.hash.hex()[:16])
-            return self._invalid(block, peer, f"{type(exc).__name__}: {exc}")
+        # a runtime bug on this block is the block's; anything else (memory, disk, database) is ours
+        if is_environment_fault(exc):
+            log.error("⚠️  Import of #%d 0x%s aborted by a local fault (%s: %s); the peer is not blamed",
+                      block.number, block.hash.hex()[:16], type(exc).__name__, exc)
+            if self.on_fault is not None:
+                self.on_fault(f"block import failed at #{block.number}: {type(exc).__name__}: {exc}")
+            return Outcome.ABORTED
+        log.error("importing #%d 0x%s raised", block.number, block.hash.hex()[:16], exc_info=exc)
+        return self._invalid(block, peer, f"{type(exc).__name__}: {exc}")
+
+    def _imported(self, block: Block, peer: str | None, justification: bytes | None, timings) -> Outcome:
+        chain = self.chain
+        if self.on_recovered is not None:
+            self.on_recovered()
         self.imported_total += 1
         if self.log_imports and chain.best_hash == block.hash:
             log.info("✨ Imported #%d (0x%s…%s)", block.number, block.hash.hex()[:4], block.hash.hex()[-4:])
@@ -139,7 +172,7 @@ class BlockImporter:
         last_yield = time.monotonic()
         with self.chain.bulk():
             for block, justification in blocks:
-                outcome = self.import_block(block, peer, justification)
+                outcome = await self.import_block_async(block, peer, justification)
                 if not outcome.ok:
                     break
                 done += 1
