@@ -2,8 +2,8 @@
 
 These are Substrate's runtime APIs in Python form (AuraApi, AccountNonceApi, TransactionPaymentApi,
 the Timestamp inherent's data): the node reads the runtime's state only through them, through the
-block-execution functions of `runtime.executive`, and through `state_call` (their SCALE form, in
-`node/runtime_api.py`). The node imports no pallet; a test (tests/test_import_graph.py) holds it so.
+block-execution functions of `runtime.block_execution`, and through `state_call` (their SCALE form,
+`runtime/api_table.py`). The node imports no pallet; a test (tests/test_import_graph.py) holds it so.
 """
 from __future__ import annotations
 

@@ -107,8 +107,9 @@ RUNTIME_APIS: tuple[RuntimeApi, ...] = (
     )),
 ) + SUBTENSOR_APIS
 
-# The APIs that run on state alone, served generically by `state_call` (the ones above without an
-# `impl` need the chain: the node serves them itself).
+# The APIs that run on state alone, decoded and encoded generically from their declaration; the
+# others (block building, validation, metadata, payment) are implemented in `runtime/api_table.py`,
+# whose API_TABLE serves every method declared here.
 API_HANDLERS = handlers(RUNTIME_APIS)
 
 __all__ = ["RUNTIME_APIS", "API_HANDLERS", "RuntimeApi", "ApiMethod", "RuntimeDispatchInfo", "FeeDetails",
