@@ -10,15 +10,14 @@ Register methods on an :class:`RpcModule`, then run :func:`serve_rpc` in a nurse
 
     port = await nursery.start(partial(serve_rpc, rpc, "127.0.0.1", 9944))
 """
-from node.rpc.jsonrpc import (
+from node.rpc.jsonrpc import RpcModule, SubscriptionSink
+from node.rpc.jsonrpc_wire import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     PARSE_ERROR,
     RpcError,
-    RpcModule,
-    SubscriptionSink,
 )
 from node.rpc.server import SUBSTRATE_DEFAULT_CORS, RpcServer, serve_rpc
 

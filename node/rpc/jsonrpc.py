@@ -1,4 +1,5 @@
-"""JSON-RPC 2.0 core: errors, the method registry, subscriptions and the dispatcher.
+"""JSON-RPC 2.0 core: the method registry, subscriptions and the dispatcher (the wire format,
+error codes and :class:`RpcError` are in :mod:`node.rpc.jsonrpc_wire`).
 
 Nothing here touches a socket. ``node.rpc.server`` feeds request text to
 :meth:`Dispatcher.handle` and writes back what it returns; over WebSocket it also
@@ -19,210 +20,48 @@ Wire behaviour follows jsonrpsee, the server Substrate uses:
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import random
-import re
 import time
-from array import array
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import trio
 
-log = logging.getLogger(__name__)
+from node.rpc.jsonrpc_wire import (
+    BATCHES_NOT_SUPPORTED,
+    BATCH_SLICE,
+    DECODE_INLINE_LIMIT,
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    INVALID_REQUEST_RESPONSE,
+    LazyItems,
+    METHOD_NOT_FOUND,
+    OVERSIZED_RESPONSE,
+    PARSE_ERROR_RESPONSE,
+    RpcError,
+    TOO_BIG_BATCH_REQUEST,
+    TOO_BIG_BATCH_RESPONSE,
+    TOO_MANY_SUBSCRIPTIONS,
+    UNSAFE_MESSAGE,
+    WHITESPACE,
+    batch_offsets,
+    decode,
+    encode,
+    error_text,
+    limit_data,
+    rpc_error_text,
+    valid_id,
+)
 
-# --- error codes (jsonrpsee_types::error) ------------------------------------------------------
-
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
-BATCHES_NOT_SUPPORTED = -32005
-TOO_MANY_SUBSCRIPTIONS = -32006
-OVERSIZED_REQUEST = -32007
-OVERSIZED_RESPONSE = -32008
-TOO_BIG_BATCH_REQUEST = -32010
-TOO_BIG_BATCH_RESPONSE = -32011
-
-UNSAFE_MESSAGE = "RPC call is unsafe to be called externally"
-
-_MESSAGES = {
-    PARSE_ERROR: "Parse error",
-    INVALID_REQUEST: "Invalid request",
-    METHOD_NOT_FOUND: "Method not found",
-    INVALID_PARAMS: "Invalid params",
-    INTERNAL_ERROR: "Internal error",
-    BATCHES_NOT_SUPPORTED: "Batched requests are not supported by this server",
-    TOO_MANY_SUBSCRIPTIONS: "Too many subscriptions on the connection",
-    OVERSIZED_REQUEST: "Request is too big",
-    OVERSIZED_RESPONSE: "Response is too big",
-    TOO_BIG_BATCH_REQUEST: "The batch request was too large",
-    TOO_BIG_BATCH_RESPONSE: "The batch response was too large",
-}
 
 Params = list | dict
 MethodHandler = Callable[[Params], Awaitable[Any]] | Callable[[Params], Any]
 SubscriptionHandler = Callable[[Params, "SubscriptionSink"], Awaitable[None]]
 
-
-class RpcError(Exception):
-    """An error a handler raises to answer with a JSON-RPC error object.
-
-    ``RpcError(1010, "Invalid Transaction", data="Inability to pay some fees")`` reaches
-    the client as ``{"code":1010,"message":"Invalid Transaction","data":...}``; ``data``
-    is left out when it is None. ``message`` defaults to the standard text of the code.
-    """
-
-    def __init__(self, code: int, message: str | None = None, data: Any = None) -> None:
-        self.code = int(code)
-        self.message = _MESSAGES.get(self.code, "Server error") if message is None else str(message)
-        self.data = data
-        super().__init__(self.code, self.message, data)
-
-    @classmethod
-    def invalid_params(cls, data: Any = None) -> RpcError:
-        """-32602 "Invalid params", with an optional explanation in ``data``."""
-        return cls(INVALID_PARAMS, None, data)
-
-    def to_dict(self) -> dict:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.data is not None:
-            error["data"] = self.data
-        return error
-
-
-# --- serialisation ------------------------------------------------------------------------------
-
-def _not_serialisable(value: Any) -> Any:
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-_encode_str = json.encoder.encode_basestring_ascii
-if json.encoder.c_make_encoder is not None:
-    # The C encoder, made once: JSONEncoder.encode builds one per call. No circular-reference
-    # markers: a cyclic result fails with RecursionError instead, which is answered -32603 too.
-    _c_encoder = json.encoder.c_make_encoder(None, _not_serialisable, _encode_str, None, ":", ",",
-                                             False, False, False)
-
-    def _encode(value: Any) -> str:
-        if type(value) is str:
-            return _encode_str(value)
-        return "".join(_c_encoder(value, 0))
-else:  # pragma: no cover - CPython without the _json accelerator
-    _encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
-
-_scan_once = json.JSONDecoder().scan_once
-_DECODE_INLINE_LIMIT = 256 * 1024   # bytes of JSON parsed on the event loop; bigger goes to a thread
-_BATCH_SLICE = 0.002                # seconds of batch work between two yields to the scheduler
-
-_JSON_WHITESPACE = " \t\n\r"
-
-
-def _decode(text: str) -> Any:
-    """``json.loads`` for a str, minus the Python-level wrapper; ValueError on bad input."""
-    if text[:1] in _JSON_WHITESPACE:  # also true for ""
-        text = text.lstrip(_JSON_WHITESPACE)
-    try:
-        value, end = _scan_once(text, 0)
-    except StopIteration:
-        raise ValueError("not a JSON document") from None
-    if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
-        raise ValueError("extra data after the JSON document")
-    return value
-
-
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-
-
-def _batch_offsets(text: str, pos: int) -> array | None:
-    """Where each item of the JSON array at ``text[pos]`` starts; None if the document is not valid JSON.
-
-    Every item is parsed (so a syntax error anywhere refuses the whole batch, as jsonrpsee
-    does) and dropped at once: only the offsets are kept.
-    """
-    offsets = array("q")
-    skip = _WHITESPACE.match
-    end = len(text)
-    pos = skip(text, pos + 1).end()
-    try:
-        if text[pos:pos + 1] == "]":
-            pos += 1
-        else:
-            while True:
-                offsets.append(pos)
-                _value, pos = _scan_once(text, pos)
-                pos = skip(text, pos).end()
-                char = text[pos:pos + 1]
-                if char == ",":
-                    pos = skip(text, pos + 1).end()
-                elif char == "]":
-                    pos += 1
-                    break
-                else:
-                    return None
-    except (StopIteration, ValueError, RecursionError):
-        return None
-    return offsets if skip(text, pos).end() == end else None
-
-
-class _LazyItems:
-    """The items of a checked batch, parsed one at a time."""
-
-    __slots__ = ("text", "offsets")
-
-    def __init__(self, text: str, offsets: array) -> None:
-        self.text = text
-        self.offsets = offsets
-
-    def __len__(self) -> int:
-        return len(self.offsets)
-
-    def __iter__(self) -> Iterator[Any]:
-        text = self.text
-        for offset in self.offsets:
-            yield _scan_once(text, offset)[0]
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON, as the server writes it (NaN and infinities refused)."""
-    return _encode(value)
-
-
-def _valid_id(value: Any) -> bool:
-    kind = type(value)
-    return kind is int or kind is str or value is None
-
-
-def _error_text(rid: Any, code: int, message: str | None = None, data: Any = None) -> str:
-    error: dict[str, Any] = {"code": code, "message": _MESSAGES[code] if message is None else message}
-    if data is not None:
-        error["data"] = data
-    return '{"jsonrpc":"2.0","id":' + _encode(rid) + ',"error":' + _encode(error) + "}"
-
-
-def _rpc_error_text(rid: Any, exc: RpcError) -> str:
-    try:
-        body = _encode(exc.to_dict())
-    except (TypeError, ValueError):  # data that JSON cannot carry
-        log.warning("RpcError %d with unserialisable data %r; sending it without data", exc.code, exc.data)
-        body = _encode({"code": exc.code, "message": exc.message})
-    return '{"jsonrpc":"2.0","id":' + _encode(rid) + ',"error":' + body + "}"
-
-
-PARSE_ERROR_RESPONSE = _error_text(None, PARSE_ERROR)
-INVALID_REQUEST_RESPONSE = _error_text(None, INVALID_REQUEST)
-
-
-def limit_data(limit: int) -> str:
-    return f"Exceeded max limit of {limit}"
-
-
-def oversized_request_response(limit: int) -> str:
-    return _error_text(None, OVERSIZED_REQUEST, None, limit_data(limit))
-
+log = logging.getLogger(__name__)
 
 # --- registry -----------------------------------------------------------------------------------
 
@@ -396,8 +235,8 @@ class SubscriptionSink:
         self._group = group
         self._accepted = False
         self._closed = False
-        self._prefix = ('{"jsonrpc":"2.0","method":' + _encode(notification)
-                        + ',"params":{"subscription":' + _encode(sub_id) + ',"result":')
+        self._prefix = ('{"jsonrpc":"2.0","method":' + encode(notification)
+                        + ',"params":{"subscription":' + encode(sub_id) + ',"result":')
         self._cancel_scope = trio.CancelScope()
         # Inside a batch the id is part of the batch answer: the reader waits for the
         # decision, and notifications wait for the gate (opened once the batch is queued).
@@ -416,8 +255,8 @@ class SubscriptionSink:
     async def accept(self) -> str:
         """Answer the subscribe request with the id now, without a first value."""
         if not self._accepted:
-            self._answer('{"jsonrpc":"2.0","id":' + _encode(self._request_id)
-                         + ',"result":' + _encode(self.id) + "}")
+            self._answer('{"jsonrpc":"2.0","id":' + encode(self._request_id)
+                         + ',"result":' + encode(self.id) + "}")
             self._accepted = True
         await trio.lowlevel.checkpoint()
         return self.id
@@ -425,13 +264,13 @@ class SubscriptionSink:
     async def send(self, result: Any) -> None:
         """Push one notification (accepting the subscription first if needed)."""
         if not self._accepted:
-            self._answer('{"jsonrpc":"2.0","id":' + _encode(self._request_id)
-                         + ',"result":' + _encode(self.id) + "}")
+            self._answer('{"jsonrpc":"2.0","id":' + encode(self._request_id)
+                         + ',"result":' + encode(self.id) + "}")
             self._accepted = True
         if self._gate is not None:
             await self._gate.wait()
             self._gate = None
-        text = self._prefix + _encode(result) + "}}"
+        text = self._prefix + encode(result) + "}}"
         outbox = self._session.outbox
         await outbox.wait_writable()
         if self._closed or outbox.closed:
@@ -525,20 +364,20 @@ class Dispatcher:
         try:
             if type(text) is not str:
                 text = text.decode("utf-8")
-            if len(text) < _DECODE_INLINE_LIMIT:
-                request = _decode(text)
+            if len(text) < DECODE_INLINE_LIMIT:
+                request = decode(text)
             else:
                 # A big document takes tens of ms to parse: not on the event loop's thread. A big
                 # batch is only checked there and cut into items, each parsed when its turn comes:
                 # a 15 MiB batch of small calls would be hundreds of MB as Python objects at once.
-                start = _WHITESPACE.match(text).end()
+                start = WHITESPACE.match(text).end()
                 if text[start:start + 1] == "[":
-                    offsets = await trio.to_thread.run_sync(_batch_offsets, text, start,
+                    offsets = await trio.to_thread.run_sync(batch_offsets, text, start,
                                                             limiter=self._decode_threads)
                     if offsets is None:
                         return PARSE_ERROR_RESPONSE
-                    return await self._batch(session, _LazyItems(text, offsets))
-                request = await trio.to_thread.run_sync(_decode, text, limiter=self._decode_threads)
+                    return await self._batch(session, LazyItems(text, offsets))
+                request = await trio.to_thread.run_sync(decode, text, limiter=self._decode_threads)
         except (ValueError, RecursionError):  # bad JSON, bad UTF-8, >4300-digit ints, deep nesting
             return PARSE_ERROR_RESPONSE
         kind = type(request)
@@ -552,14 +391,14 @@ class Dispatcher:
         if not requests:
             return INVALID_REQUEST_RESPONSE
         if not self.batches_enabled:
-            return _error_text(None, BATCHES_NOT_SUPPORTED)
+            return error_text(None, BATCHES_NOT_SUPPORTED)
         if self.max_batch_len is not None and len(requests) > self.max_batch_len:
-            return _error_text(None, TOO_BIG_BATCH_REQUEST, None, limit_data(self.max_batch_len))
+            return error_text(None, TOO_BIG_BATCH_REQUEST, None, limit_data(self.max_batch_len))
         limit = self.max_response_bytes
         answers = []
         size = 1  # the brackets and commas, counted as the answers are added
         clock = time.perf_counter
-        yield_at = clock() + _BATCH_SLICE
+        yield_at = clock() + BATCH_SLICE
         for request in requests:
             if type(request) is dict:
                 answer = await self._single(session, request, True)
@@ -571,12 +410,12 @@ class Dispatcher:
                     # As jsonrpsee: stop at the first answer past the limit, so what one batch
                     # holds in memory is bounded by the response limit, not by its length.
                     self._drop_batch_subscriptions(session)
-                    return _error_text(None, TOO_BIG_BATCH_RESPONSE, None, limit_data(limit))
+                    return error_text(None, TOO_BIG_BATCH_RESPONSE, None, limit_data(limit))
                 answers.append(answer)
             if clock() >= yield_at:
                 # Let authoring, import and the other connections run between items.
                 await trio.lowlevel.checkpoint()
-                yield_at = clock() + _BATCH_SLICE
+                yield_at = clock() + BATCH_SLICE
         if not answers:
             return None
         return "[" + ",".join(answers) + "]"
@@ -594,23 +433,23 @@ class Dispatcher:
         method = request.get("method")
         has_id = "id" in request
         rid = request.get("id")
-        if request.get("jsonrpc") != "2.0" or type(method) is not str or not _valid_id(rid):
-            if has_id and _valid_id(rid):
-                return _error_text(rid, INVALID_REQUEST)
+        if request.get("jsonrpc") != "2.0" or type(method) is not str or not valid_id(rid):
+            if has_id and valid_id(rid):
+                return error_text(rid, INVALID_REQUEST)
             return INVALID_REQUEST_RESPONSE if in_batch else PARSE_ERROR_RESPONSE
         entry = self._entries.get(method)
         params = request.get("params")
         if params is None:
             params = []
         elif type(params) is not list and type(params) is not dict:
-            return _error_text(rid, INVALID_PARAMS) if has_id else None
+            return error_text(rid, INVALID_PARAMS) if has_id else None
         if not has_id:
             await self._notification(entry, params)
             return None
         if entry is None:
-            return _error_text(rid, METHOD_NOT_FOUND)
+            return error_text(rid, METHOD_NOT_FOUND)
         if entry.unsafe and not self.allow_unsafe:
-            return _error_text(rid, METHOD_NOT_FOUND, UNSAFE_MESSAGE)
+            return error_text(rid, METHOD_NOT_FOUND, UNSAFE_MESSAGE)
         kind = entry.kind
         if kind == _METHOD:
             if entry.concurrent and not in_batch and session.nursery is not None:
@@ -623,7 +462,7 @@ class Dispatcher:
             return await self._call(entry, rid, params)
         if session.outbox is None:
             log.debug("%s over HTTP: subscriptions need a WebSocket", method)
-            return _error_text(rid, INTERNAL_ERROR)
+            return error_text(rid, INTERNAL_ERROR)
         if kind == _SUBSCRIBE:
             return await self._subscribe(session, entry, rid, params, in_batch)
         return self._unsubscribe(session, entry, rid, params)
@@ -633,15 +472,15 @@ class Dispatcher:
             result = entry.func(params)
             if entry.is_async:
                 result = await result
-            body = _encode(result)
+            body = encode(result)
         except RpcError as exc:
-            return _rpc_error_text(rid, exc)
+            return rpc_error_text(rid, exc)
         except Exception:
             log.exception("RPC method %s failed", entry.name)
-            return _error_text(rid, INTERNAL_ERROR)
-        text = '{"jsonrpc":"2.0","id":' + _encode(rid) + ',"result":' + body + "}"
+            return error_text(rid, INTERNAL_ERROR)
+        text = '{"jsonrpc":"2.0","id":' + encode(rid) + ',"result":' + body + "}"
         if len(text) > self.max_response_bytes:
-            return _error_text(rid, OVERSIZED_RESPONSE, None, limit_data(self.max_response_bytes))
+            return error_text(rid, OVERSIZED_RESPONSE, None, limit_data(self.max_response_bytes))
         return text
 
     async def _concurrent_call(self, session: RpcSession, entry: _Entry, rid: Any, params: Params) -> None:
@@ -670,7 +509,7 @@ class Dispatcher:
     async def _subscribe(self, session: RpcSession, entry: _Entry, rid: Any, params: Params,
                          in_batch: bool) -> str | None:
         if len(session.subscriptions) >= self.max_subscriptions_per_connection:
-            return _error_text(rid, TOO_MANY_SUBSCRIPTIONS, None, limit_data(self.max_subscriptions_per_connection))
+            return error_text(rid, TOO_MANY_SUBSCRIPTIONS, None, limit_data(self.max_subscriptions_per_connection))
         sub_id = new_subscription_id()
         while sub_id in session.subscriptions:  # pragma: no cover - 62**16 ids
             sub_id = new_subscription_id()
@@ -692,14 +531,14 @@ class Dispatcher:
                 except RpcError as exc:
                     if not sink._accepted:
                         sink._accepted = True
-                        sink._answer(_rpc_error_text(sink._request_id, exc))
+                        sink._answer(rpc_error_text(sink._request_id, exc))
                     else:
                         log.debug("subscription %s (%s) ended with %r", sink.id, entry.name, exc)
                 except Exception:
                     log.exception("RPC subscription %s failed", entry.name)
                     if not sink._accepted:
                         sink._accepted = True
-                        sink._answer(_error_text(sink._request_id, INTERNAL_ERROR))
+                        sink._answer(error_text(sink._request_id, INTERNAL_ERROR))
                 else:
                     if not sink._accepted:
                         await sink.accept()
@@ -708,7 +547,7 @@ class Dispatcher:
             if session.subscriptions.get(sink.id) is sink:
                 del session.subscriptions[sink.id]
             if sink._decided is not None and not sink._decided.is_set():
-                sink._response = _error_text(sink._request_id, INTERNAL_ERROR)
+                sink._response = error_text(sink._request_id, INTERNAL_ERROR)
                 sink._decided.set()
 
     def _unsubscribe(self, session: RpcSession, entry: _Entry, rid: Any, params: Params) -> str:
@@ -720,7 +559,7 @@ class Dispatcher:
             sub_id = str(sub_id)
         sink = session.subscriptions.get(sub_id) if type(sub_id) is str else None
         if sink is None or sink._group is not entry.group:
-            return '{"jsonrpc":"2.0","id":' + _encode(rid) + ',"result":false}'
+            return '{"jsonrpc":"2.0","id":' + encode(rid) + ',"result":false}'
         del session.subscriptions[sub_id]
         sink._close()
-        return '{"jsonrpc":"2.0","id":' + _encode(rid) + ',"result":true}'
+        return '{"jsonrpc":"2.0","id":' + encode(rid) + ',"result":true}'

@@ -8,7 +8,8 @@ import trio
 
 from genesis.spec import load_spec
 from node.rpc.api import build_module
-from node.rpc.jsonrpc import Dispatcher, RpcError
+from node.rpc.jsonrpc import Dispatcher
+from node.rpc.jsonrpc_wire import RpcError
 from node.rpc.server import RpcServer
 from node.service import Node, NodeConfig
 from primitives.keys import Keypair

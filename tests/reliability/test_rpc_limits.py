@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 import trio
 
 from node.rpc import RpcModule, RpcServer
-from node.rpc.jsonrpc import BATCHES_NOT_SUPPORTED, TOO_BIG_BATCH_REQUEST, TOO_BIG_BATCH_RESPONSE
+from node.rpc.jsonrpc_wire import BATCHES_NOT_SUPPORTED, TOO_BIG_BATCH_REQUEST, TOO_BIG_BATCH_RESPONSE
 
 
 class Probe:
