@@ -3,6 +3,7 @@ Lazy forward references, and struct codecs over dataclasses."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Any, Callable, Iterable, Sequence
 
 from primitives.scale.codec import Codec, Field, ScaleError, _memo
@@ -210,16 +211,32 @@ class Lazy(Codec):
         return self.target.type_def()
 
 
-def struct_of(cls: type, path: str, field_codecs: dict[str, Codec], *,
+def struct_of(cls: type, path: str, field_codecs: dict[str, Codec] | None = None, *,
               type_names: dict[str, str] | None = None, docs: Sequence[str] = ()) -> Struct:
     """A Struct over a dataclass, fields in the dataclass's declaration order."""
     return Struct(path, dataclass_fields(cls, field_codecs, type_names), cls=cls, docs=docs)
 
 
-def dataclass_fields(cls: type, field_codecs: dict[str, Codec],
+def annotated_codecs(cls: type) -> dict[str, Codec]:
+    """A dataclass's field annotations as codecs. Under `from __future__ import annotations` they are
+    source strings, evaluated in the class's module (as `typing.get_type_hints` does)."""
+    namespace = vars(sys.modules[cls.__module__])
+    codecs = {}
+    for field in dataclasses.fields(cls):
+        codec = eval(field.type, namespace) if isinstance(field.type, str) else field.type  # noqa: S307
+        if not isinstance(codec, Codec):
+            raise TypeError(f"{cls.__name__}.{field.name}: annotation {field.type!r} is not a codec")
+        codecs[field.name] = codec
+    return codecs
+
+
+def dataclass_fields(cls: type, field_codecs: dict[str, Codec] | None = None,
                      type_names: dict[str, str] | None = None) -> list[Field]:
-    """Fields for a dataclass in declaration order; an attribute `from_` is named `from`."""
+    """Fields for a dataclass in declaration order; an attribute `from_` is named `from`. Without
+    `field_codecs`, each field's annotation is its codec (`hotkey: AccountId`), so a field is declared once."""
     attrs = [f.name for f in dataclasses.fields(cls)]
+    if not field_codecs:
+        field_codecs = annotated_codecs(cls)
     if set(attrs) != set(field_codecs):
         raise ValueError(f"{cls.__name__}: codecs {sorted(field_codecs)} != fields {sorted(attrs)}")
     type_names = type_names or {}

@@ -68,85 +68,85 @@ Freezes = pallet.map("Freezes", [(Hasher.BLAKE2_128_CONCAT, AccountId)],
                      default=[], docs="Freeze locks on account balances.")
 
 
-@pallet.event(0, account=AccountId, free_balance=U128)
+@pallet.event(0)
 @dataclasses.dataclass(frozen=True)
 class Endowed:
     """An account was created with some free balance."""
-    account: bytes
-    free_balance: int
+    account: AccountId
+    free_balance: U128
 
 
-@pallet.event(1, account=AccountId, amount=U128)
+@pallet.event(1)
 @dataclasses.dataclass(frozen=True)
 class DustLost:
     """An account was removed whose balance was non-zero but below ExistentialDeposit, resulting in an outright loss."""
-    account: bytes
-    amount: int
+    account: AccountId
+    amount: U128
 
 
-@pallet.event(2, from_=AccountId, to=AccountId, amount=U128)
+@pallet.event(2)
 @dataclasses.dataclass(frozen=True)
 class Transfer:
     """Transfer succeeded."""
-    from_: bytes
-    to: bytes
-    amount: int
+    from_: AccountId
+    to: AccountId
+    amount: U128
 
 
-@pallet.event(3, who=AccountId, free=U128)
+@pallet.event(3)
 @dataclasses.dataclass(frozen=True)
 class BalanceSet:
     """A balance was set by root."""
-    who: bytes
-    free: int
+    who: AccountId
+    free: U128
 
 
-@pallet.event(4, who=AccountId, amount=U128)
+@pallet.event(4)
 @dataclasses.dataclass(frozen=True)
 class Reserved:
     """Some balance was reserved (moved from free to reserved)."""
-    who: bytes
-    amount: int
+    who: AccountId
+    amount: U128
 
 
-@pallet.event(5, who=AccountId, amount=U128)
+@pallet.event(5)
 @dataclasses.dataclass(frozen=True)
 class Unreserved:
     """Some balance was unreserved (moved from reserved to free)."""
-    who: bytes
-    amount: int
+    who: AccountId
+    amount: U128
 
 
-@pallet.event(7, who=AccountId, amount=U128)
+@pallet.event(7)
 @dataclasses.dataclass(frozen=True)
 class Deposit:
     """Some amount was deposited (e.g. for transaction fees)."""
-    who: bytes
-    amount: int
+    who: AccountId
+    amount: U128
 
 
-@pallet.event(8, who=AccountId, amount=U128)
+@pallet.event(8)
 @dataclasses.dataclass(frozen=True)
 class Withdraw:
     """Some amount was withdrawn from the account (e.g. for transaction fees)."""
-    who: bytes
-    amount: int
+    who: AccountId
+    amount: U128
 
 
-@pallet.event(10, who=AccountId, amount=U128)
+@pallet.event(10)
 @dataclasses.dataclass(frozen=True)
 class Minted:
     """Some amount was minted into an account."""
-    who: bytes
-    amount: int
+    who: AccountId
+    amount: U128
 
 
-@pallet.event(11, who=AccountId, amount=U128)
+@pallet.event(11)
 @dataclasses.dataclass(frozen=True)
 class Burned:
     """Some amount was burned from an account."""
-    who: bytes
-    amount: int
+    who: AccountId
+    amount: U128
 
 
 @pallet.errors

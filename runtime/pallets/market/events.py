@@ -11,148 +11,148 @@ from runtime.pallets.market.types import (BidCloseReason, DeploymentCloseReason,
                                           OrderCloseReason, ParamsType)
 
 
-@pallet.event(0, provider=AccountId, host_uri=Bytes)
+@pallet.event(0)
 @dataclasses.dataclass(frozen=True)
 class ProviderRegistered:
     """A provider registered (its deposit is reserved)."""
-    provider: bytes
-    host_uri: bytes
+    provider: AccountId
+    host_uri: Bytes
 
 
-@pallet.event(1, provider=AccountId)
+@pallet.event(1)
 @dataclasses.dataclass(frozen=True)
 class ProviderUpdated:
     """A provider changed its host URI or attributes."""
-    provider: bytes
+    provider: AccountId
 
 
-@pallet.event(2, provider=AccountId)
+@pallet.event(2)
 @dataclasses.dataclass(frozen=True)
 class ProviderDeregistered:
     """A provider deregistered; its deposit and open bids' deposits were refunded."""
-    provider: bytes
+    provider: AccountId
 
 
-@pallet.event(3, deployment=U64, owner=AccountId, deposit=U128)
+@pallet.event(3)
 @dataclasses.dataclass(frozen=True)
 class DeploymentCreated:
     """A deployment was created with an escrow deposit."""
-    deployment: int
-    owner: bytes
-    deposit: int
+    deployment: U64
+    owner: AccountId
+    deposit: U128
 
 
-@pallet.event(4, deployment=U64, version=Bytes)
+@pallet.event(4)
 @dataclasses.dataclass(frozen=True)
 class DeploymentUpdated:
     """A deployment's version (manifest hash) changed."""
-    deployment: int
-    version: bytes
+    deployment: U64
+    version: Bytes
 
 
-@pallet.event(5, deployment=U64, reason=DeploymentCloseReason, refunded=U128)
+@pallet.event(5)
 @dataclasses.dataclass(frozen=True)
 class DeploymentClosed:
     """A deployment closed; what was left in its escrow was refunded to the owner."""
-    deployment: int
-    reason: str
-    refunded: int
+    deployment: U64
+    reason: DeploymentCloseReason
+    refunded: U128
 
 
-@pallet.event(6, deployment=U64, depositor=AccountId, amount=U128, escrow=U128)
+@pallet.event(6)
 @dataclasses.dataclass(frozen=True)
 class EscrowDeposited:
     """The escrow of a deployment was topped up (`escrow` is the new balance)."""
-    deployment: int
-    depositor: bytes
-    amount: int
-    escrow: int
+    deployment: U64
+    depositor: AccountId
+    amount: U128
+    escrow: U128
 
 
-@pallet.event(7, order=U64, deployment=U64, group=U32, max_price=U128, bidding_ends=U32)
+@pallet.event(7)
 @dataclasses.dataclass(frozen=True)
 class OrderCreated:
     """An order opened for a group; it auto-matches at `bidding_ends` if it has bids."""
-    order: int
-    deployment: int
-    group: int
-    max_price: int
-    bidding_ends: int
+    order: U64
+    deployment: U64
+    group: U32
+    max_price: U128
+    bidding_ends: U32
 
 
-@pallet.event(8, order=U64, reason=OrderCloseReason)
+@pallet.event(8)
 @dataclasses.dataclass(frozen=True)
 class OrderClosed:
     """An order closed."""
-    order: int
-    reason: str
+    order: U64
+    reason: OrderCloseReason
 
 
-@pallet.event(9, bid=U64, order=U64, provider=AccountId, price=U128, deposit=U128)
+@pallet.event(9)
 @dataclasses.dataclass(frozen=True)
 class BidCreated:
     """A provider bid on an order (price per block)."""
-    bid: int
-    order: int
-    provider: bytes
-    price: int
-    deposit: int
+    bid: U64
+    order: U64
+    provider: AccountId
+    price: U128
+    deposit: U128
 
 
-@pallet.event(10, bid=U64, reason=BidCloseReason)
+@pallet.event(10)
 @dataclasses.dataclass(frozen=True)
 class BidClosed:
     """A bid closed and its deposit was refunded."""
-    bid: int
-    reason: str
+    bid: U64
+    reason: BidCloseReason
 
 
-@pallet.event(11, lease=U64, order=U64, deployment=U64, tenant=AccountId, provider=AccountId, price=U128)
+@pallet.event(11)
 @dataclasses.dataclass(frozen=True)
 class LeaseCreated:
     """A bid won: the lease (same id as the bid) pays `price` per block from the deployment's escrow."""
-    lease: int
-    order: int
-    deployment: int
-    tenant: bytes
-    provider: bytes
-    price: int
+    lease: U64
+    order: U64
+    deployment: U64
+    tenant: AccountId
+    provider: AccountId
+    price: U128
 
 
-@pallet.event(12, lease=U64, provider=AccountId, amount=U128, take=U128, settled_to=U32)
+@pallet.event(12)
 @dataclasses.dataclass(frozen=True)
 class LeasePaid:
     """A lease was settled up to `settled_to`: `amount` left escrow, `take` of it went to the treasury."""
-    lease: int
-    provider: bytes
-    amount: int
-    take: int
-    settled_to: int
+    lease: U64
+    provider: AccountId
+    amount: U128
+    take: U128
+    settled_to: U32
 
 
-@pallet.event(13, lease=U64, reason=LeaseCloseReason, closed_on=U32, paid=U128)
+@pallet.event(13)
 @dataclasses.dataclass(frozen=True)
 class LeaseClosed:
     """A lease closed at block `closed_on` (the last block paid); `paid` is what it paid in total."""
-    lease: int
-    reason: str
-    closed_on: int
-    paid: int
+    lease: U64
+    reason: LeaseCloseReason
+    closed_on: U32
+    paid: U128
 
 
-@pallet.event(14, params=ParamsType)
+@pallet.event(14)
 @dataclasses.dataclass(frozen=True)
 class ParamsUpdated:
     """Root changed the market parameters."""
-    params: object
+    params: ParamsType
 
 
-@pallet.event(15, provider=AccountId, lease=U64, amount=U128, to=AccountId)
+@pallet.event(15)
 @dataclasses.dataclass(frozen=True)
 class ProviderSlashed:
     """A provider whose consensus on the compute subnet stayed 0 lost `amount` of the lease's bid
     deposit to `to` (the treasury); the lease closes with reason ProviderUntrusted."""
-    provider: bytes
-    lease: int
-    amount: int
-    to: bytes
+    provider: AccountId
+    lease: U64
+    amount: U128
+    to: AccountId

@@ -16,73 +16,72 @@ from runtime.pallets.subtensor.pallet import pallet
 from runtime.pallets.subtensor.types import U64F64
 
 
-def _event(index: int, tuple_variant: bool = False, **codecs):
+def _event(index: int, tuple_variant: bool = False):
+    """A frozen dataclass event; each field's annotation is its codec."""
     def wrap(cls):
-        return pallet.event(index, tuple_variant=tuple_variant, **codecs)(dataclasses.dataclass(frozen=True)(cls))
+        return pallet.event(index, tuple_variant=tuple_variant)(dataclasses.dataclass(frozen=True)(cls))
     return wrap
 
 
-@_event(0, tuple_variant=True, netuid=U16, mechanism=U16)
+@_event(0, tuple_variant=True)
 class NetworkAdded:
     """A subnet was registered."""
-    netuid: int
-    mechanism: int
+    netuid: U16
+    mechanism: U16
 
 
-@_event(2, coldkey=AccountId, hotkey=AccountId, tao=U64, alpha=U64, netuid=U16, fee=U64)
+@_event(2)
 class StakeAdded:
     """Stake moved from the coldkey's balance onto the hotkey on a subnet."""
-    coldkey: bytes
-    hotkey: bytes
-    tao: int
-    alpha: int
-    netuid: int
-    fee: int
+    coldkey: AccountId
+    hotkey: AccountId
+    tao: U64
+    alpha: U64
+    netuid: U16
+    fee: U64
 
 
-@_event(3, coldkey=AccountId, hotkey=AccountId, tao=U64, alpha=U64, netuid=U16, fee=U64)
+@_event(3)
 class StakeRemoved:
     """Stake moved from the hotkey on a subnet back to the coldkey's balance."""
-    coldkey: bytes
-    hotkey: bytes
-    tao: int
-    alpha: int
-    netuid: int
-    fee: int
+    coldkey: AccountId
+    hotkey: AccountId
+    tao: U64
+    alpha: U64
+    netuid: U16
+    fee: U64
 
 
-@_event(4, coldkey=AccountId, origin_hotkey=AccountId, origin_netuid=U16, destination_hotkey=AccountId,
-        destination_netuid=U16, tao=U64)
+@_event(4)
 class StakeMoved:
     """Stake moved from (hotkey, subnet) to (hotkey, subnet); `tao` is the TAO it was worth."""
-    coldkey: bytes
-    origin_hotkey: bytes
-    origin_netuid: int
-    destination_hotkey: bytes
-    destination_netuid: int
-    tao: int
+    coldkey: AccountId
+    origin_hotkey: AccountId
+    origin_netuid: U16
+    destination_hotkey: AccountId
+    destination_netuid: U16
+    tao: U64
 
 
-@_event(5, netuid=U16, uid=U16)
+@_event(5)
 class WeightsSet:
     """A UID set its weights (netuid is the mechanism storage index)."""
-    netuid: int
-    uid: int
+    netuid: U16
+    uid: U16
 
 
-@_event(6, netuid=U16, uid=U16, hotkey=AccountId)
+@_event(6)
 class NeuronRegistered:
     """A hotkey took a UID on a subnet."""
-    netuid: int
-    uid: int
-    hotkey: bytes
+    netuid: U16
+    uid: U16
+    hotkey: AccountId
 
 
 def _param_event(index: int, name: str, codec, doc: str, *, netuid: bool = True):
     fields = {"netuid": U16, "value": codec} if netuid else {"value": codec}
-    ns = {"__doc__": doc, "__annotations__": {k: "int" for k in fields}}
-    cls = type(name, (), ns)
-    return _event(index, **fields)(cls)
+    cls = type(name, (), {"__doc__": doc, "__annotations__": fields})   # the annotations are the codecs
+    return _event(index)(cls)
 
 
 # Hyperparameter events (subtensor's `XxxSet(netuid, value)` variants).
@@ -119,94 +118,93 @@ ActivityCutoffFactorMilliSet = _param_event(130, "ActivityCutoffFactorMilliSet",
                                             "ActivityCutoffFactorMilli was set.")
 
 
-@_event(110, netuid=U16, emissions=Vec(U64))
+@_event(110)
 class IncentiveAlphaEmittedToMiners:
     """End-of-epoch miner incentive by UID (rao)."""
-    netuid: int
-    emissions: list
+    netuid: U16
+    emissions: Vec(U64)
 
 
-@_event(132, netuid=U16, from_block=U64, to_block=U64)
+@_event(132)
 class EpochDeferred:
     """An epoch slot was deferred to the next block (MaxEpochsPerBlock)."""
-    netuid: int
-    from_block: int
-    to_block: int
+    netuid: U16
+    from_block: U64
+    to_block: U64
 
 
-@_event(133, netuid=U16, block=U64)
+@_event(133)
 class EpochSkipped:
     """An epoch slot was consumed without running (the epoch failed; state left as it was)."""
-    netuid: int
-    block: int
+    netuid: U16
+    block: U64
 
 
-@_event(28, netuid=U16, hotkey=AccountId)
+@_event(28)
 class AxonServed:
     """A hotkey served (or updated) its axon endpoint."""
-    netuid: int
-    hotkey: bytes
+    netuid: U16
+    hotkey: AccountId
 
 
-@_event(29, netuid=U16, hotkey=AccountId)
+@_event(29)
 class PrometheusServed:
     """A hotkey served (or updated) its prometheus endpoint."""
-    netuid: int
-    hotkey: bytes
+    netuid: U16
+    hotkey: AccountId
 
 
-@_event(77, coldkey=AccountId)
+@_event(77)
 class ChainIdentitySet:
     """A coldkey set its identity."""
-    coldkey: bytes
+    coldkey: AccountId
 
 
-@_event(78, netuid=U16)
+@_event(78)
 class SubnetIdentitySet:
     """A subnet's identity was set."""
-    netuid: int
+    netuid: U16
 
 
-@_event(85, hotkey=AccountId, netuid=U16, commit_hash=H256)
+@_event(85)
 class WeightsCommitted:
     """A hotkey committed a weights hash (netuid is the mechanism storage index)."""
-    hotkey: bytes
-    netuid: int
-    commit_hash: bytes
+    hotkey: AccountId
+    netuid: U16
+    commit_hash: H256
 
 
-@_event(86, hotkey=AccountId, netuid=U16, commit_hash=H256)
+@_event(86)
 class WeightsRevealed:
     """A hotkey revealed weights matching a commit."""
-    hotkey: bytes
-    netuid: int
-    commit_hash: bytes
+    hotkey: AccountId
+    netuid: U16
+    commit_hash: H256
 
 
-@_event(91, origin_coldkey=AccountId, destination_coldkey=AccountId, hotkey=AccountId, origin_netuid=U16,
-        destination_netuid=U16, tao=U64)
+@_event(91)
 class StakeTransferred:
     """Stake changed coldkey (and possibly subnet)."""
-    origin_coldkey: bytes
-    destination_coldkey: bytes
-    hotkey: bytes
-    origin_netuid: int
-    destination_netuid: int
-    tao: int
+    origin_coldkey: AccountId
+    destination_coldkey: AccountId
+    hotkey: AccountId
+    origin_netuid: U16
+    destination_netuid: U16
+    tao: U64
 
 
-@_event(92, coldkey=AccountId, hotkey=AccountId, origin_netuid=U16, destination_netuid=U16, tao=U64)
+@_event(92)
 class StakeSwapped:
     """Stake of a (coldkey, hotkey) moved from one subnet to another."""
-    coldkey: bytes
-    hotkey: bytes
-    origin_netuid: int
-    destination_netuid: int
-    tao: int
+    coldkey: AccountId
+    hotkey: AccountId
+    origin_netuid: U16
+    destination_netuid: U16
+    tao: U64
 
 
-@_event(95, netuid=U16, block=U64)
+@_event(95)
 class FirstEmissionBlockNumberSet:
     """A subnet starts receiving emission at `block`."""
-    netuid: int
-    block: int
+    netuid: U16
+    block: U64

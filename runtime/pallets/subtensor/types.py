@@ -44,28 +44,23 @@ MECHANISM_STORAGE_STRIDE = 4096                 # GLOBAL_MAX_SUBNET_COUNT (subne
 class SubnetDefaults:
     """What `init_new_network` writes for a new subnet. Agora keeps these in storage so a chain
     spec can tune them (a devnet wants a short tempo); the defaults are subtensor's."""
-    tempo: int = 360                      # DefaultTempo (INITIAL_SUBNET_TEMPO)
-    max_allowed_uids: int = 256           # init_new_network
-    max_allowed_validators: int = 64      # init_new_network
-    min_allowed_weights: int = 1          # init_new_network
-    immunity_period: int = 5000           # init_new_network
-    burn: int = 1_000_000_000             # DefaultNeuronBurnCost
-    min_burn: int = 500_000               # SubtensorInitialMinBurn
-    max_burn: int = 100_000_000_000       # SubtensorInitialMaxBurn
-    weights_set_rate_limit: int = 100     # DefaultWeightsSetRateLimit
-    activity_cutoff_factor_milli: int = 13_889   # INITIAL_ACTIVITY_CUTOFF_FACTOR_MILLI
-    min_non_immune_uids: int = 10         # DefaultMinNonImmuneUids
-    yuma3_enabled: bool = True            # init_new_network sets Yuma3On
+    tempo: U16 = 360                      # DefaultTempo (INITIAL_SUBNET_TEMPO)
+    max_allowed_uids: U16 = 256           # init_new_network
+    max_allowed_validators: U16 = 64      # init_new_network
+    min_allowed_weights: U16 = 1          # init_new_network
+    immunity_period: U16 = 5000           # init_new_network
+    burn: U64 = 1_000_000_000             # DefaultNeuronBurnCost
+    min_burn: U64 = 500_000               # SubtensorInitialMinBurn
+    max_burn: U64 = 100_000_000_000       # SubtensorInitialMaxBurn
+    weights_set_rate_limit: U64 = 100     # DefaultWeightsSetRateLimit
+    activity_cutoff_factor_milli: U32 = 13_889   # INITIAL_ACTIVITY_CUTOFF_FACTOR_MILLI
+    min_non_immune_uids: U16 = 10         # DefaultMinNonImmuneUids
+    yuma3_enabled: Bool = True            # init_new_network sets Yuma3On
     # Subtensor's default is true; a dev chain wants plain set_weights (the SDK checks this flag).
-    commit_reveal_weights_enabled: bool = False
+    commit_reveal_weights_enabled: Bool = False
 
 
-SubnetDefaultsType = struct_of(SubnetDefaults, "pallet_subtensor::types::SubnetDefaults", {
-    "tempo": U16, "max_allowed_uids": U16, "max_allowed_validators": U16, "min_allowed_weights": U16,
-    "immunity_period": U16, "burn": U64, "min_burn": U64, "max_burn": U64, "weights_set_rate_limit": U64,
-    "activity_cutoff_factor_milli": U32, "min_non_immune_uids": U16, "yuma3_enabled": Bool,
-    "commit_reveal_weights_enabled": Bool,
-})
+SubnetDefaultsType = struct_of(SubnetDefaults, "pallet_subtensor::types::SubnetDefaults")
 
 # Subnet token symbols (subnets/symbols.rs starts with the Greek alphabet after tau for root).
 SYMBOLS = ["τ", "α", "β", "γ", "δ", "ε", "ζ", "η", "θ", "ι", "κ", "λ", "μ", "ν", "ξ", "ο", "π", "ρ", "σ",

@@ -23,19 +23,19 @@ Key = pallet.value("Key", AccountId, docs="The `AccountId` of the sudo key.")
 DispatchResult = Result(Unit, DispatchErrorType)
 
 
-@pallet.event(0, sudo_result=DispatchResult)
+@pallet.event(0)
 @dataclasses.dataclass(frozen=True)
 class Sudid:
     """A sudo call just took place."""
-    sudo_result: object
+    sudo_result: DispatchResult
 
 
-@pallet.event(1, old=Option(AccountId), new=AccountId)
+@pallet.event(1)
 @dataclasses.dataclass(frozen=True)
 class KeyChanged:
     """The sudo key has been updated."""
-    old: bytes | None
-    new: bytes
+    old: Option(AccountId)
+    new: AccountId
 
 
 @pallet.event(2)
@@ -44,11 +44,11 @@ class KeyRemoved:
     """The key was permanently removed."""
 
 
-@pallet.event(3, sudo_result=DispatchResult)
+@pallet.event(3)
 @dataclasses.dataclass(frozen=True)
 class SudoAsDone:
     """A [sudo_as](Pallet::sudo_as) call just took place."""
-    sudo_result: object
+    sudo_result: DispatchResult
 
 
 @pallet.errors

@@ -23,12 +23,12 @@ FeeRate = pallet.map("FeeRate", [(Hasher.TWOX_64_CONCAT, U16)], U16, default=DEF
     "The fee rate applied to swaps per subnet, normalized value between 0 and u16::MAX"))
 
 
-@pallet.event(0, netuid=U16, rate=U16)
+@pallet.event(0)
 @dataclasses.dataclass(frozen=True)
 class FeeRateSet:
     """Event emitted when the fee rate has been updated for a subnet"""
-    netuid: int
-    rate: int
+    netuid: U16
+    rate: U16
 
 
 @pallet.errors

@@ -109,41 +109,41 @@ pallet.constant("Version", RuntimeVersionType, VERSION.scale_value(), "Get the c
 
 
 # --- Events -------------------------------------------------------------------------------
-@pallet.event(0, dispatch_info=DispatchInfo)
+@pallet.event(0)
 @dataclasses.dataclass(frozen=True)
 class ExtrinsicSuccess:
     """An extrinsic completed successfully."""
-    dispatch_info: dict
+    dispatch_info: DispatchInfo
 
 
-@pallet.event(1, dispatch_error=DispatchErrorType, dispatch_info=DispatchInfo)
+@pallet.event(1)
 @dataclasses.dataclass(frozen=True)
 class ExtrinsicFailed:
     """An extrinsic failed."""
-    dispatch_error: object
-    dispatch_info: dict
+    dispatch_error: DispatchErrorType
+    dispatch_info: DispatchInfo
 
 
-@pallet.event(3, account=AccountId)
+@pallet.event(3)
 @dataclasses.dataclass(frozen=True)
 class NewAccount:
     """A new account was created."""
-    account: bytes
+    account: AccountId
 
 
-@pallet.event(4, account=AccountId)
+@pallet.event(4)
 @dataclasses.dataclass(frozen=True)
 class KilledAccount:
     """An account was reaped."""
-    account: bytes
+    account: AccountId
 
 
-@pallet.event(5, sender=AccountId, hash=H256)
+@pallet.event(5)
 @dataclasses.dataclass(frozen=True)
 class Remarked:
     """On on-chain remark happened."""
-    sender: bytes
-    hash: bytes
+    sender: AccountId
+    hash: H256
 
 
 # --- Errors -------------------------------------------------------------------------------

@@ -27,13 +27,13 @@ NextFeeMultiplier = pallet.value("NextFeeMultiplier", U128, default=10**18,
                                  docs="The fee multiplier (FixedU128, 1.0 = 10^18); constant on this chain.")
 
 
-@pallet.event(0, who=AccountId, actual_fee=U128, tip=U128)
+@pallet.event(0)
 @dataclasses.dataclass(frozen=True)
 class TransactionFeePaid:
     """A transaction fee `actual_fee`, of which `tip` was added to the minimum inclusion fee, has been paid by `who`."""
-    who: bytes
-    actual_fee: int
-    tip: int
+    who: AccountId
+    actual_fee: U128
+    tip: U128
 
 
 def weight_to_fee(ref_time: int) -> int:
