@@ -33,7 +33,8 @@ class ImportTimings:
 # prometheus-client appends it to every counter, so `render` takes it off these again.
 PLAIN_COUNTERS = ("substrate_import_queue_blocks_submitted", "substrate_sub_txpool_submitted_transactions",
                   "substrate_sub_txpool_validations_invalid", "substrate_sub_txpool_block_transactions_pruned",
-                  "substrate_sub_txpool_block_transactions_resubmitted")
+                  "substrate_sub_txpool_block_transactions_resubmitted", "substrate_rpc_sessions_opened",
+                  "substrate_rpc_sessions_closed")
 # sc-network's Roles: FULL=1, LIGHT=2, AUTHORITY=4
 ROLE_FULL, ROLE_AUTHORITY = 1, 4
 
@@ -116,6 +117,10 @@ class NodeMetrics:
         self.verification_time.labels("success")
         # One set per registry: every RPC module built on this node (tests build several) shares it.
         self.rpc_calls = self._rpc_call_metrics()
+        self.rpc_sessions = (Counter("substrate_rpc_sessions_opened", "Number of persistent RPC sessions opened",
+                                     registry=r),
+                             Counter("substrate_rpc_sessions_closed", "Number of persistent RPC sessions closed",
+                                     registry=r))
         self.scrape_time = _ScrapeTimeValues()
         r.register(self.scrape_time)
 
@@ -128,6 +133,15 @@ class NodeMetrics:
                          buckets=(5, 10, 25, 50, 100, 250, 500, 1_000, 5_000, 25_000, 100_000, 1_000_000, 10_000_000),
                          registry=self.registry)
         return started, finished, took
+
+    def rpc_session_observer(self):
+        """What the RPC server calls when a WebSocket session opens or closes (Substrate's
+        substrate_rpc_sessions_opened / substrate_rpc_sessions_closed counters)."""
+        opened, closed = self.rpc_sessions
+
+        def observe(event: str) -> None:
+            (opened if event == "opened" else closed).inc()
+        return observe
 
     def rpc_call_observer(self):
         """Wraps an RPC method so it counts and times its calls (substrate_rpc_calls_*; time in µs)."""

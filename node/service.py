@@ -436,7 +436,8 @@ class Node:
                     cors=config.rpc_cors, max_connections=config.rpc_max_connections,
                     max_request_bytes=config.rpc_max_request_bytes, max_response_bytes=config.rpc_max_response_bytes,
                     max_subscriptions_per_connection=config.rpc_max_subscriptions,
-                    max_batch_len=config.rpc_max_batch_len, batches_enabled=config.rpc_batches_enabled)))
+                    max_batch_len=config.rpc_max_batch_len, batches_enabled=config.rpc_batches_enabled,
+                    session_observer=self.metrics.rpc_session_observer())))
                 origins = config.rpc_cors
                 log.info("Running JSON-RPC server: addr=%s:%d, allowed origins=%s", config.rpc_host, self.rpc_port,
                          origins if isinstance(origins, str) else list(origins or []) or "none")

@@ -57,7 +57,7 @@ class RpcServer:
                  cors: str | Iterable[str] | None = SUBSTRATE_DEFAULT_CORS,
                  send_queue_bytes: int | None = None, slow_consumer_timeout: float = 30.0,
                  http_keep_alive_timeout: float = 60.0, max_batch_len: int | None = None,
-                 batches_enabled: bool = True) -> None:
+                 batches_enabled: bool = True, session_observer=None) -> None:
         if rpc_methods not in ("safe", "unsafe", "auto"):
             raise ValueError(f"rpc_methods must be 'safe', 'unsafe' or 'auto', not {rpc_methods!r}")
         self.module = module
@@ -78,6 +78,8 @@ class RpcServer:
         self.http_keep_alive_timeout = http_keep_alive_timeout
         self.connections = 0          # open connections, HTTP and WebSocket
         self.websockets: set[WebSocketConnection] = set()
+        # called with "opened" / "closed" for each WebSocket session (substrate_rpc_sessions_*)
+        self.session_observer = session_observer or (lambda event: None)
         self.dispatcher: Dispatcher | None = None
         self.http_session: RpcSession | None = None
 
@@ -184,7 +186,7 @@ async def serve_rpc(module: RpcModule, host: str = "127.0.0.1", port: int = 9944
                     cors: str | Iterable[str] | None = SUBSTRATE_DEFAULT_CORS,
                     send_queue_bytes: int | None = None, slow_consumer_timeout: float = 30.0,
                     http_keep_alive_timeout: float = 60.0, max_batch_len: int | None = None,
-                    batches_enabled: bool = True,
+                    batches_enabled: bool = True, session_observer=None,
                     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
     """Serve ``module`` over HTTP and WebSocket on ``host:port`` until cancelled.
 
@@ -203,5 +205,5 @@ async def serve_rpc(module: RpcModule, host: str = "127.0.0.1", port: int = 9944
                        max_subscriptions_per_connection=max_subscriptions_per_connection, cors=cors,
                        send_queue_bytes=send_queue_bytes, slow_consumer_timeout=slow_consumer_timeout,
                        http_keep_alive_timeout=http_keep_alive_timeout, max_batch_len=max_batch_len,
-                       batches_enabled=batches_enabled)
+                       batches_enabled=batches_enabled, session_observer=session_observer)
     await server.serve(task_status=task_status)

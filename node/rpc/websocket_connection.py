@@ -97,6 +97,7 @@ class WebSocketConnection:
     async def run(self) -> None:
         server = self.server
         server.websockets.add(self)
+        server.session_observer("opened")
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
@@ -113,6 +114,7 @@ class WebSocketConnection:
                     self.abort()
         finally:
             server.websockets.discard(self)
+            server.session_observer("closed")
 
     async def _writer(self) -> None:
         stream = self.stream

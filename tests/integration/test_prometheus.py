@@ -27,10 +27,12 @@ EXPECTED = {
     "substrate_sub_txpool_block_transactions_pruned": "counter",
     "substrate_rpc_calls_started": "counter", "substrate_rpc_calls_finished": "counter",
     "substrate_rpc_calls_time": "histogram",
+    "substrate_rpc_sessions_opened": "counter", "substrate_rpc_sessions_closed": "counter",
 }
 # Substrate's counters without `_total` in their sample names (Rust's client adds none)
 PLAIN = ("substrate_import_queue_blocks_submitted", "substrate_sub_txpool_submitted_transactions",
-         "substrate_sub_txpool_block_transactions_pruned")
+         "substrate_sub_txpool_block_transactions_pruned", "substrate_rpc_sessions_opened",
+         "substrate_rpc_sessions_closed")
 
 
 def scrape(node) -> tuple[str, dict]:
@@ -85,6 +87,9 @@ def test_families_names_types_and_moving_values(dev_node):
     assert value(second, "substrate_sub_txpool_block_transactions_pruned") >= 1
     assert value(second, "substrate_proposer_block_constructed") > \
         value(first, "substrate_proposer_block_constructed")
+    # the client's WebSocket was one session, opened and (after close()) closed
+    assert value(second, "substrate_rpc_sessions_opened") >= value(first, "substrate_rpc_sessions_opened") + 1
+    assert value(second, "substrate_rpc_sessions_closed") >= value(first, "substrate_rpc_sessions_closed") + 1
 
 
 def test_grafana_dashboard_queries_only_exported_metrics(dev_node):
