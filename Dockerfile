@@ -42,7 +42,7 @@ ENV PATH=/opt/agora/bin:$PATH \
 USER agora
 # The numba Yuma kernel compiled once here, so no container pays it at its first epoch
 # (numba recompiles by itself if the host CPU differs from the build machine's).
-RUN python -c "from runtime.construct import warm_up; warm_up()" \
+RUN python -c "from runtime.block_execution import warm_up; warm_up()" \
  && agora devnet spec --out /agora/devnet-spec.json
 WORKDIR /home/agora
 VOLUME /data

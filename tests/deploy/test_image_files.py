@@ -17,3 +17,15 @@ def test_every_installed_package_reaches_the_image():
     assert packages <= copied, f"Dockerfile does not COPY {sorted(packages - copied)}"
     assert packages <= allowed, f".dockerignore keeps out {sorted(packages - allowed)}"
     assert all((ROOT / p / "__init__.py").exists() for p in packages)
+
+
+def test_the_python_the_image_and_makefile_run_imports():
+    """`python -c "from X import Y"` lines in the Dockerfile and Makefile name things that exist (a
+    moved function breaks only `docker build` otherwise)."""
+    import importlib
+
+    snippets = re.findall(r'-c "from ([\w.]+) import (\w+)', (ROOT / "Dockerfile").read_text()
+                          + (ROOT / "Makefile").read_text())
+    assert snippets
+    for module, name in snippets:
+        assert hasattr(importlib.import_module(module), name), f"{module}.{name} (Dockerfile/Makefile) is gone"
