@@ -208,6 +208,10 @@ class PortAllocator:
             return port
         raise RuntimeError(f"no free TCP port in {self.low}-{self.high}")
 
+    def release(self, ports) -> None:
+        """Ports whose user is gone may be handed out again (a long-running provider's services)."""
+        self.taken.difference_update(int(p) for p in ports)
+
 
 _PORTS = PortAllocator()
 # RPC and metrics on the node's own address (reached from the host over the devnet's private

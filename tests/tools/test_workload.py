@@ -110,6 +110,7 @@ def test_a_signed_manifest_runs_answers_probes_and_stops_with_its_lease(tmp_path
             assert again["pid"] == answer["pid"]                         # sent twice: still one service
             pid = answer["pid"]
             assert endpoint.set_leases({}) == [7]                        # the lease closed
+            assert endpoint.runner.ports.taken == set()                  # and its port may serve another
             assert (await get(f"{base}/leases/7/status", 5))[0] == 404
             with pytest.raises(ProcessLookupError):
                 os.kill(pid, 0)
@@ -149,8 +150,9 @@ def test_the_service_runs_inside_the_lease_limits(tmp_path):
         runner.start(4, parse_services(b"services: {web: {image: nginx:1.27}}\n")["web"], Limits(1000, 128 * MiB))
     assert exc.value.status == 422
     with pytest.raises(ManifestRejected, match="not found"):
-        runner.start(5, parse_services(b"services: {web: {command: [no-such-binary-here]}}\n")["web"],
+        runner.start(5, parse_services(b"services: {web: {command: [no-such-binary-here], expose: [80]}}\n")["web"],
                      Limits(1000, 128 * MiB))
+    assert runner.ports.taken == {workload.ports[i] for i in workload.service.expose}   # none kept by the refusal
 
 
 def test_closing_kills_the_whole_process_group(tmp_path):

@@ -48,9 +48,13 @@ class ProviderEndpoint(Responder):
     def set_leases(self, active: dict[int, LeaseInfo]) -> list[int]:
         """The provider's active leases now; stops the services of the others and returns their ids."""
         self.active = dict(active)
+        self._refresh_running()
+        return self.runner.retain(set(self.active))
+
+    def _refresh_running(self) -> None:
+        """`leases` (what the probe protocol's responder serves): the active leases whose service runs."""
         self.leases = {lease: "0x" + info.version.hex() for lease, info in self.active.items()
                        if self._running(lease)}
-        return self.runner.retain(set(self.active))
 
     def _running(self, lease: int) -> bool:
         workload = self.runner.get(lease)
@@ -67,7 +71,7 @@ class ProviderEndpoint(Responder):
             return self.status(int(match.group(1)))
         if path.startswith("/svc/"):
             return 404, {"error": "not found"}          # services answer on their own ports here
-        self.leases = {lease: "0x" + info.version.hex() for lease, info in self.active.items() if self._running(lease)}
+        self._refresh_running()
         if match and match.group(2) is None and method == "GET":
             lease = int(match.group(1))
             if lease not in self.leases:

@@ -17,12 +17,12 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
 import time
 
+from tools.devnet import PortAllocator
 from tools.workload.manifest import ManifestRejected, Service
 
 NOFILE = 1024
@@ -45,12 +45,6 @@ class Limits:
         available = sorted(os.sched_getaffinity(0))
         wanted = max(1, -(-self.cpu_millis // 1000))
         return set(available[:wanted])
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 @dataclasses.dataclass
@@ -89,6 +83,8 @@ class Runner:
         self.host = host
         self.root = root or tempfile.mkdtemp(prefix="agora-provider-")
         self.workloads: dict[int, Workload] = {}
+        # below the ephemeral range and never two services on one port at once (the devnet's allocator)
+        self.ports = PortAllocator(host)
         self._lock = threading.Lock()
 
     def start(self, lease: int, service: Service, limits: Limits) -> Workload:
@@ -99,24 +95,34 @@ class Runner:
             current = self.workloads.get(lease)
             if current is not None and current.process.poll() is None:
                 return current                     # the same manifest sent twice: one service
-            ports = {inner: free_port(self.host) for inner in service.expose}
-            workdir = os.path.join(self.root, f"lease-{lease}")
-            os.makedirs(workdir, exist_ok=True)
-            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": workdir, "AGORA_LEASE": str(lease),
-                   **dict(service.env), **service.port_env(ports)}
-            argv = service.argv(ports)
-            if shutil.which(argv[0], path=env["PATH"]) is None and not os.path.isfile(argv[0]):
-                raise ManifestRejected(422, f"service {service.group!r}: command {argv[0]!r} not found on this provider")
-            log = open(os.path.join(workdir, "service.log"), "ab")
+            if current is not None:                # it exited: its ports are free again
+                self.ports.release(current.ports.values())
+            ports = {inner: self.ports.take() for inner in service.expose}
             try:
-                process = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                           stderr=subprocess.STDOUT, start_new_session=True,
-                                           preexec_fn=_limit_child(limits, limits.cores()))
-            finally:
-                log.close()
+                process, workdir = self._spawn(lease, service, limits, ports)
+            except BaseException:
+                self.ports.release(ports.values())
+                raise
             workload = Workload(lease, service, limits, ports, workdir, process, time.time())
             self.workloads[lease] = workload
             return workload
+
+    def _spawn(self, lease: int, service: Service, limits: Limits, ports: dict[int, int]):
+        workdir = os.path.join(self.root, f"lease-{lease}")
+        os.makedirs(workdir, exist_ok=True)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": workdir, "AGORA_LEASE": str(lease),
+               **dict(service.env), **service.port_env(ports)}
+        argv = service.argv(ports)
+        if shutil.which(argv[0], path=env["PATH"]) is None and not os.path.isfile(argv[0]):
+            raise ManifestRejected(422, f"service {service.group!r}: command {argv[0]!r} not found on this provider")
+        log = open(os.path.join(workdir, "service.log"), "ab")
+        try:
+            process = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True,
+                                       preexec_fn=_limit_child(limits, limits.cores()))
+        finally:
+            log.close()
+        return process, workdir
 
     def get(self, lease: int) -> Workload | None:
         with self._lock:
@@ -128,6 +134,7 @@ class Runner:
         if workload is None:
             return False
         _terminate(workload.process)
+        self.ports.release(workload.ports.values())
         return True
 
     def retain(self, active: set[int]) -> list[int]:
