@@ -90,3 +90,33 @@ class NodeProcess:
             self.proc.wait()
         if hasattr(self, "_log"):
             self._log.close()
+
+
+class ToolProcesses:
+    """Background `python -m ...` processes of a test (bots, validators), each logging to DIR/NAME.log."""
+
+    def __init__(self, directory: pathlib.Path):
+        self.dir = directory
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, *argv: str) -> None:
+        log = open(self.dir / f"{name}.log", "ab")
+        self.procs[name] = subprocess.Popen([sys.executable, *argv], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+
+    def log(self, name: str) -> str:
+        return (self.dir / f"{name}.log").read_text(errors="replace")
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {name}\n{self.log(name)[-2500:]}" for name in self.procs)
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -22,7 +22,6 @@ service. Dave bids lowest and takes leases but never starts their services: his 
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -33,7 +32,7 @@ import urllib.request
 import pytest
 from substrateinterface import Keypair, SubstrateInterface
 
-from tests.integration.nodeproc import REPO, NodeProcess, free_port
+from tests.integration.nodeproc import REPO, NodeProcess, ToolProcesses, free_port
 from tests.integration.test_market_e2e import wait_for
 from tools.workload.manifest import envelope, manifest_hash
 
@@ -69,34 +68,6 @@ def pricing(name: str, port: int) -> str:
     return (f"host_uri: http://127.0.0.1:{port}\nattributes: {{region: eu}}\n"
             f"pricing: {{cpu_per_core: {PRICES[name]}}}\n"
             f"capacity: {{cpu: {CAPACITY[name]}, memory: 16Gi, storage: 16Gi}}\n")
-
-
-class Procs:
-    def __init__(self, directory: pathlib.Path):
-        self.dir = directory
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, *argv: str) -> None:
-        log = open(self.dir / f"{name}.log", "ab")
-        self.procs[name] = subprocess.Popen([sys.executable, *argv], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
-
-    def log(self, name: str) -> str:
-        return (self.dir / f"{name}.log").read_text(errors="replace")
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {name}\n{self.log(name)[-2500:]}" for name in self.procs)
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def submit(substrate, keypair, module: str, call: str, params: dict, *, sudo: bool = False):
@@ -136,7 +107,7 @@ class Events:
 def net(tmp_path_factory):
     directory = tmp_path_factory.mktemp("compute-subnet")
     node = NodeProcess(directory / "chain", block_time_ms=1000).start()
-    procs = Procs(directory)
+    procs = ToolProcesses(directory)
     substrate = SubstrateInterface(url=node.url)
     try:
         yield node, substrate, procs

@@ -13,10 +13,7 @@ the RPC with substrate-interface.
 """
 from __future__ import annotations
 
-import os
 import pathlib
-import subprocess
-import sys
 import time
 
 import pytest
@@ -24,7 +21,7 @@ from substrateinterface import Keypair, SubstrateInterface
 
 from tools import cli
 from tools.provider_bot import load_pricing, price_for
-from tests.integration.nodeproc import REPO, NodeProcess
+from tests.integration.nodeproc import NodeProcess, ToolProcesses
 
 ALICE, BOB, CHARLIE, DAVE = (Keypair.create_from_uri(f"//{n}") for n in ("Alice", "Bob", "Charlie", "Dave"))
 TREASURY = "5EYCAe5ijiYf2msah6BohTmV93wFHhmtYXPv8r4b1nE893Es"  # b"modlpy/mrket" padded: the pallet's default
@@ -81,33 +78,18 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
     raise TimeoutError(f"timed out waiting for {what}")
 
 
-class Bots:
+class Bots(ToolProcesses):
+    """`agora provider run` bots, one per PRICING entry, signing as //<Name>."""
+
     def __init__(self, url: str, directory: pathlib.Path):
-        self.url, self.dir = url, directory
-        self.procs: dict[str, subprocess.Popen] = {}
+        super().__init__(directory)
+        self.url = url
 
     def start(self, name: str) -> None:
         pricing = self.dir / f"{name}.yaml"
         pricing.write_text(PRICING[name])
-        log = open(self.dir / f"{name}.log", "ab")
-        self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "tools", "provider", "run", "--url", self.url, "--key", f"//{name.capitalize()}",
-             "--pricing", str(pricing), "--interval", "0.4", "--max-backoff", "2"],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1",
-                                                                 "COLUMNS": "200"})
-
-    def log(self, name: str) -> str:
-        return (self.dir / f"{name}.log").read_text(errors="replace")
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        super().start(name, "-m", "tools", "provider", "run", "--url", self.url, "--key", f"//{name.capitalize()}",
+                      "--pricing", str(pricing), "--interval", "0.4", "--max-backoff", "2")
 
 
 @pytest.fixture(scope="module")
