@@ -14,7 +14,9 @@ no proof that a hotkey is the provider's) is needed.
   (reason ProviderUntrusted): each is paid up to this block, `slash_fraction` of its bid deposit
   goes to the treasury (ProviderSlashed; total issuance is unchanged), the rest is unreserved, and
   the escrow it no longer draws stays with the tenant (refunded when the deployment has nothing
-  left open). A provider not registered on the subnet has consensus 0.
+  left open). A lease whose escrow ran dry at an earlier block (the scheduler had not reached it)
+  ended then: it closes as InsufficientFunds, unslashed. A provider not registered on the subnet
+  has consensus 0.
 
 The subnet's epoch runs in SubtensorModule's on_initialize (pallet index 7), before the market's
 (index 8); the market notices it by reading `views.epoch_ran_at` (subtensor imports nothing of
@@ -80,6 +82,9 @@ def close_untrusted_leases(ctx: BlockContext, provider: bytes, p: Params) -> Non
         if dep is None or lease_id not in dep.leases:
             continue  # closed with an earlier lease of this provider (its deployment ran dry)
         settle(ctx, dep, ctx.block_number)
+        if dep.escrow < dep.rate:  # ran dry at an earlier block: the lease ended then, unslashed
+            lifecycle.close_deployment(ctx, dep_id, dep, "InsufficientFunds")
+            continue
         lease = Leases.get(ctx.state, lease_id)  # after `settle`, which updates `paid`
         slashed = slash_amount(lease.deposit, p)
         if slashed:
@@ -88,8 +93,5 @@ def close_untrusted_leases(ctx: BlockContext, provider: bytes, p: Params) -> Non
             lease.deposit -= slashed
             Leases.insert(ctx.state, lease_id, lease)
             ctx.deposit_event(ProviderSlashed(provider, lease_id, slashed, p.treasury))
-        if dep.escrow < dep.rate:  # ran dry at an earlier block: close as the scheduler would have
-            lifecycle.close_deployment(ctx, dep_id, dep, "InsufficientFunds")
-            continue
         lifecycle.close_lease(ctx, lease_id, dep, "ProviderUntrusted")
         lifecycle.store(ctx, dep_id, dep)
