@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 
 NETWORK ?= ws://127.0.0.1:9944
 
-.PHONY: dashboard subnet-demo devnet test test-fast test-docker docker-image bench install clients clean lint
+.PHONY: dashboard subnet-demo devnet test test-fast fuzz test-docker docker-image bench install clients clean lint
 
 # constraints.txt pins every package .venv holds to the versions the suite last passed with
 CONSTRAINTS := constraints.txt
@@ -92,6 +92,12 @@ $(KERNEL_CACHE): $(STAMP) $(wildcard consensus/yuma/*.py)
 
 test: $(STAMP) clients $(KERNEL_CACHE)
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Fresh random hypothesis draws (CI draws the same ones every run): FUZZ_RUNS rounds of the fast suite.
+FUZZ_RUNS ?= 3
+fuzz: $(STAMP) $(KERNEL_CACHE)
+	for round in $$(seq $(FUZZ_RUNS)); do HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider -x \
+	  -m "not integration and not slow and not docker" $(PYTEST_ARGS) || exit 1; done
 
 test-fast: $(STAMP) $(KERNEL_CACHE)
 	$(PY) -m pytest -q -p no:cacheprovider -m "not integration and not slow and not docker" $(PYTEST_ARGS)
