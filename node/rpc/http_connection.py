@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import h11
 import trio
 
-from node.rpc.jsonrpc_wire import METHOD_NOT_FOUND, RpcError, dumps, oversized_request_response
+from node.rpc.jsonrpc_wire import METHOD_NOT_FOUND, BatchAnswer, RpcError, dumps, oversized_request_response
 from node.rpc.websocket_connection import WebSocketConnection
 from node.rpc.websocket_frames import accept_token
 
@@ -28,6 +28,7 @@ RECEIVE_SIZE = 65536
 HTTP_HEADER_LIMIT = 64 * 1024
 _JSON = b"application/json; charset=utf-8"
 _TEXT = b"text/plain"
+_JOIN_BELOW = 65536  # an answer shorter than this goes out in one send with its headers
 
 
 def _is_json(content_type: bytes | None) -> bool:
@@ -141,19 +142,35 @@ class HttpConnection:
                 return False
             conn.start_next_cycle()
 
-    async def _read_body(self, limit: int) -> bytes:
-        parts = []
+    async def _read_body(self, limit: int, length: int | None = None) -> bytearray:
+        """The request body, at most ``limit`` bytes, in one buffer (allocated at once when
+        ``Content-Length`` told its size): never held twice, as parts and joined."""
+        body = bytearray(length) if length is not None and length <= limit else bytearray()
+        view = memoryview(body) if body else None
         size = 0
         with trio.fail_after(self.server.http_keep_alive_timeout):
             while True:
                 event = await self._next_event()
                 if isinstance(event, h11.Data):
-                    size += len(event.data)
-                    if size > limit:
+                    data = event.data
+                    end = size + len(data)
+                    if end > limit:
                         raise _BodyTooLarge
-                    parts.append(event.data)
+                    if view is not None and end <= len(body):
+                        view[size:end] = data
+                    else:  # no Content-Length (chunked), or past it (h11 does not let that happen)
+                        if view is not None:
+                            view.release()
+                            view = None
+                        del body[size:]
+                        body += data
+                    size = end
                 elif isinstance(event, h11.EndOfMessage):
-                    return b"".join(parts)
+                    if view is not None:
+                        view.release()
+                    if size < len(body):  # pragma: no cover - h11 ends a Content-Length body at its length
+                        del body[size:]
+                    return body
                 else:
                     raise h11.RemoteProtocolError("connection closed inside a request body", 400)
 
@@ -179,19 +196,29 @@ class HttpConnection:
                                                    b"Content-Type: application/json is required\n", _TEXT)
                 return False
             length = headers.get(b"content-length")
+            length = int(length) if length is not None and length.isdigit() else None
             limit = server.max_request_bytes
-            if length is not None and length.isdigit() and int(length) > limit:
+            if length is not None and length > limit:
                 await self._respond(413, oversized_request_response(limit).encode(), _JSON,
                                     server.cors.headers(origin), close=True)
                 return False
             try:
-                body = await self._read_body(limit)
+                body = await self._read_body(limit, length)
             except _BodyTooLarge:
                 await self._respond(413, oversized_request_response(limit).encode(), _JSON,
                                     server.cors.headers(origin), close=True)
                 return False
+            # handle() empties the body once decoded: the request is not held twice
             answer = await server.dispatcher.handle(server.http_session, body)
-            await self._respond(200, b"" if answer is None else answer.encode(), _JSON, server.cors.headers(origin))
+            del body
+            if answer is None:
+                payload = b""
+            elif type(answer) is str:
+                payload = answer.encode()
+            else:  # a batch: its pieces go out one by one, never joined
+                payload = answer
+            answer = None
+            await self._respond(200, payload, _JSON, server.cors.headers(origin))
             return False
         if method == b"GET" and b"websocket" in headers.get(b"upgrade", b"").lower():
             return await self._upgrade(headers)
@@ -240,17 +267,26 @@ class HttpConnection:
             return
         await self._respond(status, body, content_type, extra)
 
-    async def _respond(self, status: int, body: bytes, content_type: bytes,
+    async def _respond(self, status: int, body: bytes | BatchAnswer, content_type: bytes,
                        extra: Iterable[tuple[bytes, bytes]] = (), close: bool = False) -> None:
         conn = self.conn
-        headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body)), *extra]
+        size = len(body) if type(body) is bytes else body.size
+        headers = [(b"content-type", content_type), (b"content-length", b"%d" % size), *extra]
         if close:
             headers.append((b"connection", b"close"))
         data = conn.send(h11.Response(status_code=status, headers=headers))
-        if body:
-            data += conn.send(h11.Data(data=body))
-        data += conn.send(h11.EndOfMessage())
+        chunks = (body,) if type(body) is bytes else body.chunks()
+        if size < _JOIN_BELOW:
+            for chunk in chunks:
+                data += conn.send(h11.Data(data=chunk)) if chunk else b""
+            await self.stream.send_all(data + conn.send(h11.EndOfMessage()))
+            return
+        # A big answer: the headers, then the body as it is (a batch's pieces one by one, no copy).
         await self.stream.send_all(data)
+        for chunk in chunks:
+            for part in conn.send_with_data_passthrough(h11.Data(data=chunk)):
+                await self.stream.send_all(part)
+        await self.stream.send_all(conn.send(h11.EndOfMessage()))
 
     async def _send_error(self, status: int, detail: str) -> None:
         if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):

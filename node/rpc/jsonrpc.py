@@ -23,7 +23,7 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,7 +37,7 @@ from node.rpc.jsonrpc_wire import (
     INVALID_PARAMS,
     INVALID_REQUEST,
     INVALID_REQUEST_RESPONSE,
-    LazyItems,
+    BatchAnswer,
     METHOD_NOT_FOUND,
     OVERSIZED_RESPONSE,
     PARSE_ERROR_RESPONSE,
@@ -46,11 +46,11 @@ from node.rpc.jsonrpc_wire import (
     TOO_BIG_BATCH_RESPONSE,
     TOO_MANY_SUBSCRIPTIONS,
     UNSAFE_MESSAGE,
-    WHITESPACE,
-    batch_offsets,
     decode,
+    decode_large,
     encode,
     error_text,
+    iter_batch,
     limit_data,
     rpc_error_text,
     valid_id,
@@ -198,7 +198,7 @@ class Outbox(Protocol):
 
     closed: bool
 
-    def push(self, text: str) -> None:
+    def push(self, text: str | BatchAnswer) -> None:
         """Queue one complete JSON message for sending (never blocks)."""
 
     async def wait_writable(self) -> None:
@@ -359,44 +359,46 @@ class Dispatcher:
         result = entry.func([] if params is None else params)
         return await result if entry.is_async else result
 
-    async def handle(self, session: RpcSession, text: str | bytes) -> str | None:
-        """Answer one message: a request, a notification or a batch. None means no answer."""
+    async def handle(self, session: RpcSession, message: str | bytes | bytearray) -> str | BatchAnswer | None:
+        """Answer one message: a request, a notification or a batch. None means no answer.
+
+        A batch is answered with a :class:`BatchAnswer` (bytes in pieces), anything else
+        with a str. A bytearray ``message`` is consumed: emptied once decoded, so a big
+        request is held once (as text) while it is served, not twice.
+        """
         try:
-            if type(text) is not str:
-                text = text.decode("utf-8")
-            if len(text) < DECODE_INLINE_LIMIT:
-                request = decode(text)
+            if len(message) < DECODE_INLINE_LIMIT:
+                request = decode(message if type(message) is str else message.decode("utf-8"))
             else:
-                # A big document takes tens of ms to parse: not on the event loop's thread. A big
-                # batch is only checked there and cut into items, each parsed when its turn comes:
-                # a 15 MiB batch of small calls would be hundreds of MB as Python objects at once.
-                start = WHITESPACE.match(text).end()
-                if text[start:start + 1] == "[":
-                    offsets = await trio.to_thread.run_sync(batch_offsets, text, start,
-                                                            limiter=self._decode_threads)
-                    if offsets is None:
-                        return PARSE_ERROR_RESPONSE
-                    return await self._batch(session, LazyItems(text, offsets))
-                request = await trio.to_thread.run_sync(decode, text, limiter=self._decode_threads)
+                # A big document takes tens of ms to decode and parse: not on the event loop's
+                # thread. A big batch is only checked there (every item parsed and dropped) and
+                # its items are parsed again one at a time as their turn comes: as a list, a
+                # 15 MiB batch of small calls would be hundreds of MB of Python objects.
+                text, count, request = await trio.to_thread.run_sync(decode_large, message,
+                                                                     limiter=self._decode_threads)
+                if type(message) is bytearray:
+                    message.clear()
+                del message
+                if text is not None:
+                    return await self._batch(session, iter_batch(text), count)
         except (ValueError, RecursionError):  # bad JSON, bad UTF-8, >4300-digit ints, deep nesting
             return PARSE_ERROR_RESPONSE
         kind = type(request)
         if kind is dict:
             return await self._single(session, request, False)
         if kind is list:
-            return await self._batch(session, request)
+            return await self._batch(session, iter(request), len(request))
         return PARSE_ERROR_RESPONSE
 
-    async def _batch(self, session: RpcSession, requests: list) -> str | None:
-        if not requests:
+    async def _batch(self, session: RpcSession, requests: Iterator[Any], count: int) -> str | BatchAnswer | None:
+        if not count:
             return INVALID_REQUEST_RESPONSE
         if not self.batches_enabled:
             return error_text(None, BATCHES_NOT_SUPPORTED)
-        if self.max_batch_len is not None and len(requests) > self.max_batch_len:
+        if self.max_batch_len is not None and count > self.max_batch_len:
             return error_text(None, TOO_BIG_BATCH_REQUEST, None, limit_data(self.max_batch_len))
         limit = self.max_response_bytes
-        answers = []
-        size = 1  # the brackets and commas, counted as the answers are added
+        out = BatchAnswer()
         clock = time.perf_counter
         yield_at = clock() + BATCH_SLICE
         for request in requests:
@@ -404,21 +406,22 @@ class Dispatcher:
                 answer = await self._single(session, request, True)
             else:
                 answer = INVALID_REQUEST_RESPONSE
+            request = None  # the item is not kept while the next one is parsed
             if answer is not None:
-                size += len(answer) + 1
-                if size > limit:
+                if out.size + len(answer) + 1 > limit:
                     # As jsonrpsee: stop at the first answer past the limit, so what one batch
                     # holds in memory is bounded by the response limit, not by its length.
                     self._drop_batch_subscriptions(session)
                     return error_text(None, TOO_BIG_BATCH_RESPONSE, None, limit_data(limit))
-                answers.append(answer)
+                out.add(answer)
+                answer = None
             if clock() >= yield_at:
                 # Let authoring, import and the other connections run between items.
                 await trio.lowlevel.checkpoint()
                 yield_at = clock() + BATCH_SLICE
-        if not answers:
+        if not out.count:
             return None
-        return "[" + ",".join(answers) + "]"
+        return out.finish()
 
     @staticmethod
     def _drop_batch_subscriptions(session: RpcSession) -> None:

@@ -1,15 +1,14 @@
 """JSON-RPC 2.0 on the wire: error codes, :class:`RpcError`, and the JSON text itself.
 
 Fast compact encoding (the C encoder made once), decoding a str without ``json.loads``'s
-wrapper, the offsets of a batch's entries (so a big batch is parsed one entry at a time),
-and the prebuilt error answers. Nothing here knows about methods or sessions.
+wrapper, a batch's items parsed one at a time (a big batch never exists as a list of Python
+objects), its answer built as bytes (:class:`BatchAnswer`), and the prebuilt error answers. Nothing here knows about methods or sessions.
 """
 from __future__ import annotations
 
 import json
 import logging
 import re
-from array import array
 from collections.abc import Iterator
 from typing import Any
 
@@ -115,53 +114,129 @@ def decode(text: str) -> Any:
 WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
-def batch_offsets(text: str, pos: int) -> array | None:
-    """Where each item of the JSON array at ``text[pos]`` starts; None if the document is not valid JSON.
+def iter_batch(text: str, pos: int = 0) -> Iterator[Any]:
+    """The items of the JSON array at ``text[pos:]`` (leading whitespace allowed), parsed one at a time.
 
-    Every item is parsed (so a syntax error anywhere refuses the whole batch, as jsonrpsee
-    does) and dropped at once: only the offsets are kept.
+    What ``json.loads(text)`` would return as a list, but only one item exists at a time:
+    each is parsed when the caller asks for the next, and nothing is kept of the ones
+    before. Malformed input raises ValueError, as json.loads does (RecursionError for
+    nesting too deep, as json.loads too), at the point where the text goes wrong: items
+    before it have been yielded by then, so a caller that must refuse a malformed batch
+    as a whole runs through it once first (:func:`batch_length`).
     """
-    offsets = array("q")
     skip = WHITESPACE.match
-    end = len(text)
+    pos = skip(text, pos).end()
+    if text[pos:pos + 1] != "[":
+        raise ValueError(f"expected a JSON array at {pos}")
     pos = skip(text, pos + 1).end()
+    if text[pos:pos + 1] == "]":
+        pos += 1
+    else:
+        scan = _scan_once
+        while True:
+            try:
+                value, pos = scan(text, pos)
+            except StopIteration:
+                raise ValueError(f"expected a JSON value at {pos}") from None
+            yield value
+            value = None  # not kept while the next item is parsed
+            pos = skip(text, pos).end()
+            char = text[pos:pos + 1]
+            if char == ",":
+                pos = skip(text, pos + 1).end()
+            elif char == "]":
+                pos += 1
+                break
+            else:
+                raise ValueError(f"expected ',' or ']' at {pos}")
+    if skip(text, pos).end() != len(text):
+        raise ValueError(f"extra data after the JSON array at {pos}")
+
+
+def batch_length(text: str, pos: int = 0) -> int | None:
+    """How many items the JSON array at ``text[pos:]`` has; None if the document is not valid JSON.
+
+    Every item is parsed (a syntax error anywhere refuses the whole batch, as jsonrpsee
+    does) and dropped at once: nothing but the count is kept. Serving the batch then
+    parses the items a second time, one at a time, with :func:`iter_batch`.
+    """
+    count = 0
     try:
-        if text[pos:pos + 1] == "]":
-            pos += 1
-        else:
-            while True:
-                offsets.append(pos)
-                _value, pos = _scan_once(text, pos)
-                pos = skip(text, pos).end()
-                char = text[pos:pos + 1]
-                if char == ",":
-                    pos = skip(text, pos + 1).end()
-                elif char == "]":
-                    pos += 1
-                    break
-                else:
-                    return None
-    except (StopIteration, ValueError, RecursionError):
+        for _item in iter_batch(text, pos):
+            count += 1
+    except (ValueError, RecursionError):
         return None
-    return offsets if skip(text, pos).end() == end else None
+    return count
 
 
-class LazyItems:
-    """The items of a checked batch, parsed one at a time."""
+def decode_large(message: str | bytes | bytearray) -> tuple[str | None, int, Any]:
+    """A big message's first pass, for a worker thread: ``(text, count, None)`` for a batch of
+    ``count`` items (``text`` to be served with :func:`iter_batch`), ``(None, 0, request)`` for
+    anything else. ValueError (RecursionError) for malformed JSON or UTF-8."""
+    text = message if type(message) is str else message.decode("utf-8")
+    start = WHITESPACE.match(text).end()
+    if text[start:start + 1] == "[":
+        count = batch_length(text, start)
+        if count is None:
+            raise ValueError("malformed JSON batch")
+        return text, count, None
+    return None, 0, decode(text)
 
-    __slots__ = ("text", "offsets")
 
-    def __init__(self, text: str, offsets: array) -> None:
-        self.text = text
-        self.offsets = offsets
+PIECE = 2**20          # bytes of small answers gathered into one piece of a batch answer
+_OWN_PIECE = PIECE // 4  # an answer this long is a piece by itself (not copied into a bigger one)
 
-    def __len__(self) -> int:
-        return len(self.offsets)
 
-    def __iter__(self) -> Iterator[Any]:
-        text = self.text
-        for offset in self.offsets:
-            yield _scan_once(text, offset)[0]
+class BatchAnswer:
+    """A batch's JSON answer, built one item at a time without a Python object per item.
+
+    The answers are appended as ASCII bytes to pieces of about :data:`PIECE` bytes; a big
+    answer stays a piece of its own (its str, not copied). The pieces are never joined:
+    the transports send them one after the other, so the answer is in memory once, plus
+    under a piece of slack. ``size`` is its length in bytes, ``count`` its number of items.
+    """
+
+    __slots__ = ("pieces", "size", "count", "_current")
+
+    def __init__(self) -> None:
+        self.pieces: list[bytearray | bytes | str] = []
+        self._current = bytearray(b"[")
+        self.size = 1      # the length the answer has once finished: brackets and commas included
+        self.count = 0
+
+    def add(self, answer: str) -> None:
+        """Append one item (a JSON text; the encoder writes ASCII, so bytes and chars agree)."""
+        if not answer.isascii():  # pragma: no cover - every answer comes from the ASCII encoder
+            answer = answer.encode()
+        current = self._current
+        if self.count:
+            current += b","
+        self.count += 1
+        self.size += len(answer) + 1
+        if len(answer) >= _OWN_PIECE:
+            self.pieces.append(current)
+            self.pieces.append(answer)
+            self._current = bytearray()
+        else:
+            current += answer.encode() if type(answer) is str else answer
+            if len(current) >= PIECE:
+                self.pieces.append(current)
+                self._current = bytearray()
+
+    def finish(self) -> BatchAnswer:
+        """Close the array; no more items after this."""
+        self._current += b"]"
+        self.pieces.append(self._current)
+        self._current = bytearray()
+        return self
+
+    def chunks(self) -> Iterator[bytes | bytearray]:
+        """The answer's bytes, piece by piece (a str piece is encoded when its turn comes)."""
+        for piece in self.pieces:
+            yield piece.encode() if type(piece) is str else piece
+
+    def __str__(self) -> str:
+        return b"".join(self.chunks()).decode()
 
 
 def dumps(value: Any) -> str:

@@ -12,12 +12,13 @@ subscriptions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import trio
 
 from node.rpc.jsonrpc import RpcSession
-from node.rpc.jsonrpc_wire import oversized_request_response
+from node.rpc.jsonrpc_wire import BatchAnswer, oversized_request_response
 from node.rpc.websocket_frames import (
     CLOSE_NO_STATUS,
     OP_PONG,
@@ -31,6 +32,7 @@ from node.rpc.websocket_frames import (
     encode_close,
     encode_frame,
     encode_text,
+    text_header,
 )
 
 if TYPE_CHECKING:
@@ -39,6 +41,26 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _RECEIVE_SIZE = 65536
+_BIG = 65536  # a queued piece this long is sent as it is; shorter ones are joined into one send
+
+
+def _coalesce(pieces: list[bytes]) -> Iterator[bytes]:
+    """The queued pieces as few sends: each run of small pieces joined, big ones as they are
+    (a big batch answer is not copied once more to be sent)."""
+    if len(pieces) == 1:
+        yield pieces[0]
+        return
+    run: list[bytes] = []
+    for piece in pieces:
+        if len(piece) < _BIG:
+            run.append(piece)
+            continue
+        if run:
+            yield run[0] if len(run) == 1 else b"".join(run)
+            run = []
+        yield piece
+    if run:
+        yield run[0] if len(run) == 1 else b"".join(run)
 
 
 class WebSocketConnection:
@@ -61,10 +83,17 @@ class WebSocketConnection:
 
     # outbox -----------------------------------------------------------------------------------
 
-    def push(self, text: str) -> None:
+    def push(self, text: str | BatchAnswer) -> None:
         if self.closed:
             return
-        self._push_bytes(encode_text(text.encode()))
+        if type(text) is str:
+            self._push_bytes(encode_text(text.encode()))
+            return
+        # A batch answer: the frame header, then its pieces as they are (never joined here;
+        # the writer only joins runs of small ones).
+        self._push_bytes(text_header(text.size))
+        for chunk in text.chunks():
+            self._push_bytes(chunk)
 
     def _push_bytes(self, data: bytes) -> None:
         self._out.append(data)
@@ -125,11 +154,12 @@ class WebSocketConnection:
                     await self._writer_lot.park()
                 out = self._out
                 self._out = []
-                data = out[0] if len(out) == 1 else b"".join(out)
-                await stream.send_all(data)
-                self._queued -= len(data)
-                if self._progress_lot:
-                    self._progress_lot.unpark_all()
+                for data in _coalesce(out):
+                    await stream.send_all(data)
+                    self._queued -= len(data)
+                    if self._progress_lot:
+                        self._progress_lot.unpark_all()
+                out = data = None
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             log.debug("RPC WebSocket peer went away while we were sending")
             self._queued = 0

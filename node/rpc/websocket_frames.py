@@ -273,12 +273,16 @@ def encode_frame(opcode: int, payload: bytes, fin: bool = True, mask: bytes | No
 
 def encode_text(payload: bytes) -> bytes:
     """A final, unmasked text frame of already UTF-8 ``payload`` (the hot path)."""
-    n = len(payload)
+    return text_header(len(payload)) + payload
+
+
+def text_header(n: int) -> bytes:
+    """The header of a final, unmasked text frame of ``n`` payload bytes (sent before them)."""
     if n < 126:
-        return bytes((0x81, n)) + payload
+        return bytes((0x81, n))
     if n < 65536:
-        return b"\x81\x7e" + struct.pack("!H", n) + payload
-    return b"\x81\x7f" + struct.pack("!Q", n) + payload
+        return b"\x81\x7e" + struct.pack("!H", n)
+    return b"\x81\x7f" + struct.pack("!Q", n)
 
 
 def _truncate_utf8(data: bytes, limit: int) -> bytes:
