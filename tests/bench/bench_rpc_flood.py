@@ -84,7 +84,8 @@ def bench() -> list[dict]:
          "unit": "MB", "baseline": 15 * 2**20 / 1e6, "baseline_name": "response limit",
          "note": f"answer: error {metadata['error']['code']}" if isinstance(metadata, dict) else "answered"},
         {"benchmark": "node peak RSS growth, the largest batch", "value": rss_flood - rss_idle, "unit": "MB",
-         "baseline": REQUEST_LIMIT / 1e6, "baseline_name": "request limit", "note": "parsed request + answer"},
+         "baseline": REQUEST_LIMIT / 1e6, "baseline_name": "request limit",
+         "note": "bound: body + response limit (answer stops there)"},
     ]
 
 
