@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from node.rpc import RpcError, RpcModule, RpcServer
+from tests.rpc.rpc_harness import masked_frame
 
 MAX_REQUEST = 256 * 1024
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -170,25 +171,10 @@ class Ws:
         return ("control", opcode, payload)
 
     def send(self, payload: bytes, opcode: int = 1) -> None:
-        self.sock.sendall(frame(payload, opcode, True, os.urandom(4)))
+        self.sock.sendall(masked_frame(payload, opcode, True, os.urandom(4)))
 
     def close(self) -> None:
         self.sock.close()
-
-
-def frame(payload: bytes, opcode: int, fin: bool, mask: bytes) -> bytes:
-    n = len(payload)
-    first = (0x80 if fin else 0) | opcode
-    if n < 126:
-        head = bytes((first, 0x80 | n))
-    elif n < 65536:
-        head = bytes((first, 0xFE)) + struct.pack("!H", n)
-    else:
-        head = bytes((first, 0xFF)) + struct.pack("!Q", n)
-    if n:
-        key = int.from_bytes((mask * (n // 4 + 1))[:n], "big")
-        payload = (int.from_bytes(payload, "big") ^ key).to_bytes(n, "big")
-    return head + mask + payload
 
 
 # --- strategies ---------------------------------------------------------------------------------
@@ -286,11 +272,11 @@ def test_fragmented_and_split_frames_decode_exactly(server, data, count):
                 mask = data.draw(st.sampled_from([b"\0\0\0\0", b"\xff\xff\xff\xff"]) | st.binary(min_size=4, max_size=4),
                                  label="mask")
                 last = j == len(pieces) - 1
-                wire += frame(piece, opcode if j == 0 else 0, last, mask)
+                wire += masked_frame(piece, opcode if j == 0 else 0, last, mask)
                 if last:  # answered as soon as its last fragment is read
                     expected.append(("answer", {"jsonrpc": "2.0", "id": i, "result": [value]}))
                 if data.draw(st.integers(0, 5), label="ping?") == 0:  # control frames may come between fragments
-                    wire += frame(b"p%d" % i, 9, True, os.urandom(4))
+                    wire += masked_frame(b"p%d" % i, 9, True, os.urandom(4))
                     expected.append(("pong", b"p%d" % i))
         splits = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=6), label="tcp splits"))
         for a, b in zip([0, *splits], [*splits, len(wire)]):
