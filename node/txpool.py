@@ -1,6 +1,7 @@
 """The transaction pool: validated transactions waiting for a block.
 
-Transactions are validated against the best block (signature, era, nonce, fee). Per
+The runtime validates each transaction against the best block (signature, era, nonce, fee)
+through its TaggedTransactionQueue_validate_transaction API, as Substrate's pool asks it. Per
 sender they form a nonce sequence: the run that starts at the on-chain nonce is *ready*,
 anything after a gap is *future*. Blocks are filled by priority (tip), a higher tip at
 the same (sender, nonce) replaces the old transaction, and invalid transactions are
@@ -22,7 +23,8 @@ import logging
 import time
 from typing import Callable, Iterator
 
-from runtime.block_execution import ValidTransaction, remember_signature, validate_transaction
+from node.runtime_api import ValidTransaction, validate_transaction
+from runtime.block_execution import remember_signature
 from runtime.extrinsic import Extrinsic, MalformedExtrinsic, TransactionValidityError, decode_extrinsic
 from runtime import api as runtime_api
 from primitives.hashing import blake2_256
@@ -195,10 +197,8 @@ class TransactionPool:
                 ext = decode_extrinsic(raw)
             except MalformedExtrinsic as exc:
                 raise bad_format(str(exc)) from None
-        chain = self.chain
         try:
-            valid = validate_transaction(chain.runtime, chain.store.best_state, chain.best_number, chain.best_hash,
-                                         ext, chain.genesis_hash, verified=chain.verified_signatures)
+            valid = validate_transaction(self.chain, raw)   # the runtime decides (TaggedTransactionQueue)
         except TransactionValidityError as err:
             if err.reason not in ("Stale", "Payment", "ExhaustsResources"):
                 self._ban(tx_hash)

@@ -7,11 +7,59 @@ from __future__ import annotations
 
 import dataclasses
 import struct
+import sys
+from typing import Annotated, Any, Callable, Sequence, get_origin
 
 from primitives.scale import (
-    ScaleError, U8, U32, U64, U128, Bytes, Compact, Enum, Field, FixedBytes, Struct, Variant, Vec,
-    tuple_of,
+    Codec, ScaleError, U8, U32, U64, U128, Bytes, Compact, Enum, Field, FixedBytes, Struct, Variant, Vec,
+    dataclass_fields, tuple_of,
 )
+
+
+# --- structs declared by annotated classes ------------------------------------------------------
+def Named(codec: Codec, type_name: str) -> Any:
+    """A field annotation: its codec, and the Rust type name metadata gives the field where that is
+    not the codec's own (`netuid: Named(C16, "Compact<NetUid>")`, `fee: Named(U128, "Balance")`)."""
+    return Annotated[codec, type_name]
+
+
+def annotated_fields(cls: type) -> list[Field]:
+    """A dataclass's fields as SCALE fields, declaration order: each annotation is a codec or a
+    `Named` codec. Under `from __future__ import annotations` annotations are source strings,
+    evaluated in the class's module (as `primitives.scale.annotated_codecs` does)."""
+    namespace = vars(sys.modules[cls.__module__])
+    codecs: dict[str, Codec] = {}
+    type_names: dict[str, str] = {}
+    for field in dataclasses.fields(cls):
+        annotation = eval(field.type, namespace) if isinstance(field.type, str) else field.type  # noqa: S307
+        if get_origin(annotation) is Annotated:
+            type_names[field.name] = annotation.__metadata__[0]
+            annotation = annotation.__origin__
+        if not isinstance(annotation, Codec):
+            raise TypeError(f"{cls.__name__}.{field.name}: annotation {field.type!r} is not a codec")
+        codecs[field.name] = annotation
+    return dataclass_fields(cls, codecs, type_names)
+
+
+def scale_struct(path: str, *, values: str = "dataclass", params: Sequence[tuple[str, Codec | None]] = (),
+                 docs: Sequence[str] = ()) -> Callable[[type], Any]:
+    """Class decorator: the class's annotated fields declare the SCALE struct `path`, each field once.
+    values="dataclass": the class becomes a dataclass whose `.codec` is the struct (values are its
+    instances). values="dict": the decorator returns the codec itself; values are dicts by field name
+    (the shape runtime APIs hand to clients), the class is only the declaration."""
+    if values not in ("dataclass", "dict"):
+        raise ValueError(f"values must be 'dataclass' or 'dict', not {values!r}")
+
+    def declare(cls: type) -> Any:
+        cls = dataclasses.dataclass(cls)
+        fields = annotated_fields(cls)
+        if values == "dict":
+            return Struct(path, fields, params=params, docs=docs)
+        cls.codec = Struct(path, fields, cls=cls, params=params, docs=docs)  # type: ignore[attr-defined]
+        return cls
+
+    return declare
+
 
 TAO = 10**9
 """Rao (the smallest balance unit) per TAO: balances are integers in rao."""

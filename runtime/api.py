@@ -32,6 +32,11 @@ def aura_slot_from_digest(digest: dict) -> int | None:
     return aura.slot_from_digest(digest)
 
 
+def block_number(state) -> int:
+    """System.Number: the number of the block whose post-state this is."""
+    return system.Number.get(state)
+
+
 def account_nonce(state, who: bytes) -> int:
     """AccountNonceApi_account_nonce."""
     return system.Account.get(state, who).nonce

@@ -14,8 +14,8 @@ from typing import Callable, Protocol
 from runtime import api as runtime_api
 from runtime.apis import (
     API_HANDLERS, RUNTIME_APIS, ApplyExtrinsicResult, AuraAuthorityId, CheckInherentsResult, FeeDetails, InherentData,
-    OpaqueBlock, OpaqueMetadata, RuntimeDispatchInfo, SlotDuration, TransactionSource, TransactionValidityErrorType,
-    ValidTransactionType,
+    OpaqueBlock, OpaqueMetadata, RuntimeDispatchInfo, SlotDuration, TransactionSource, TransactionValidity,
+    ValidTransaction, ValidTransactionType,
 )
 from runtime.block_execution import (
     MAX_TIMESTAMP_DRIFT_MS, TIMESTAMP_INHERENT, apply_extrinsic, block_timestamp, finalize_block, initialize_block,
@@ -28,8 +28,9 @@ from runtime.frame.dispatch import InvalidBlock
 from runtime.frame.state import StateReader
 from runtime.metadata import SUPPORTED_VERSIONS, metadata_at
 from runtime.version import VERSION
-from primitives.scale import U32, U64, U128, Bytes, FixedBytes, Option, Result, ScaleError, Vec, encode_compact
+from primitives.scale import U32, U64, U128, Bytes, Option, ScaleError, Vec, decode_compact, encode_compact
 from primitives.types import AccountId, Header, RuntimeVersionType, Weight
+from primitives.verified_signatures import VerifiedSignatures
 
 
 class RuntimeApiError(Exception):
@@ -40,6 +41,7 @@ class Host(Protocol):
     """What the client lends the runtime for a call (Substrate's host functions)."""
 
     genesis_hash: bytes
+    verified_signatures: VerifiedSignatures | None   # the client's cache of signatures it already checked
 
     def header(self, block_hash: bytes) -> dict | None: ...
 
@@ -135,22 +137,28 @@ def payment_query_length_to_fee(at: CallAt, data: bytes) -> bytes:
 
 # --- TaggedTransactionQueue ----------------------------------------------------------------------
 def tagged_validate_transaction(at: CallAt, data: bytes) -> bytes:
+    """As FRAME's `Executive::validate_transaction(source, tx, block_hash)`: valid as if in the block
+    after the one whose state this is (System.Number + 1), built on `block_hash`. Signatures the
+    client's cache already holds are not verified again; one that verifies is added to it."""
     _source, pos = TransactionSource.decode_prefix(data, 0)
-    _body, end = Bytes.decode_prefix(data, pos)
-    raw = data[pos:end]
-    FixedBytes(32).decode(data[end:])
-    result_type = Result(ValidTransactionType, TransactionValidityErrorType)
+    if pos == len(data):
+        raise ScaleError("expected (source, tx, block_hash), got the source alone")
+    length, start = decode_compact(data, pos)
+    end = start + length
+    if end + 32 != len(data):
+        raise ScaleError(f"expected (source, tx, block_hash), got {len(data)} bytes")
+    raw, block_hash = data[pos:end], data[end:]
     try:
         ext = decode_extrinsic(raw)
-        valid = validate_transaction(get_runtime(), at.state, at.header["number"], at.block_hash, ext,
-                                     at.host.genesis_hash)
+        valid = validate_transaction(get_runtime(), at.state, runtime_api.block_number(at.state), block_hash, ext,
+                                     at.host.genesis_hash, verified=at.host.verified_signatures)
     except MalformedExtrinsic as exc:
         raise RuntimeApiError(f"Other: Could not decode `tx`: {exc}") from None
     except TransactionValidityError as err:
-        return result_type.encode(("Err", err.scale_value()))
-    return result_type.encode(("Ok", {"priority": valid.priority, "requires": list(valid.requires),
-                                      "provides": list(valid.provides),
-                                      "longevity": min(valid.longevity, 2**64 - 1), "propagate": True}))
+        return TransactionValidity.encode(("Err", err.scale_value()))
+    # Ok(ValidTransaction): the struct's own fast encoder after the Result's tag (every pool submission)
+    return b"\x00" + ValidTransactionType.encode(ValidTransaction(
+        valid.priority, valid.requires, valid.provides, min(valid.longevity, 2**64 - 1), True))
 
 
 # --- BlockBuilder --------------------------------------------------------------------------------

@@ -6,14 +6,19 @@ returns SCALE bytes, as a Wasm runtime's exported `<Api>_<method>` would. Subten
 """
 from __future__ import annotations
 
+import dataclasses
+import struct
+from typing import Any
+
 from runtime.frame.api import ApiMethod, RuntimeApi, handlers
 from runtime.pallets.subtensor.rpc_info import SUBTENSOR_APIS
 from primitives.scale import (
-    U8, U32, U64, U128, Bool, Bytes, Enum, Field, FixedBytes, Option, Result, Struct, Unit, Variant, Vec,
+    U8, U32, U64, U128, Bool, Bytes, Enum, Field, FixedBytes, Option, Result, ScaleError, Struct, Unit, Variant,
+    Vec,
     tuple_of,
 )
 from primitives.types import (
-    AccountId, DispatchClass, DispatchErrorType, Header, RuntimeVersionType, Weight,
+    AccountId, DispatchClass, DispatchErrorType, Header, Named, RuntimeVersionType, Weight, annotated_fields,
 )
 
 
@@ -42,10 +47,56 @@ UnknownTransactionType = Enum("sp_runtime::transaction_validity::UnknownTransact
 TransactionValidityErrorType = Enum("sp_runtime::transaction_validity::TransactionValidityError", [
     Variant("Invalid", 0, (Field(None, InvalidTransactionType, "InvalidTransaction"),)),
     Variant("Unknown", 1, (Field(None, UnknownTransactionType, "UnknownTransaction"),))])
-ValidTransactionType = Struct("sp_runtime::transaction_validity::ValidTransaction", [
-    Field("priority", U64, "TransactionPriority"), Field("requires", Vec(Bytes), "Vec<TransactionTag>"),
-    Field("provides", Vec(Bytes), "Vec<TransactionTag>"), Field("longevity", U64, "TransactionLongevity"),
-    Field("propagate", Bool, "bool")])
+
+
+@dataclasses.dataclass
+class ValidTransaction:
+    """What the pool learns of a valid transaction: its priority (higher first), the tags it
+    requires (other transactions must provide them first) and provides, and for how many blocks
+    the verdict holds."""
+    priority: Named(U64, "TransactionPriority")
+    requires: Named(Vec(Bytes), "Vec<TransactionTag>")
+    provides: Named(Vec(Bytes), "Vec<TransactionTag>")
+    longevity: Named(U64, "TransactionLongevity")
+    propagate: Bool
+
+
+_TAGS = Vec(Bytes)
+_U64 = struct.Struct("<Q")
+
+
+class _ValidTransactionCodec(Struct):
+    """`ValidTransaction` with a fixed-layout fast path: every pool submission's verdict is encoded
+    by the runtime and decoded by the node. Metadata comes from the declared fields as usual."""
+
+    def encode_into(self, value: Any, out: bytearray) -> None:
+        if type(value) is not ValidTransaction or type(value.propagate) is not bool:
+            super().encode_into(value, out)
+            return
+        try:
+            out += _U64.pack(value.priority)
+            _TAGS.encode_into(value.requires, out)
+            _TAGS.encode_into(value.provides, out)
+            out += _U64.pack(value.longevity)
+        except struct.error as exc:
+            raise ScaleError(f"ValidTransaction: {exc}") from None
+        out.append(value.propagate)
+
+    def decode_from(self, data: bytes, pos: int) -> tuple[ValidTransaction, int]:
+        (priority,) = _U64.unpack_from(data, pos)
+        requires, pos = _TAGS.decode_from(data, pos + 8)
+        provides, pos = _TAGS.decode_from(data, pos)
+        (longevity,) = _U64.unpack_from(data, pos)
+        propagate = data[pos + 8]
+        if propagate > 1:
+            raise ScaleError(f"bool: invalid byte {propagate}")
+        return ValidTransaction(priority, requires, provides, longevity, propagate == 1), pos + 9
+
+
+ValidTransactionType = _ValidTransactionCodec("sp_runtime::transaction_validity::ValidTransaction",
+                                              annotated_fields(ValidTransaction), cls=ValidTransaction)
+# sp_runtime::transaction_validity::TransactionValidity, what TaggedTransactionQueue_validate_transaction returns
+TransactionValidity = Result(ValidTransactionType, TransactionValidityErrorType)
 
 UncheckedExtrinsicRef = Bytes  # an opaque extrinsic: clients pass the encoded bytes
 
@@ -89,8 +140,7 @@ RUNTIME_APIS: tuple[RuntimeApi, ...] = (
     RuntimeApi("TaggedTransactionQueue", (
         ApiMethod("validate_transaction", (("source", TransactionSource), ("tx", UncheckedExtrinsicRef),
                                            ("block_hash", FixedBytes(32))),
-                  Result(ValidTransactionType, TransactionValidityErrorType),
-                  ("Validate the transaction.",)),
+                  TransactionValidity, ("Validate the transaction.",)),
     ), ("The `TaggedTransactionQueue` api trait for interfering with the transaction queue.",)),
     RuntimeApi("AuraApi", (
         ApiMethod("slot_duration", (), SlotDuration, ("Returns the slot duration for Aura.",)),
@@ -115,4 +165,4 @@ API_HANDLERS = handlers(RUNTIME_APIS)
 __all__ = ["RUNTIME_APIS", "API_HANDLERS", "RuntimeApi", "ApiMethod", "RuntimeDispatchInfo", "FeeDetails",
            "ApplyExtrinsicResult", "InherentData", "CheckInherentsResult", "OpaqueBlock", "SlotDuration",
            "AuraAuthorityId",
-           "TransactionValidityErrorType", "ValidTransactionType", "TransactionSource", "OpaqueMetadata"]
+           "TransactionValidityErrorType", "TransactionValidity", "ValidTransaction", "ValidTransactionType", "TransactionSource", "OpaqueMetadata"]

@@ -7,6 +7,7 @@ blake2_256 first when longer than 256 bytes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 from runtime.frame.outer import RuntimeCallRef
@@ -59,6 +60,14 @@ class TransactionValidityError(Exception):
     def scale_value(self) -> tuple:
         """The `TransactionValidityError` value (runtime API results)."""
         return (self.kind, ("Custom", self.code) if self.reason == "Custom" else self.reason)
+
+    @classmethod
+    def from_scale_value(cls, value: tuple) -> "TransactionValidityError":
+        """The error a decoded `TransactionValidityError` value names (the inverse of `scale_value`)."""
+        kind, reason = value
+        if isinstance(reason, tuple):       # ("Custom", code)
+            return cls(kind, reason[0], reason[1])
+        return cls(kind, reason)
 
 
 def invalid(reason: str) -> TransactionValidityError:
@@ -165,7 +174,8 @@ def mortal_era(current: int, period: int) -> MortalEra:
 # --- Decoded extrinsic -----------------------------------------------------------------------
 @dataclasses.dataclass
 class Extrinsic:
-    """A decoded extrinsic. `signer` is None for unsigned (inherent) extrinsics."""
+    """A decoded extrinsic. `signer` is None for unsigned (inherent) extrinsics. Never changed once
+    made: `decode_extrinsic` hands the same one to whoever decodes the same bytes."""
 
     raw: bytes                 # the full encoding, length prefix included (hashed for the tx hash)
     call: Any                  # decoded RuntimeCall value
@@ -191,8 +201,21 @@ class Extrinsic:
 _SIG_LENGTHS = {0: 64, 1: 64, 2: 65}
 
 
+_MEMO_MAX_LEN = 1024   # bytes: a transfer, a stake or a set_weights fits; a larger extrinsic is decoded afresh
+
+
 def decode_extrinsic(raw: bytes) -> Extrinsic:
-    """Decode `raw` (with its compact length prefix); raises MalformedExtrinsic."""
+    """Decode `raw` (with its compact length prefix); raises MalformedExtrinsic.
+
+    A small extrinsic decoded lately comes from a bounded memo: the node decodes a submission on a
+    worker thread, then the runtime's TaggedTransactionQueue API and the block that includes it
+    decode the same bytes again. Decoding is pure and an `Extrinsic` is never changed once made."""
+    if type(raw) is bytes and len(raw) <= _MEMO_MAX_LEN:
+        return _decode_memo(raw)
+    return _decode(raw)
+
+
+def _decode(raw: bytes) -> Extrinsic:
     try:
         length, pos = decode_compact(raw, 0)
         if pos + length != len(raw):
@@ -236,6 +259,9 @@ def decode_extrinsic(raw: bytes) -> Extrinsic:
         raise
     except (ScaleError, IndexError, KeyError, TypeError, ValueError) as exc:
         raise MalformedExtrinsic(f"cannot decode extrinsic: {exc}") from exc
+
+
+_decode_memo = functools.lru_cache(maxsize=4096)(_decode)   # thread-safe; failures are not kept
 
 
 def encode_unsigned(call_bytes: bytes) -> bytes:

@@ -6,13 +6,20 @@ state root, or no Timestamp inherent, and accepts the block its author built."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from genesis.spec import dev_spec, genesis_storage
 from node.chain import Chain
 from runtime import api_table
-from runtime.apis import RUNTIME_APIS
+from runtime.apis import (
+    RUNTIME_APIS, TransactionSource, TransactionValidity, TransactionValidityErrorType, ValidTransaction,
+    ValidTransactionType,
+)
 from runtime.block_execution import InvalidBlock, execute_block, inherent_extrinsics
-from runtime.extrinsic import decode_extrinsic
+from runtime.extrinsic import TransactionValidityError, decode_extrinsic
+from node.runtime_api import call as runtime_call
+from primitives.scale import ScaleError, Struct
 from storage.chain_store import ChainStore
 from storage.trie import ordered_trie_root
 from tests.node.test_txpool import ALICE, BOB, transfer
@@ -83,3 +90,56 @@ def test_execute_block_rejects_a_block_without_its_timestamp_inherent(authored):
 def test_inherent_extrinsics_api_is_what_the_author_puts_first(authored):
     chain, block = authored
     assert [e.raw for e in inherent_extrinsics(6000)] == block.extrinsics[:1]
+
+
+# --- TaggedTransactionQueue: SCALE in and out ------------------------------------------------------
+API = "TaggedTransactionQueue_validate_transaction"
+_TAGS = st.lists(st.binary(max_size=40), max_size=4)
+_VALID = st.builds(ValidTransaction, st.integers(0, 2**64 - 1), _TAGS, _TAGS, st.integers(0, 2**64 - 1),
+                   st.booleans())
+
+
+@given(_VALID)
+def test_valid_transaction_fast_codec_is_the_declared_struct(valid):
+    generic = Struct(ValidTransactionType.path, ValidTransactionType.fields, cls=ValidTransaction)
+    encoded = ValidTransactionType.encode(valid)
+    assert encoded == generic.encode(valid)
+    assert ValidTransactionType.decode(encoded) == generic.decode(encoded) == valid
+    assert TransactionValidity.decode(b"\x00" + encoded) == ("Ok", valid)
+
+
+def test_valid_transaction_codec_refuses_what_the_struct_refuses():
+    encoded = ValidTransactionType.encode(ValidTransaction(1, [], [b"x"], 2, True))
+    with pytest.raises(ScaleError):
+        ValidTransactionType.decode(encoded[:-1] + b"\x02")      # a bool byte other than 0 or 1
+    with pytest.raises(ScaleError):
+        ValidTransactionType.decode(encoded[:-2])
+    with pytest.raises(ScaleError):
+        ValidTransactionType.encode(ValidTransaction(2**64, [], [], 0, True))
+
+
+@pytest.mark.parametrize("error", [TransactionValidityError("Invalid", "BadProof"),
+                                   TransactionValidityError("Invalid", "Custom", 7),
+                                   TransactionValidityError("Unknown", "NoUnsignedValidator")])
+def test_validity_error_round_trips_through_scale(error):
+    value = TransactionValidityErrorType.decode(TransactionValidityErrorType.encode(error.scale_value()))
+    back = TransactionValidityError.from_scale_value(value)
+    assert (back.kind, back.reason, back.code, back.message) == (error.kind, error.reason, error.code, error.message)
+
+
+def test_validate_transaction_api_takes_source_tx_and_block_hash():
+    """What `state_call` serves a client: Ok for a fresh transfer, Stale once a block took its nonce."""
+    chain = Chain(ChainStore(), genesis_storage(dev_spec()))
+    raw = transfer(chain, ALICE, 0)
+
+    def validate(data: bytes):
+        return TransactionValidity.decode(runtime_call(chain, chain.best_hash, API, data))
+
+    args = TransactionSource.encode("External") + raw
+    verdict, valid = validate(args + chain.best_hash)
+    assert verdict == "Ok" and valid.provides == [ALICE.public_key + bytes(4)] and valid.requires == []
+    chain.build_block(chain.best_hash, now_ms=6000, slot=1, transactions=[decode_extrinsic(raw)], author=ALICE)
+    assert validate(args + chain.best_hash) == ("Err", ("Invalid", "Stale"))
+    for bad in (b"\x02", args, args + chain.best_hash + b"\x00", b"\x07" + args[1:] + chain.best_hash):
+        with pytest.raises(api_table.RuntimeApiError, match="Could not decode input"):
+            runtime_call(chain, chain.best_hash, API, bad)
