@@ -187,6 +187,32 @@ class AccountInfo:
     data: AccountData = dataclasses.field(default_factory=AccountData)
 
 
+def copy_account_info(info: AccountInfo) -> AccountInfo:
+    """A copy a caller may mutate (of an `AccountInfo` built by `owned_account_info` or the codec)."""
+    d = info.data
+    return AccountInfo(info.nonce, info.consumers, info.providers, info.sufficients,
+                       AccountData(d.free, d.reserved, d.frozen, d.flags))
+
+
+def owned_account_info(value) -> AccountInfo | None:
+    """A copy of `value` if `AccountInfoType` encodes it without error, else None: what System.Account
+    keeps as an object until the block's end (storage `Typed`). The codec packs the four counters as
+    u32 and the balances as u128 halves, taking anything int-like; the checks below pass exactly the
+    int-likes in those ranges (a negative makes an OR negative, which shifts to -1; a float or None
+    raises TypeError)."""
+    if type(value) is not AccountInfo or type(value.data) is not AccountData:
+        return None
+    d = value.data
+    n, c, p, s = value.nonce, value.consumers, value.providers, value.sufficients
+    free, reserved, frozen, flags = d.free, d.reserved, d.frozen, d.flags
+    try:
+        if (n | c | p | s) >> 32 or (free | reserved | frozen | flags) >> 128:
+            return None
+    except TypeError:
+        return None
+    return AccountInfo(n, c, p, s, AccountData(free, reserved, frozen, flags))
+
+
 AccountDataType = Struct("pallet_balances::types::AccountData", [
     Field("free", U128, "Balance"), Field("reserved", U128, "Balance"),
     Field("frozen", U128, "Balance"), Field("flags", Struct("pallet_balances::types::ExtraFlags",

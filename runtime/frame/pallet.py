@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any, Callable, Sequence
 
 from runtime.frame.dispatch import PalletError
-from runtime.frame.storage import _NO_DEFAULT, StorageMap, StorageValue
+from runtime.frame.storage import _NO_DEFAULT, StorageMap, StorageValue, Typed
 from primitives.hashing import Hasher
 from primitives.scale import Codec, Enum, Field, Variant, dataclass_fields
 from primitives.types import DispatchClass, Weight  # noqa: F401  (re-exported for pallets)
@@ -75,12 +75,14 @@ class Pallet:
         self.storage.append(item)
         return item
 
-    def value(self, name: str, codec: Codec, *, default: Any = _NO_DEFAULT, docs: str = "") -> StorageValue:
-        return self._add_storage(StorageValue(self.name, name, codec, default=default, docs=_docs(docs)))
+    def value(self, name: str, codec: Codec, *, default: Any = _NO_DEFAULT, docs: str = "",
+              typed: Typed | None = None) -> StorageValue:
+        return self._add_storage(StorageValue(self.name, name, codec, default=default, docs=_docs(docs), typed=typed))
 
     def map(self, name: str, keys: Sequence[tuple[Hasher, Codec]], codec: Codec, *,
-            default: Any = _NO_DEFAULT, docs: str = "") -> StorageMap:
-        return self._add_storage(StorageMap(self.name, name, keys, codec, default=default, docs=_docs(docs)))
+            default: Any = _NO_DEFAULT, docs: str = "", typed: Typed | None = None) -> StorageMap:
+        return self._add_storage(StorageMap(self.name, name, keys, codec, default=default, docs=_docs(docs),
+                                            typed=typed))
 
     # -- calls --------------------------------------------------------------------------
     def call(self, index: int, args: Sequence[tuple[str, Codec, str]] = (), *,

@@ -7,9 +7,20 @@ the block. Each dispatch runs in a transactional layer so a failed call leaves n
 from __future__ import annotations
 
 import heapq
-from typing import Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 _MISSING = object()
+
+
+class _Typed:
+    """A value written as an object (`Overlay.set_typed`), encoded only when its bytes are needed.
+    The object belongs to the overlay: nobody mutates it (readers get copies)."""
+
+    __slots__ = ("value", "encode")
+
+    def __init__(self, value: Any, encode: Callable[[Any], bytes]):
+        self.value = value
+        self.encode = encode
 
 
 class StateReader(Protocol):
@@ -46,26 +57,69 @@ class DictState:
 
 
 class Overlay:
-    """Pending changes over a `StateReader`. `None` in `changes` means deleted."""
+    """Pending changes over a `StateReader`. `None` in `changes` means deleted.
+
+    Hot items (System.Account) are also kept as objects, per block: `get_typed` decodes a value
+    once and hands out copies, `set_typed` keeps the object and encodes it only when its bytes are
+    read (`get`, `changes`), so an account touched by many transfers of a block is decoded and
+    encoded once. The bytes are those an eager write would have stored.
+    """
 
     def __init__(self, base: StateReader):
         self.base = base
-        self.changes: dict[bytes, bytes | None] = {}
+        self._changes: dict[bytes, Any] = {}      # bytes, None (deleted) or _Typed
         self._journal: list[dict[bytes, object]] = []
+        self._decoded: dict[bytes, tuple[bytes, Any]] = {}   # key -> (bytes, the object they decode to)
+
+    @property
+    def changes(self) -> dict[bytes, bytes | None]:
+        """Every pending change as bytes (objects written with `set_typed` are encoded now)."""
+        changes = self._changes
+        for key, value in changes.items():
+            if type(value) is _Typed:
+                changes[key] = value.encode(value.value)
+        return changes
 
     # -- reads ------------------------------------------------------------------------
     def get(self, key: bytes) -> bytes | None:
-        value = self.changes.get(key, _MISSING)
+        value = self._changes.get(key, _MISSING)
         if value is _MISSING:
             return self.base.get(key)
+        if type(value) is _Typed:
+            value = self._changes[key] = value.encode(value.value)
         return value  # type: ignore[return-value]
 
     def exists(self, key: bytes) -> bool:
-        return self.get(key) is not None
+        value = self._changes.get(key, _MISSING)
+        if value is _MISSING:
+            return self.base.get(key) is not None
+        return value is not None
+
+    def get_typed(self, key: bytes, decode: Callable[[bytes], Any], copy: Callable[[Any], Any]) -> Any:
+        """The value at `key` as an object the caller may mutate (`copy` of the one kept here), or
+        None if absent. `decode` must be the inverse of the `encode` given to `set_typed`."""
+        value = self._changes.get(key, _MISSING)
+        if type(value) is _Typed:
+            return copy(value.value)
+        if value is _MISSING:
+            value = self.base.get(key)
+        if value is None:
+            return None
+        hit = self._decoded.get(key)
+        if hit is None or hit[0] != value:
+            hit = self._decoded[key] = (value, decode(value))
+        return copy(hit[1])
+
+    def set_typed(self, key: bytes, value: Any, encode: Callable[[Any], bytes]) -> None:
+        """Write an object, encoded when its bytes are first needed. The overlay keeps `value`: the
+        caller hands over an object nobody else mutates, and `encode(value)` must not fail."""
+        if self._journal:
+            self._record(key)
+        self._changes[key] = _Typed(value, encode)
 
     def iter_keys(self, prefix: bytes, start_after: bytes | None = None) -> Iterator[bytes]:
         """Merged ascending iteration over base and overlay keys."""
-        pending = sorted(k for k in self.changes if k.startswith(prefix)
+        pending = sorted(k for k in self._changes if k.startswith(prefix)
                          and (start_after is None or k > start_after))
         last = None
         for key in heapq.merge(self.base.iter_keys(prefix, start_after), pending):
@@ -79,17 +133,17 @@ class Overlay:
     def _record(self, key: bytes) -> None:
         layer = self._journal[-1]
         if key not in layer:
-            layer[key] = self.changes.get(key, _MISSING)
+            layer[key] = self._changes.get(key, _MISSING)
 
     def set(self, key: bytes, value: bytes) -> None:
         if self._journal:
             self._record(key)
-        self.changes[key] = value
+        self._changes[key] = value
 
     def delete(self, key: bytes) -> None:
         if self._journal:
             self._record(key)
-        self.changes[key] = None
+        self._changes[key] = None
 
     def clear_prefix(self, prefix: bytes, limit: int | None = None) -> int:
         removed = 0
@@ -115,9 +169,9 @@ class Overlay:
         layer = self._journal.pop()
         for key, old in layer.items():
             if old is _MISSING:
-                self.changes.pop(key, None)
+                self._changes.pop(key, None)
             else:
-                self.changes[key] = old  # type: ignore[assignment]
+                self._changes[key] = old
 
     @property
     def transaction_depth(self) -> int:

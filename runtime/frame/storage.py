@@ -6,7 +6,7 @@ Items with a `default` are `ValueQuery` (metadata modifier Default); items witho
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 from runtime.frame.state import Overlay, StateReader
 from primitives.hashing import HASH_FUNCTIONS, Hasher, storage_prefix
@@ -39,9 +39,19 @@ def _memoized_key(prefix: bytes, hash_fn: Callable[[bytes], bytes], encode: Call
     return key
 
 
+class Typed(NamedTuple):
+    """How an item's values are kept as objects in a block's overlay (`Overlay.set_typed`): decoded
+    once, encoded once at the end of the block. For the hottest items (System.Account)."""
+
+    copy: Callable[[Any], Any]      # a copy a reader may mutate (the identity for immutable values)
+    owned: Callable[[Any], Any]     # a copy to keep if the codec encodes `value` without error, else None
+
+
 class StorageItem:
-    def __init__(self, pallet: str, name: str, codec: Codec, default: Any, docs: Sequence[str]):
+    def __init__(self, pallet: str, name: str, codec: Codec, default: Any, docs: Sequence[str],
+                 typed: Typed | None = None):
         self.pallet, self.name, self.codec = pallet, name, codec
+        self.typed = typed
         self.prefix = storage_prefix(pallet, name)
         self.has_default = default is not _NO_DEFAULT
         self.default = None if default is _NO_DEFAULT else default
@@ -65,20 +75,34 @@ class StorageItem:
         return self.key_codecs[0] if len(self.key_codecs) == 1 else tuple_of(*self.key_codecs)
 
 
+def _write(item: StorageItem, state: Overlay, key: bytes, value: Any) -> None:
+    """Store `value` at `key`: as an object for a typed item (when it encodes), else as bytes."""
+    typed = item.typed
+    if typed is not None and type(state) is Overlay:
+        owned = typed.owned(value)
+        if owned is not None:
+            state.set_typed(key, owned, item.codec.encode)
+            return
+    state.set(key, item.codec.encode(value))   # raises here, in the call that wrote it, if it cannot
+
+
 class StorageValue(StorageItem):
     def __init__(self, pallet: str, name: str, codec: Codec, *, default: Any = _NO_DEFAULT,
-                 docs: Sequence[str] = ()):
-        super().__init__(pallet, name, codec, default, docs)
+                 docs: Sequence[str] = (), typed: Typed | None = None):
+        super().__init__(pallet, name, codec, default, docs, typed)
         self.key = self.prefix
 
     def get(self, state: StateReader) -> Any:
+        if self.typed is not None and type(state) is Overlay:
+            value = state.get_typed(self.key, self.codec.decode, self.typed.copy)
+            return self._decode(None) if value is None else value
         return self._decode(state.get(self.key))
 
     def exists(self, state: StateReader) -> bool:
         return state.get(self.key) is not None
 
     def put(self, state: Overlay, value: Any) -> None:
-        state.set(self.key, self.codec.encode(value))
+        _write(self, state, self.key, value)
 
     def kill(self, state: Overlay) -> None:
         state.delete(self.key)
@@ -101,8 +125,8 @@ class StorageMap(StorageItem):
     """A map with one or more keys (`StorageMap`, `StorageDoubleMap`, `StorageNMap`)."""
 
     def __init__(self, pallet: str, name: str, keys: Sequence[tuple[Hasher, Codec]], codec: Codec, *,
-                 default: Any = _NO_DEFAULT, docs: Sequence[str] = ()):
-        super().__init__(pallet, name, codec, default, docs)
+                 default: Any = _NO_DEFAULT, docs: Sequence[str] = (), typed: Typed | None = None):
+        super().__init__(pallet, name, codec, default, docs, typed)
         self.hashers = tuple(h for h, _ in keys)
         self.key_codecs = tuple(c for _, c in keys)
         if len(keys) == 1:  # the common case, on the hot path of every transfer
@@ -123,14 +147,19 @@ class StorageMap(StorageItem):
         return self.prefix + self._key_parts(keys)
 
     def get(self, state: StateReader, *keys: Any) -> Any:
+        if self.typed is not None and type(state) is Overlay:
+            value = state.get_typed(self.key(*keys), self.codec.decode, self.typed.copy)
+            return self._decode(None) if value is None else value
         return self._decode(state.get(self.key(*keys)))
 
     def contains(self, state: StateReader, *keys: Any) -> bool:
+        if type(state) is Overlay:
+            return state.exists(self.key(*keys))
         return state.get(self.key(*keys)) is not None
 
     def insert(self, state: Overlay, *keys_and_value: Any) -> None:
         *keys, value = keys_and_value
-        state.set(self.key(*keys), self.codec.encode(value))
+        _write(self, state, self.key(*keys), value)
 
     def remove(self, state: Overlay, *keys: Any) -> None:
         state.delete(self.key(*keys))
@@ -144,11 +173,11 @@ class StorageMap(StorageItem):
     def mutate(self, state: Overlay, *keys_and_fn: Any) -> Any:
         *keys, fn = keys_and_fn
         key = self.key(*keys)
-        value = fn(self._decode(state.get(key)))
+        value = fn(self.get(state, *keys) if self.typed is not None else self._decode(state.get(key)))
         if value is None and not self.has_default:
             state.delete(key)
         else:
-            state.set(key, self.codec.encode(value))
+            _write(self, state, key, value)
         return value
 
     def clear_prefix(self, state: Overlay, *keys: Any) -> int:

@@ -13,6 +13,7 @@ from runtime.frame.dispatch import (
     ArithmeticError_, CannotLookup, Origin, PalletError, TokenError, ensure, ensure_root, ensure_signed,
 )
 from runtime.frame.pallet import CallWeight, Pallet
+from runtime.frame.storage import Typed
 from runtime.pallets import system
 from primitives.hashing import Hasher
 from primitives.scale import U32, U128, Bool, Compact, Enum, Field, FixedBytes, Struct, Variant, Vec
@@ -27,7 +28,13 @@ pallet.constant("MaxLocks", U32, 50, "The maximum number of locks that should ex
 pallet.constant("MaxReserves", U32, 50, "The maximum number of named reserves that can exist on an account.")
 pallet.constant("MaxFreezes", U32, 0, "The maximum number of individual freeze locks that can exist on an account.")
 
-TotalIssuance = pallet.value("TotalIssuance", U128, default=0, docs="The total units issued in the system.")
+def _owned_u128(value):
+    return value if type(value) is int and 0 <= value < 1 << 128 else None
+
+
+# an int kept as is within a block (every fee changes it): see storage `Typed`
+TotalIssuance = pallet.value("TotalIssuance", U128, default=0, docs="The total units issued in the system.",
+                             typed=Typed(lambda value: value, _owned_u128))
 InactiveIssuance = pallet.value("InactiveIssuance", U128, default=0, docs="The total units of outstanding deactivated balance in the system.")
 
 # Locks, named reserves, holds and freezes: FRAME's storage and types, so wallets and Sidecar read
@@ -202,9 +209,11 @@ def _credit(ctx: BlockContext, who: bytes, amount: int) -> None:
     system.put_account(ctx, who, info)
 
 
-def _debit(ctx: BlockContext, who: bytes, amount: int, keep_alive: bool) -> int:
-    """Take from free balance; reaps the account if it falls below ED. Returns dust burned."""
-    info = system.get_account(ctx, who)
+def _debit(ctx: BlockContext, who: bytes, amount: int, keep_alive: bool, info: AccountInfo | None = None) -> int:
+    """Take from free balance; reaps the account if it falls below ED. Returns dust burned.
+    `info`: `who`'s account as just read, when the caller has it."""
+    if info is None:
+        info = system.get_account(ctx, who)
     dust = _take_free(info, amount, keep_alive)
     system.put_account(ctx, who, info)
     if dust:
@@ -234,10 +243,11 @@ def transfer(ctx: BlockContext, source: bytes, dest: bytes, amount: int, *, keep
     if amount == 0 or source == dest:
         ctx.deposit_event(Transfer(source, dest, amount))
         return
-    if system.get_account(ctx, source).data.free < amount:
+    info = system.get_account(ctx, source)
+    if info.data.free < amount:
         # fungible::Mutate::transfer: `can_withdraw` answers BalanceLow, which FRAME reports as a token error
         raise TokenError("FundsUnavailable")
-    _debit(ctx, source, amount, keep_alive)
+    _debit(ctx, source, amount, keep_alive, info)
     _credit(ctx, dest, amount)
     ctx.deposit_event(Transfer(source, dest, amount))
 

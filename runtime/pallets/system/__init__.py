@@ -11,13 +11,14 @@ from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin, PalletError, ensure_root, ensure_signed
 from runtime.frame.outer import RuntimeEventRef
 from runtime.frame.pallet import CallWeight, Pallet
+from runtime.frame.storage import Typed
 from primitives.hashing import Hasher, blake2_256
 from primitives.scale import (
     U16, U32, U64, Bytes, Field, FixedBytes, Option, Struct, Vec, encode_compact, tuple_of,
 )
 from primitives.types import (
     AccountId, AccountInfo, AccountInfoType, Digest, DispatchErrorType, DispatchInfo, Phase, H256,
-    RuntimeVersionType, Weight,
+    RuntimeVersionType, Weight, copy_account_info, owned_account_info,
 )
 from runtime.version import VERSION
 
@@ -43,8 +44,11 @@ EventRecord = Struct("frame_system::EventRecord", [
 ], params=(("E", RuntimeEventRef), ("T", H256)))
 
 # --- Storage ------------------------------------------------------------------------------
+# kept as objects within a block (decoded once, encoded once at its end): every transfer reads and
+# writes its sender's and recipient's accounts several times
 Account = pallet.map("Account", [(Hasher.BLAKE2_128_CONCAT, AccountId)], AccountInfoType,
-                     default=AccountInfo(), docs="The full account information for a particular account ID.")
+                     default=AccountInfo(), docs="The full account information for a particular account ID.",
+                     typed=Typed(copy_account_info, owned_account_info))
 ExtrinsicCount = pallet.value("ExtrinsicCount", U32, docs="Total extrinsics count for the current block.")
 AllExtrinsicsLen = pallet.value("AllExtrinsicsLen", U32, docs="Total length (in bytes) for all extrinsics put together, for the current block.")
 BlockHash = pallet.map("BlockHash", [(Hasher.TWOX_64_CONCAT, U32)], FixedBytes(32), default=b"\0" * 32,
