@@ -17,6 +17,11 @@ transaction still open then whose nonce the sender's finalized nonce has passed 
 transaction leaves a nonce gap: the sender's next submission fills it (system_accountNextIndex).
 `--no-watch` submits with author_submitExtrinsic (cheaper for the node) and relies on the blocks.
 
+A transaction in a finalized block whose call failed (its extrinsic emitted System.ExtrinsicFailed:
+the fee is paid, the transfer did not happen) is counted apart, as "failed in block" with its error
+(`Balances.InsufficientBalance`, `Token.FundsUnavailable`...), not as finalized: the follower reads
+each finalized block's System.Events (tools/load_events.py). The drain waits for those reads too.
+
 Rates are counts over the span from the first submission to the last event of that kind.
 """
 from __future__ import annotations
@@ -32,6 +37,7 @@ import trio
 
 from primitives.hashing import blake2_256
 from tools import load_mix as mixmod
+from tools.load_events import EventDecoder, EventsError, events_key
 from tools.load_rpc import (DROP_STATUSES, Calls, ChainInfo, Connection, RpcFailure, SetupFailed, Signer, finalized_nonce,
                             open_connection)
 
@@ -51,10 +57,16 @@ class Tracked:
     finalized: float | None = None
     dropped: str | None = None      # the reason, when the node (or the finalized nonce) says it never will be
     released: bool = False          # its slot in the connection's window is free again
+    failed: str | None = None       # in a finalized block, but its call failed: the error
+    checked: bool = False           # the events of the finalized block holding it were read
 
     @property
     def open(self) -> bool:
         return self.accepted is not None and self.finalized is None and self.dropped is None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.finalized is not None and self.failed is None
 
 
 @dataclasses.dataclass
@@ -66,11 +78,13 @@ class LoadStats:
     submitted: int = 0
     retracted: int = 0
     epochs: dict | None = None
+    unread_events: int = 0          # finalized blocks whose events could not be read (outcomes unknown)
 
     def summary(self) -> dict:
         accepted = [t for t in self.txs.values() if t.accepted is not None]
         included = [t for t in accepted if t.in_block is not None]
-        finalized = [t for t in accepted if t.finalized is not None]
+        finalized = [t for t in accepted if t.succeeded]
+        failed = Counter(t.failed for t in accepted if t.finalized is not None and t.failed is not None)
         dropped = Counter(t.dropped for t in accepted if t.finalized is None and t.dropped is not None)
 
         def rate(events: list[float]) -> float:
@@ -91,7 +105,8 @@ class LoadStats:
             c["submitted"] += 1
             if t.accepted is not None:
                 c["accepted"] += 1
-                c["finalized" if t.finalized is not None else "dropped" if t.dropped else "lost"] += 1
+                c["finalized" if t.succeeded else "failed" if t.finalized is not None
+                  else "dropped" if t.dropped else "lost"] += 1
         lost = sum(1 for t in accepted if t.open)
         out = {
             "load_seconds": self.load_seconds,
@@ -99,12 +114,15 @@ class LoadStats:
             "accepted": len(accepted),
             "rejected": dict(self.rejected),
             "included": len(included),
-            "finalized": len(finalized),
+            "finalized": len(finalized),       # finalized, and the call succeeded
+            "failed": sum(failed.values()),    # finalized, but the call failed (System.ExtrinsicFailed)
+            "failed_errors": dict(failed),
+            "unread_events": self.unread_events,
             "dropped": dict(dropped),
             "lost": lost,
             "pending": lost,   # the name before the watch existed: accepted, not finalized, not reported
             "retracted": self.retracted,
-            "kinds": {k: {f: c[f] for f in ("submitted", "accepted", "finalized", "dropped", "lost")}
+            "kinds": {k: {f: c[f] for f in ("submitted", "accepted", "finalized", "failed", "dropped", "lost")}
                       for k, c in sorted(kinds.items())},
             "accepted_per_s": rate([t.accepted for t in accepted]),
             "included_per_s": rate([t.in_block for t in included]),
@@ -117,9 +135,11 @@ class LoadStats:
         return out
 
 
-async def _follow(conn: Connection, stats: LoadStats, start_number: int, epochs=None) -> None:
+async def _follow(conn: Connection, stats: LoadStats, start_number: int, epochs=None,
+                  decoder: EventDecoder | None = None) -> None:
     """Mark transactions inBlock / finalized from new and finalized heads (a skipped block is fetched);
-    with `epochs`, each finalized block's epoch bookkeeping is read too."""
+    with `epochs`, each finalized block's epoch bookkeeping is read too; with `decoder`, each finalized
+    block's events, for the transactions whose call failed."""
     blocks: dict[str, tuple[int, str, list[bytes]]] = {}   # hash -> (number, parent, tx hashes)
     finalized_done: set[str] = set()
     in_block_done: set[str] = set()
@@ -140,14 +160,17 @@ async def _follow(conn: Connection, stats: LoadStats, start_number: int, epochs=
             done.add(h)
             if finality and epochs is not None:
                 await epochs.observe(conn, h, number)
-            for tx_hash in txs:
-                t = stats.txs.get(tx_hash)
-                if t is None:
-                    continue
+            ours = [(i, stats.txs.get(tx_hash)) for i, tx_hash in enumerate(txs)]
+            ours = [(i, t) for i, t in ours if t is not None]
+            failures = await _failures(conn, h, decoder, stats) if finality and ours and decoder else {}
+            for index, t in ours:
                 if t.in_block is None:
                     t.in_block = now
-                if finality and t.finalized is None:
-                    t.finalized = now
+                if finality:
+                    if t.finalized is None:
+                        t.finalized = now
+                    t.failed = failures.get(index)
+                    t.checked = True
             h = parent
 
     async def heads(method: str, finality: bool):
@@ -161,6 +184,16 @@ async def _follow(conn: Connection, stats: LoadStats, start_number: int, epochs=
     async with trio.open_nursery() as nursery:
         nursery.start_soon(heads, "chain_subscribeNewHeads", False)
         nursery.start_soon(heads, "chain_subscribeFinalizedHeads", True)
+
+
+async def _failures(conn: Connection, block_hash: str, decoder: EventDecoder, stats: LoadStats) -> dict[int, str]:
+    """Extrinsic index -> error for the failed calls of a block ({} if its events cannot be read)."""
+    try:
+        raw = await conn.call("state_getStorage", "0x" + events_key().hex(), block_hash)
+        return decoder.failures(bytes.fromhex(raw[2:])) if raw else {}
+    except (EventsError, RpcFailure):
+        stats.unread_events += 1
+        return {}
 
 
 class Submitter:
@@ -289,7 +322,8 @@ async def run_load(urls: list[str], *, seconds: float, rate: float, connections:
                    for i in range(connections)]
         epochs = mixmod.EpochWatch(setup.netuid, setup.tempo) if setup.netuid is not None else None
         start_number = int((await control.call("chain_getHeader"))["number"], 16)
-        nursery.start_soon(_follow, control, stats, start_number, epochs)
+        decoder = EventDecoder(calls.metadata) if calls.metadata is not None else None
+        nursery.start_soon(_follow, control, stats, start_number, epochs, decoder)
         order = mixmod.schedule(mix)
         stats.started = time.monotonic()
         until = stats.started + seconds
@@ -309,8 +343,8 @@ async def run_load(urls: list[str], *, seconds: float, rate: float, connections:
             load.cancel_scope.cancel()
         stats.load_seconds = time.monotonic() - stats.started
         with trio.move_on_after(drain):
-            while any(t.open for t in stats.txs.values()) or any(t.accepted is None and not t.released
-                                                                 for t in stats.txs.values()):
+            while any(t.open or (t.finalized is not None and not t.checked and decoder is not None)
+                      or (t.accepted is None and not t.released) for t in stats.txs.values()):
                 await trio.sleep(0.2)
         await _classify_open(control, stats)
         if epochs is not None:
@@ -357,6 +391,12 @@ def render_table(summary: dict) -> str:
     lat = summary["latency_finalized_s"]
     table.add_row("finalized", str(summary["finalized"]), f"{summary['finalized_per_s']:.1f}",
                   ms(lat["p50"]), ms(lat["p90"]), ms(lat["p99"]), ms(lat["max"]))
+    table.add_row("failed in block (finalized, call failed)", str(summary["failed"]), "", "", "", "", "")
+    for error, count in sorted(summary["failed_errors"].items()):
+        table.add_row(f"failed: {error}", str(count), "", "", "", "", "")
+    if summary["unread_events"]:
+        table.add_row("finalized blocks whose events could not be read", str(summary["unread_events"]),
+                      "", "", "", "", "")
     for reason, count in sorted(summary["dropped"].items()):
         table.add_row(f"dropped: {reason}", str(count), "", "", "", "", "")
     table.add_row("lost (accepted, neither finalized nor reported)", str(summary["lost"]), "", "", "", "", "")
@@ -364,7 +404,8 @@ def render_table(summary: dict) -> str:
         table.add_row(f"rejected: {reason}", str(count), "", "", "", "", "")
     for kind, c in summary["kinds"].items():
         table.add_row(f"  {kind}", f"{c['finalized']}/{c['accepted']}/{c['submitted']}",
-                      "finalized/accepted/submitted", f"dropped {c['dropped']}", f"lost {c['lost']}", "", "")
+                      "finalized/accepted/submitted", f"failed {c['failed']}", f"dropped {c['dropped']}",
+                      f"lost {c['lost']}", "")
     ep = summary.get("epochs")
     if ep:
         table.add_row(f"epochs of subnet {ep['netuid']} on time", f"{ep['on_time']}/{ep['due']}",

@@ -154,21 +154,24 @@ class Calls:
         ("Market", "create_deployment"): {"groups": [], "deposit": 1, "version": "0x" + "00" * 32},
     }
 
-    def __init__(self, prefixes: dict[tuple[str, str], bytes]):
+    def __init__(self, prefixes: dict[tuple[str, str], bytes], metadata: dict | None = None):
         self.prefixes = prefixes
+        self.metadata = metadata    # the node's V14 metadata (types, pallets), as substrate-interface reads it
 
     @classmethod
     async def load(cls, url: str, pallets: set[str]) -> "Calls":
-        def compose() -> dict:
+        def compose() -> "Calls":
             from substrateinterface import SubstrateInterface
+
+            from tools.load_events import metadata_v14
 
             substrate = SubstrateInterface(url=url)
             try:
-                return {key: bytes(substrate.compose_call(key[0], key[1], args).data.data[:2])
-                        for key, args in cls.SAMPLES.items() if key[0] in pallets}
+                return cls({key: bytes(substrate.compose_call(key[0], key[1], args).data.data[:2])
+                            for key, args in cls.SAMPLES.items() if key[0] in pallets}, metadata_v14(substrate))
             finally:
                 substrate.close()
-        return cls(await trio.to_thread.run_sync(compose))
+        return await trio.to_thread.run_sync(compose)
 
     def transfer(self, dest: bytes, value: int) -> bytes:
         return self.prefixes[("Balances", "transfer_keep_alive")] + b"\x00" + dest + encode_compact(value)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import subprocess
 import sys
 
@@ -28,6 +29,7 @@ def test_load_reports_what_the_chain_finalized(dev_node, tmp_path):
     assert summary["submitted"] > 100
     assert summary["accepted"] == summary["submitted"] and summary["rejected"] == {}
     assert summary["finalized"] == summary["included"] == summary["accepted"] and summary["lost"] == 0
+    assert summary["failed"] == 0 and summary["failed_errors"] == {} and summary["unread_events"] == 0
     assert summary["dropped"] == {} and summary["kinds"]["transfer"]["finalized"] == summary["finalized"]
     assert summary["accepted_per_s"] > 0 and summary["finalized_per_s"] > 0
     lat = summary["latency_finalized_s"]
@@ -68,9 +70,10 @@ def test_load_mix_tracks_every_transaction_and_weights_land(dev_node, tmp_path):
         assert kinds[kind]["accepted"] > 0 and kinds[kind]["finalized"] > 0, kinds
     assert summary["lost"] == 0
     for kind, c in kinds.items():
-        assert c["accepted"] == c["finalized"] + c["dropped"] and c["lost"] == 0, (kind, c)
+        assert c["accepted"] == c["finalized"] + c["failed"] + c["dropped"] and c["lost"] == 0, (kind, c)
     assert set(summary["dropped"]) <= {"usurped", "dropped", "invalid", "finalityTimeout", "stale"}
-    assert summary["finalized"] + sum(summary["dropped"].values()) == summary["accepted"]
+    assert summary["finalized"] + summary["failed"] + sum(summary["dropped"].values()) == summary["accepted"]
+    assert summary["failed"] == sum(summary["failed_errors"].values()) and summary["unread_events"] == 0
     # the set_weights landed: the validators (UIDs 1..64; the owner's hotkey is UID 0) have rows of 64+ UIDs
     rows = _weight_rows(dev_node.rpc_port, summary["epochs"]["netuid"])
     validators_with_rows = [uid for uid in rows if 1 <= uid <= 64]
@@ -200,3 +203,41 @@ def test_watched_statuses_end_each_transaction_with_a_reason():
     assert summary["finalized"] == 1 and summary["lost"] == 0
     assert summary["dropped"] == {"usurped": 1, "dropped": 1, "invalid": 1, "finalityTimeout": 1}
     assert summary["kinds"]["transfer"] == {"submitted": 5, "accepted": 5, "finalized": 1, "dropped": 4, "lost": 0}
+
+
+def test_load_counts_a_call_that_failed_in_its_block_apart(dev_node):
+    """Against a real node: a transfer of more than the sender has is accepted (it pays its fee) and
+    finalized, but its call fails; the follower reads the block's events with the node's metadata and
+    counts it as failed in block, with the error, and the good one as finalized."""
+    import trio
+
+    from primitives.keys import Keypair as Key
+    from tools.load import LoadStats, Submitter, _follow
+    from tools.load_events import EventDecoder
+    from tools.load_rpc import Calls, ChainInfo, open_connection
+
+    async def main() -> dict:
+        async with trio.open_nursery() as nursery:
+            conn = await open_connection(nursery, dev_node.url)
+            chain = await ChainInfo.read(conn)
+            calls = await Calls.load(dev_node.url, {"Balances"})
+            signer = await chain.signer(conn, Key.from_uri("//Ferdie"))
+            stats = LoadStats()
+            start = int((await conn.call("chain_getHeader"))["number"], 16)
+            nursery.start_soon(_follow, conn, stats, start, None, EventDecoder(calls.metadata))
+            sub = Submitter(conn, stats, nursery, watch=True)
+            stats.started = time.monotonic()
+            bob = Key.from_uri("//Bob").public_key
+            await sub.submit(signer, calls.transfer(bob, 10**30), "transfer")
+            await sub.submit(signer, calls.transfer(bob, 10**6), "transfer")
+            with trio.fail_after(90):
+                while not all(t.checked for t in stats.txs.values()):
+                    await trio.sleep(0.2)
+            nursery.cancel_scope.cancel()
+        return stats.summary()
+
+    summary = trio.run(main)
+    assert summary["accepted"] == summary["included"] == 2
+    assert summary["finalized"] == 1 and summary["failed"] == 1
+    assert summary["failed_errors"] == {"Token.FundsUnavailable": 1} and summary["unread_events"] == 0
+    assert summary["kinds"]["transfer"]["failed"] == 1 and summary["lost"] == 0
