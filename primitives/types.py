@@ -98,25 +98,33 @@ MultiSignature = Enum(
     ],
 )
 
-Weight = Struct(
-    "sp_weights::weight_v2::Weight",
-    [Field("ref_time", Compact(U64), "u64"), Field("proof_size", Compact(U64), "u64")],
-)
+
+
+@scale_struct("sp_weights::weight_v2::Weight", values="dict")
+class Weight:
+    ref_time: Named(Compact(U64), "u64")
+    proof_size: Named(Compact(U64), "u64")
+
 
 DispatchClass = Enum("frame_support::dispatch::DispatchClass",
                      [Variant("Normal", 0), Variant("Operational", 1), Variant("Mandatory", 2)])
 Pays = Enum("frame_support::dispatch::Pays", [Variant("Yes", 0), Variant("No", 1)])
 
-DispatchInfo = Struct(
-    "frame_support::dispatch::DispatchInfo",
-    [Field("weight", Weight, "Weight"), Field("class", DispatchClass, "DispatchClass"),
-     Field("pays_fee", Pays, "Pays")],
-)
 
-ModuleError = Struct(
-    "sp_runtime::ModuleError",
-    [Field("index", U8, "u8"), Field("error", FixedBytes(4), "[u8; MAX_MODULE_ERROR_ENCODED_SIZE]")],
-)
+
+@scale_struct("frame_support::dispatch::DispatchInfo", values="dict")
+class DispatchInfo:
+    weight: Weight
+    class_: DispatchClass      # the field `class` (a Python keyword)
+    pays_fee: Pays
+
+
+@scale_struct("sp_runtime::ModuleError", values="dict")
+class ModuleError:
+    index: U8
+    error: Named(FixedBytes(4), "[u8; MAX_MODULE_ERROR_ENCODED_SIZE]")
+
+
 TokenError = Enum("sp_runtime::TokenError", [
     Variant(name, i) for i, name in enumerate([
         "FundsUnavailable", "OnlyProvider", "BelowMinimum", "CannotCreate", "UnknownAsset", "Frozen",
@@ -153,19 +161,21 @@ DigestItem = Enum("sp_runtime::generic::digest::DigestItem", [
     Variant("PreRuntime", 6, (Field(None, FixedBytes(4), "ConsensusEngineId"), Field(None, Bytes, "Vec<u8>"))),
     Variant("RuntimeEnvironmentUpdated", 8),
 ])
-Digest = Struct("sp_runtime::generic::digest::Digest", [Field("logs", Vec(DigestItem), "Vec<DigestItem>")])
 
-Header = Struct(
-    "sp_runtime::generic::header::Header",
-    [
-        Field("parent_hash", FixedBytes(32), "Hash::Output"),
-        Field("number", Compact(U32), "Number"),
-        Field("state_root", FixedBytes(32), "Hash::Output"),
-        Field("extrinsics_root", FixedBytes(32), "Hash::Output"),
-        Field("digest", Digest, "Digest"),
-    ],
-    params=(("Number", U32), ("Hash", None)),
-)
+
+@scale_struct("sp_runtime::generic::digest::Digest", values="dict")
+class Digest:
+    logs: Vec(DigestItem)
+
+
+@scale_struct("sp_runtime::generic::header::Header", values="dict", params=(("Number", U32), ("Hash", None)))
+class Header:
+    parent_hash: Named(FixedBytes(32), "Hash::Output")
+    number: Named(Compact(U32), "Number")
+    state_root: Named(FixedBytes(32), "Hash::Output")
+    extrinsics_root: Named(FixedBytes(32), "Hash::Output")
+    digest: Digest
+
 
 Era = Enum("sp_runtime::generic::era::Era", [Variant("Immortal", 0)] + [
     Variant(f"Mortal{i}", i, (Field(None, U8),)) for i in range(1, 256)])
@@ -259,11 +269,16 @@ AccountInfoType = _AccountInfoCodec("frame_system::AccountInfo", [
     Field("data", AccountDataType, "AccountData"),
 ], params=(("Nonce", U32), ("AccountData", AccountDataType)), cls=AccountInfo)
 
-RuntimeVersionType = Struct("sp_version::RuntimeVersion", [
-    Field("spec_name", Bytes, "RuntimeString"), Field("impl_name", Bytes, "RuntimeString"),
-    Field("authoring_version", U32, "u32"), Field("spec_version", U32, "u32"),
-    Field("impl_version", U32, "u32"),
-    Field("apis", Vec(tuple_of(FixedBytes(8), U32)), "ApisVec"),
-    Field("transaction_version", U32, "u32"), Field("state_version", U8, "u8"),
-])
+
+
+@scale_struct("sp_version::RuntimeVersion", values="dict")
+class RuntimeVersionType:
+    spec_name: Named(Bytes, "RuntimeString")
+    impl_name: Named(Bytes, "RuntimeString")
+    authoring_version: U32
+    spec_version: U32
+    impl_version: U32
+    apis: Named(Vec(tuple_of(FixedBytes(8), U32)), "ApisVec")
+    transaction_version: U32
+    state_version: U8
 

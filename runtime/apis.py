@@ -19,22 +19,35 @@ from primitives.scale import (
 )
 from primitives.types import (
     AccountId, DispatchClass, DispatchErrorType, Header, Named, RuntimeVersionType, Weight, annotated_fields,
+    scale_struct,
 )
 
 
 OpaqueMetadata = Struct("sp_core::OpaqueMetadata", [Field(None, Bytes, "Vec<u8>")])
 
-RuntimeDispatchInfo = Struct("pallet_transaction_payment::types::RuntimeDispatchInfo", [
-    Field("weight", Weight, "Weight"), Field("class", DispatchClass, "DispatchClass"),
-    Field("partial_fee", U128, "Balance"),
-], params=(("Balance", U128), ("Weight", Weight)))
+Balance = Named(U128, "Balance")
+PAYMENT = "pallet_transaction_payment::types::"
 
-InclusionFee = Struct("pallet_transaction_payment::types::InclusionFee", [
-    Field("base_fee", U128, "Balance"), Field("len_fee", U128, "Balance"),
-    Field("adjusted_weight_fee", U128, "Balance")], params=(("Balance", U128),))
-FeeDetails = Struct("pallet_transaction_payment::types::FeeDetails", [
-    Field("inclusion_fee", Option(InclusionFee), "Option<InclusionFee<Balance>>"),
-    Field("tip", U128, "Balance")], params=(("Balance", U128),))
+
+@scale_struct(PAYMENT + "RuntimeDispatchInfo", values="dict", params=(("Balance", U128), ("Weight", Weight)))
+class RuntimeDispatchInfo:
+    weight: Weight
+    # `class` is a Python keyword: the attribute is `class_`, the field (and the dict key) `class`
+    class_: DispatchClass
+    partial_fee: Balance
+
+
+@scale_struct(PAYMENT + "InclusionFee", values="dict", params=(("Balance", U128),))
+class InclusionFee:
+    base_fee: Balance
+    len_fee: Balance
+    adjusted_weight_fee: Balance
+
+
+@scale_struct(PAYMENT + "FeeDetails", values="dict", params=(("Balance", U128),))
+class FeeDetails:
+    inclusion_fee: Named(Option(InclusionFee), "Option<InclusionFee<Balance>>")
+    tip: Balance
 
 TransactionSource = Enum("sp_runtime::transaction_validity::TransactionSource",
                          [Variant("InBlock", 0), Variant("Local", 1), Variant("External", 2)])
@@ -108,15 +121,30 @@ DispatchOutcome = Result(Unit, DispatchErrorType)
 ApplyExtrinsicResult = Result(DispatchOutcome, TransactionValidityErrorType)
 
 InherentIdentifier = FixedBytes(8)
-InherentData = Struct("sp_inherents::InherentData", [
-    Field("data", Struct("BTreeMap", [Field(None, Vec(tuple_of(InherentIdentifier, Bytes)))],
-                         params=(("K", InherentIdentifier), ("V", Bytes))), "BTreeMap<InherentIdentifier, Vec<u8>>")])
-CheckInherentsResult = Struct("sp_inherents::CheckInherentsResult", [
-    Field("okay", Bool, "bool"), Field("fatal_error", Bool, "bool"), Field("errors", InherentData, "InherentData")])
+_InherentMap = Struct("BTreeMap", [Field(None, Vec(tuple_of(InherentIdentifier, Bytes)))],  # a newtype
+                      params=(("K", InherentIdentifier), ("V", Bytes)))
+
+
+@scale_struct("sp_inherents::InherentData", values="dict")
+class InherentData:
+    data: Named(_InherentMap, "BTreeMap<InherentIdentifier, Vec<u8>>")
+
+
+@scale_struct("sp_inherents::CheckInherentsResult", values="dict")
+class CheckInherentsResult:
+    okay: Bool
+    fatal_error: Bool
+    errors: Named(InherentData, "InherentData")
+
+
 OpaqueExtrinsic = Struct("sp_runtime::OpaqueExtrinsic", [Field(None, Bytes, "Vec<u8>")])
-OpaqueBlock = Struct("sp_runtime::generic::block::Block", [
-    Field("header", Header, "Header"), Field("extrinsics", Vec(OpaqueExtrinsic), "Vec<Extrinsic>")],
-    params=(("Header", Header), ("Extrinsic", OpaqueExtrinsic)))
+
+
+@scale_struct("sp_runtime::generic::block::Block", values="dict",
+              params=(("Header", Header), ("Extrinsic", OpaqueExtrinsic)))
+class OpaqueBlock:
+    header: Header
+    extrinsics: Named(Vec(OpaqueExtrinsic), "Vec<Extrinsic>")
 
 RUNTIME_APIS: tuple[RuntimeApi, ...] = (
     RuntimeApi("Core", (

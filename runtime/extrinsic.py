@@ -15,7 +15,7 @@ from primitives.scale import (
     U32, U128, Bytes, Compact, Enum, Field, FixedBytes, Option, ScaleError, Struct, Variant, decode_compact,
     encode_compact, tuple_of,
 )
-from primitives.types import H256, Era, MultiAddress, MultiSignature
+from primitives.types import H256, Era, MultiAddress, MultiSignature, Named, scale_struct
 
 EXTRINSIC_VERSION = 4
 SIGNED_FLAG = 0x80
@@ -99,6 +99,12 @@ def _ext_type(name: str, module: str, fields: list[Field]) -> Struct:
 _unit = tuple_of()
 CheckMetadataHashMode = Enum("frame_metadata_hash_extension::Mode", [Variant("Disabled", 0), Variant("Enabled", 1)])
 
+
+@scale_struct("frame_metadata_hash_extension::CheckMetadataHash", values="dict", params=(("T", None),))
+class CheckMetadataHash:
+    mode: Named(CheckMetadataHashMode, "Mode")
+
+
 SIGNED_EXTENSIONS: tuple[SignedExtension, ...] = (
     SignedExtension("CheckNonZeroSender", _ext_type("CheckNonZeroSender", "check_non_zero_sender", []), _unit),
     SignedExtension("CheckSpecVersion", _ext_type("CheckSpecVersion", "check_spec_version", []), U32),
@@ -110,10 +116,7 @@ SIGNED_EXTENSIONS: tuple[SignedExtension, ...] = (
     SignedExtension("ChargeTransactionPayment",
                     Struct(("pallet_transaction_payment", "ChargeTransactionPayment"),
                            [Field(None, Compact(U128), "BalanceOf<T>")], params=(("T", None),)), _unit),
-    SignedExtension("CheckMetadataHash",
-                    Struct(("frame_metadata_hash_extension", "CheckMetadataHash"),
-                           [Field("mode", CheckMetadataHashMode, "Mode")], params=(("T", None),)),
-                    Option(FixedBytes(32))),
+    SignedExtension("CheckMetadataHash", CheckMetadataHash, Option(FixedBytes(32))),
 )
 
 ExtraType = tuple_of(*(ext.extra for ext in SIGNED_EXTENSIONS))

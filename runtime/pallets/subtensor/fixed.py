@@ -13,7 +13,10 @@ The SCALE codecs keep substrate-fixed's metadata shape, a struct with one field 
 """
 from __future__ import annotations
 
-from primitives.scale import I128, U128, Field, Struct
+import dataclasses
+
+from primitives.scale import I128, U128, Codec, Struct
+from primitives.types import scale_struct
 
 F64 = 64           # U64F64 / I64F64
 F32 = 32           # I96F32 / U96F32 / I32F32
@@ -23,10 +26,18 @@ U64_MAX = (1 << 64) - 1
 U128_MAX = (1 << 128) - 1
 I128_MAX = (1 << 127) - 1
 
-U64F64 = Struct("substrate_fixed::FixedU128", [Field("bits", U128, "u128")])
-I64F64 = Struct("substrate_fixed::FixedI128", [Field("bits", I128, "i128")])
-I96F32 = Struct("substrate_fixed::FixedI128", [Field("bits", I128, "i128")])
-U96F32 = Struct("substrate_fixed::FixedU128", [Field("bits", U128, "u128")])
+
+
+
+def fixed_codec(path: str, bits: Codec, docs: tuple[str, ...] = ()) -> Struct:
+    """substrate-fixed's metadata shape: a struct `path` with the one field `bits` (dict values)."""
+    return scale_struct(path, values="dict", docs=docs)(dataclasses.make_dataclass("Fixed", [("bits", bits)]))
+
+
+U64F64 = fixed_codec("substrate_fixed::FixedU128", U128)
+I64F64 = fixed_codec("substrate_fixed::FixedI128", I128)
+I96F32 = fixed_codec("substrate_fixed::FixedI128", I128)
+U96F32 = fixed_codec("substrate_fixed::FixedU128", U128)
 
 
 def fixed(bits: int) -> dict:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from runtime.frame.storage import StorageItem
 from primitives.hashing import Hasher
-from primitives.scale import I64, U16, U64, U128, Bool, Enum, Field, Struct, Variant, Vec, tuple_of
-from primitives.types import AccountId, H256
+from primitives.scale import I64, U16, U64, U128, Bool, Enum, Field, Variant, Vec, tuple_of
+from primitives.types import AccountId, H256, Named, scale_struct
 
 from runtime.pallets.subtensor.fixed import I64F64, I96F32, U64F64, U96F32, from_decimal_str, F32
 from runtime.pallets.subtensor.pallet import pallet
@@ -104,8 +104,15 @@ RootClaimType = pallet.map("RootClaimType", [(B128, AccountId)], RootClaimTypeEn
 
 # --- conviction locks (staking/lock.rs): the subnet aggregates btcli's `subnets show`/`metagraph` list.
 #     Agora has no lock calls, so they stay empty.
-LockState = Struct("pallet_subtensor::staking::lock::LockState", [
-    Field("locked_mass", U64, "AlphaBalance"), Field("conviction", U64F64, "U64F64"), Field("last_update", U64, "u64")])
+
+
+@scale_struct("pallet_subtensor::staking::lock::LockState", values="dict")
+class LockState:
+    locked_mass: Named(U64, "AlphaBalance")
+    conviction: Named(U64F64, "U64F64")
+    last_update: U64
+
+
 HotkeyLock = pallet.map("HotkeyLock", [(ID, NetUid), (B128, AccountId)], LockState, docs="Total lock per hotkey.")
 DecayingHotkeyLock = pallet.map("DecayingHotkeyLock", [(ID, NetUid), (B128, AccountId)], LockState,
                                 docs="Total decaying non-owner lock per hotkey.")

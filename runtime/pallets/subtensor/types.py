@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from fractions import Fraction
 
-from primitives.scale import U8, U16, U32, U64, U128, Bool, Bytes, Field, Struct, Vec, struct_of, tuple_of
-from primitives.types import TAO  # noqa: F401  (re-exported: the pallet's modules use it)
+from primitives.scale import U8, U16, U32, U64, U128, Bool, Bytes, Vec, struct_of, tuple_of
+from primitives.types import TAO, scale_struct  # noqa: F401  (TAO re-exported: the pallet's modules use it)
 from runtime.pallets.subtensor.fixed import U64F64  # noqa: F401  (re-exported: storage and events use it)
 
 U16_MAX = 0xFFFF
@@ -76,22 +76,50 @@ def default_subnet_name(netuid: int) -> bytes:
 
 
 # --- serving and identity structs (pallets/subtensor/src/lib.rs, `mod pallet`) -----------------------
-def _bytes_struct(path: str, names: list[str]) -> Struct:
-    return Struct(path, [Field(name, Bytes, "Vec<u8>") for name in names])
+@dataclasses.dataclass
+class _Served:
+    """What an axon and a Prometheus endpoint both record: where and since when it serves."""
+    block: U64
+    version: U32
+    ip: U128
+    port: U16
+    ip_type: U8
 
 
-AxonInfo = Struct("pallet_subtensor::pallet::AxonInfo", [
-    Field("block", U64, "u64"), Field("version", U32, "u32"), Field("ip", U128, "u128"), Field("port", U16, "u16"),
-    Field("ip_type", U8, "u8"), Field("protocol", U8, "u8"), Field("placeholder1", U8, "u8"),
-    Field("placeholder2", U8, "u8")])
-PrometheusInfo = Struct("pallet_subtensor::pallet::PrometheusInfo", [
-    Field("block", U64, "u64"), Field("version", U32, "u32"), Field("ip", U128, "u128"), Field("port", U16, "u16"),
-    Field("ip_type", U8, "u8")])
-ChainIdentityV2 = _bytes_struct("pallet_subtensor::pallet::ChainIdentityV2", [
-    "name", "url", "github_repo", "image", "discord", "description", "additional"])
-SubnetIdentityV3 = _bytes_struct("pallet_subtensor::pallet::SubnetIdentityV3", [
-    "subnet_name", "github_repo", "subnet_contact", "subnet_url", "discord", "description", "logo_url",
-    "additional"])
+@scale_struct("pallet_subtensor::pallet::AxonInfo", values="dict")
+class AxonInfo(_Served):
+    protocol: U8
+    placeholder1: U8
+    placeholder2: U8
+
+
+@scale_struct("pallet_subtensor::pallet::PrometheusInfo", values="dict")
+class PrometheusInfo(_Served):
+    pass
+
+
+@scale_struct("pallet_subtensor::pallet::ChainIdentityV2", values="dict")
+class ChainIdentityV2:
+    name: Bytes
+    url: Bytes
+    github_repo: Bytes
+    image: Bytes
+    discord: Bytes
+    description: Bytes
+    additional: Bytes
+
+
+@scale_struct("pallet_subtensor::pallet::SubnetIdentityV3", values="dict")
+class SubnetIdentityV3:
+    subnet_name: Bytes
+    github_repo: Bytes
+    subnet_contact: Bytes
+    subnet_url: Bytes
+    discord: Bytes
+    description: Bytes
+    logo_url: Bytes
+    additional: Bytes
+
 
 # Subnet names when no identity is set (subnets/symbols.rs get_name_for_subnet, first entries).
 SUBNET_NAMES = [b"root", b"apex", b"omron", b"templar", b"targon", b"kaito", b"infinite", b"subvortex",
