@@ -180,21 +180,24 @@ class Header:
 Era = Enum("sp_runtime::generic::era::Era", [Variant("Immortal", 0)] + [
     Variant(f"Mortal{i}", i, (Field(None, U8),)) for i in range(1, 256)])
 
+ExtraFlags = Struct("pallet_balances::types::ExtraFlags", [Field(None, U128, "u128")])   # a newtype: the value is the u128
+
+
 @dataclasses.dataclass
 class AccountData:
-    free: int = 0
-    reserved: int = 0
-    frozen: int = 0
-    flags: int = 0
+    free: Named(U128, "Balance") = 0
+    reserved: Named(U128, "Balance") = 0
+    frozen: Named(U128, "Balance") = 0
+    flags: ExtraFlags = 0
 
 
 @dataclasses.dataclass
 class AccountInfo:
-    nonce: int = 0
-    consumers: int = 0
-    providers: int = 0
-    sufficients: int = 0
-    data: AccountData = dataclasses.field(default_factory=AccountData)
+    nonce: Named(U32, "Nonce") = 0
+    consumers: Named(U32, "RefCount") = 0
+    providers: Named(U32, "RefCount") = 0
+    sufficients: Named(U32, "RefCount") = 0
+    data: AccountDataType = dataclasses.field(default_factory=AccountData)
 
 
 def copy_account_info(info: AccountInfo) -> AccountInfo:
@@ -223,11 +226,8 @@ def owned_account_info(value) -> AccountInfo | None:
     return AccountInfo(n, c, p, s, AccountData(free, reserved, frozen, flags))
 
 
-AccountDataType = Struct("pallet_balances::types::AccountData", [
-    Field("free", U128, "Balance"), Field("reserved", U128, "Balance"),
-    Field("frozen", U128, "Balance"), Field("flags", Struct("pallet_balances::types::ExtraFlags",
-                                                             [Field(None, U128, "u128")]), "ExtraFlags"),
-], params=(("Balance", U128),), cls=AccountData)
+AccountDataType = Struct("pallet_balances::types::AccountData", annotated_fields(AccountData),
+                         params=(("Balance", U128),), cls=AccountData)
 
 # nonce, consumers, providers, sufficients (u32), then free, reserved, frozen, flags (u128)
 # as (low, high) u64 halves: one struct call instead of four int conversions.
@@ -263,11 +263,8 @@ class _AccountInfoCodec(Struct):
         return AccountInfo(nonce, consumers, providers, sufficients, account), pos + 80
 
 
-AccountInfoType = _AccountInfoCodec("frame_system::AccountInfo", [
-    Field("nonce", U32, "Nonce"), Field("consumers", U32, "RefCount"),
-    Field("providers", U32, "RefCount"), Field("sufficients", U32, "RefCount"),
-    Field("data", AccountDataType, "AccountData"),
-], params=(("Nonce", U32), ("AccountData", AccountDataType)), cls=AccountInfo)
+AccountInfoType = _AccountInfoCodec("frame_system::AccountInfo", annotated_fields(AccountInfo),
+                                    params=(("Nonce", U32), ("AccountData", AccountDataType)), cls=AccountInfo)
 
 
 
