@@ -142,35 +142,21 @@ class HttpConnection:
                 return False
             conn.start_next_cycle()
 
-    async def _read_body(self, limit: int, length: int | None = None) -> bytearray:
-        """The request body, at most ``limit`` bytes, in one buffer (allocated at once when
-        ``Content-Length`` told its size): never held twice, as parts and joined."""
-        body = bytearray(length) if length is not None and length <= limit else bytearray()
-        view = memoryview(body) if body else None
+    async def _read_body(self, limit: int) -> list[bytes]:
+        """The request body, at most ``limit`` bytes, as the chunks it came in: never joined,
+        so it is not held twice, and a batch's chunks can be dropped as its items are served."""
+        parts = []
         size = 0
         with trio.fail_after(self.server.http_keep_alive_timeout):
             while True:
                 event = await self._next_event()
                 if isinstance(event, h11.Data):
-                    data = event.data
-                    end = size + len(data)
-                    if end > limit:
+                    size += len(event.data)
+                    if size > limit:
                         raise _BodyTooLarge
-                    if view is not None and end <= len(body):
-                        view[size:end] = data
-                    else:  # no Content-Length (chunked), or past it (h11 does not let that happen)
-                        if view is not None:
-                            view.release()
-                            view = None
-                        del body[size:]
-                        body += data
-                    size = end
+                    parts.append(event.data)
                 elif isinstance(event, h11.EndOfMessage):
-                    if view is not None:
-                        view.release()
-                    if size < len(body):  # pragma: no cover - h11 ends a Content-Length body at its length
-                        del body[size:]
-                    return body
+                    return parts
                 else:
                     raise h11.RemoteProtocolError("connection closed inside a request body", 400)
 
@@ -196,19 +182,18 @@ class HttpConnection:
                                                    b"Content-Type: application/json is required\n", _TEXT)
                 return False
             length = headers.get(b"content-length")
-            length = int(length) if length is not None and length.isdigit() else None
             limit = server.max_request_bytes
-            if length is not None and length > limit:
+            if length is not None and length.isdigit() and int(length) > limit:
                 await self._respond(413, oversized_request_response(limit).encode(), _JSON,
                                     server.cors.headers(origin), close=True)
                 return False
             try:
-                body = await self._read_body(limit, length)
+                body = await self._read_body(limit)
             except _BodyTooLarge:
                 await self._respond(413, oversized_request_response(limit).encode(), _JSON,
                                     server.cors.headers(origin), close=True)
                 return False
-            # handle() empties the body once decoded: the request is not held twice
+            # handle() drops a big batch's chunks from the list as it serves them
             answer = await server.dispatcher.handle(server.http_session, body)
             del body
             if answer is None:

@@ -46,8 +46,8 @@ from node.rpc.jsonrpc_wire import (
     TOO_BIG_BATCH_RESPONSE,
     TOO_MANY_SUBSCRIPTIONS,
     UNSAFE_MESSAGE,
+    check_large,
     decode,
-    decode_large,
     encode,
     error_text,
     iter_batch,
@@ -359,28 +359,29 @@ class Dispatcher:
         result = entry.func([] if params is None else params)
         return await result if entry.is_async else result
 
-    async def handle(self, session: RpcSession, message: str | bytes | bytearray) -> str | BatchAnswer | None:
+    async def handle(self, session: RpcSession, message: str | bytes | bytearray | list) -> str | BatchAnswer | None:
         """Answer one message: a request, a notification or a batch. None means no answer.
 
-        A batch is answered with a :class:`BatchAnswer` (bytes in pieces), anything else
-        with a str. A bytearray ``message`` is consumed: emptied once decoded, so a big
-        request is held once (as text) while it is served, not twice.
+        ``message`` is text, UTF-8 bytes, or UTF-8 bytes as a list of chunks (an HTTP body as
+        received). A batch is answered with a :class:`BatchAnswer` (bytes in pieces), anything
+        else with a str. A list of chunks is consumed: a big batch's chunks are dropped from
+        it as its items are served, so the request shrinks while the answer grows.
         """
         try:
-            if len(message) < DECODE_INLINE_LIMIT:
+            if type(message) is list and sum(map(len, message)) < DECODE_INLINE_LIMIT:
+                message = b"".join(message)
+            if type(message) is not list and len(message) < DECODE_INLINE_LIMIT:
                 request = decode(message if type(message) is str else message.decode("utf-8"))
             else:
                 # A big document takes tens of ms to decode and parse: not on the event loop's
                 # thread. A big batch is only checked there (every item parsed and dropped) and
                 # its items are parsed again one at a time as their turn comes: as a list, a
                 # 15 MiB batch of small calls would be hundreds of MB of Python objects.
-                text, count, request = await trio.to_thread.run_sync(decode_large, message,
-                                                                     limiter=self._decode_threads)
-                if type(message) is bytearray:
-                    message.clear()
+                source, count, request = await trio.to_thread.run_sync(check_large, message,
+                                                                       limiter=self._decode_threads)
                 del message
-                if text is not None:
-                    return await self._batch(session, iter_batch(text), count)
+                if source is not None:
+                    return await self._batch(session, iter_batch(source, release=True), count)
         except (ValueError, RecursionError):  # bad JSON, bad UTF-8, >4300-digit ints, deep nesting
             return PARSE_ERROR_RESPONSE
         kind = type(request)

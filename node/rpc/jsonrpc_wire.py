@@ -6,6 +6,7 @@ objects), its answer built as bytes (:class:`BatchAnswer`), and the prebuilt err
 """
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import re
@@ -96,6 +97,7 @@ DECODE_INLINE_LIMIT = 256 * 1024   # bytes of JSON parsed on the event loop; big
 BATCH_SLICE = 0.002                # seconds of batch work between two yields to the scheduler
 
 _JSON_WHITESPACE = " \t\n\r"
+_utf8_decoder = codecs.getincrementaldecoder("utf-8")
 
 
 def decode(text: str) -> Any:
@@ -114,47 +116,129 @@ def decode(text: str) -> Any:
 WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
-def iter_batch(text: str, pos: int = 0) -> Iterator[Any]:
-    """The items of the JSON array at ``text[pos:]`` (leading whitespace allowed), parsed one at a time.
+WINDOW = 256 * 1024  # bytes of a chunked request decoded at a time
 
-    What ``json.loads(text)`` would return as a list, but only one item exists at a time:
-    each is parsed when the caller asks for the next, and nothing is kept of the ones
-    before. Malformed input raises ValueError, as json.loads does (RecursionError for
-    nesting too deep, as json.loads too), at the point where the text goes wrong: items
-    before it have been yielded by then, so a caller that must refuse a malformed batch
-    as a whole runs through it once first (:func:`batch_length`).
+
+_NUMBERS = (int, float)
+
+
+class _Feed:
+    """A request body received as chunks of bytes, decoded (UTF-8) a window at a time.
+
+    With ``release`` each chunk is dropped from the list once decoded, so the request's
+    bytes shrink as its items are served.
     """
+
+    __slots__ = ("chunks", "next", "release", "window", "decoder")
+
+    def __init__(self, chunks: list, release: bool, window: int) -> None:
+        self.chunks: list | None = chunks
+        self.next = 0
+        self.release = release
+        self.window = window
+        self.decoder = _utf8_decoder()
+
+    def more(self, text: str, pos: int, want: int) -> str | None:
+        """``text[pos:]`` followed by at least ``want`` more bytes decoded; None when all is decoded."""
+        chunks = self.chunks
+        if chunks is None:
+            return None
+        parts = [text[pos:]]
+        got = 0
+        index = self.next
+        decode = self.decoder.decode
+        while got < want and index < len(chunks):
+            chunk = chunks[index]
+            if self.release:
+                chunks[index] = None
+            index += 1
+            parts.append(decode(chunk))
+            got += len(chunk)
+        self.next = index
+        if index >= len(chunks):
+            parts.append(decode(b"", True))  # UnicodeDecodeError (a ValueError) on a cut sequence
+            self.chunks = None
+        return "".join(parts)
+
+
+def iter_batch(message: str | list, *, release: bool = False, window: int = WINDOW) -> Iterator[Any]:
+    """The items of the JSON array ``message`` (leading and trailing whitespace allowed), parsed
+    one at a time. ``message`` is its text, or its UTF-8 bytes as a list of chunks.
+
+    What ``json.loads`` would return as a list, but only one item exists at a time: each is
+    parsed when the caller asks for the next, and nothing is kept of the ones before. Chunks
+    are decoded a ``window`` of bytes at a time, and with ``release`` dropped from the list
+    once decoded. Malformed input (bad UTF-8 included) raises ValueError, as json.loads does
+    (RecursionError for nesting too deep, as json.loads too), at the point where the text
+    goes wrong: items before it have been yielded by then, so a caller that must refuse a
+    malformed batch as a whole runs through it once first (:func:`batch_length`).
+    """
+    feed = None if type(message) is str else _Feed(message, release, window)
+    text = message if feed is None else ""
     skip = WHITESPACE.match
-    pos = skip(text, pos).end()
+    scan = _scan_once
+
+    def peek(text: str, pos: int) -> tuple[str, int]:
+        """Past the whitespace at ``pos``, decoding more as needed; ``len(text)`` at the end."""
+        while True:
+            pos = skip(text, pos).end()
+            if pos < len(text) or feed is None:
+                return text, pos
+            more = feed.more(text, pos, window)
+            if more is None:
+                return text, pos
+            text, pos = more, 0
+
+    def value(text: str, pos: int) -> tuple[Any, str, int]:
+        want = window
+        while True:
+            try:
+                item, end = scan(text, pos)
+            except (StopIteration, ValueError) as exc:
+                # cut by the window's end? decode more (twice as much each time) and parse again
+                more = feed.more(text, pos, want) if feed is not None else None
+                if more is None:
+                    if isinstance(exc, StopIteration):
+                        raise ValueError(f"expected a JSON value at {pos}") from None
+                    raise
+                text, pos, want = more, 0, want * 2
+                continue
+            if feed is not None and len(text) - end <= 2 and (end == len(text) or type(item) in _NUMBERS):
+                # a number the window's end may have cut: "12|34", or "1.5|e3" parsed as 1.5 with
+                # "e" (or "e+", ".") left over; decode more and parse again
+                more = feed.more(text, pos, want)
+                if more is not None:
+                    text, pos, want = more, 0, want * 2
+                    continue
+            return item, text, end
+
+    text, pos = peek(text, 0)
     if text[pos:pos + 1] != "[":
         raise ValueError(f"expected a JSON array at {pos}")
-    pos = skip(text, pos + 1).end()
+    text, pos = peek(text, pos + 1)
     if text[pos:pos + 1] == "]":
         pos += 1
     else:
-        scan = _scan_once
         while True:
-            try:
-                value, pos = scan(text, pos)
-            except StopIteration:
-                raise ValueError(f"expected a JSON value at {pos}") from None
-            yield value
-            value = None  # not kept while the next item is parsed
-            pos = skip(text, pos).end()
+            item, text, pos = value(text, pos)
+            yield item
+            item = None  # not kept while the next item is parsed
+            text, pos = peek(text, pos)
             char = text[pos:pos + 1]
             if char == ",":
-                pos = skip(text, pos + 1).end()
+                text, pos = peek(text, pos + 1)
             elif char == "]":
                 pos += 1
                 break
             else:
                 raise ValueError(f"expected ',' or ']' at {pos}")
-    if skip(text, pos).end() != len(text):
+    text, pos = peek(text, pos)
+    if pos != len(text):
         raise ValueError(f"extra data after the JSON array at {pos}")
 
 
-def batch_length(text: str, pos: int = 0) -> int | None:
-    """How many items the JSON array at ``text[pos:]`` has; None if the document is not valid JSON.
+def batch_length(message: str | list, *, window: int = WINDOW) -> int | None:
+    """How many items the JSON array ``message`` has; None if the document is not valid JSON.
 
     Every item is parsed (a syntax error anywhere refuses the whole batch, as jsonrpsee
     does) and dropped at once: nothing but the count is kept. Serving the batch then
@@ -162,25 +246,38 @@ def batch_length(text: str, pos: int = 0) -> int | None:
     """
     count = 0
     try:
-        for _item in iter_batch(text, pos):
+        for _item in iter_batch(message, window=window):
             count += 1
     except (ValueError, RecursionError):
         return None
     return count
 
 
-def decode_large(message: str | bytes | bytearray) -> tuple[str | None, int, Any]:
-    """A big message's first pass, for a worker thread: ``(text, count, None)`` for a batch of
-    ``count`` items (``text`` to be served with :func:`iter_batch`), ``(None, 0, request)`` for
-    anything else. ValueError (RecursionError) for malformed JSON or UTF-8."""
-    text = message if type(message) is str else message.decode("utf-8")
-    start = WHITESPACE.match(text).end()
-    if text[start:start + 1] == "[":
-        count = batch_length(text, start)
+def _first_char(message: str | list) -> str:
+    if type(message) is str:
+        return message.lstrip(_JSON_WHITESPACE)[:1]
+    for chunk in message:
+        rest = chunk.lstrip(b" \t\n\r")
+        if rest:
+            return chr(rest[0])
+    return ""
+
+
+def check_large(message: str | bytes | bytearray | list) -> tuple[str | list | None, int, Any]:
+    """A big message's first pass, for a worker thread: ``(source, count, None)`` for a batch
+    of ``count`` items (``source`` to be served with :func:`iter_batch`: its text, or its list
+    of chunks), ``(None, 0, request)`` for anything else. ValueError (RecursionError) for
+    malformed JSON or UTF-8."""
+    if type(message) is bytes or type(message) is bytearray:
+        message = message.decode("utf-8")
+    if _first_char(message) == "[":
+        count = batch_length(message)
         if count is None:
             raise ValueError("malformed JSON batch")
-        return text, count, None
-    return None, 0, decode(text)
+        return message, count, None
+    if type(message) is list:
+        message = b"".join(message).decode("utf-8")
+    return None, 0, decode(message)
 
 
 PIECE = 2**20          # bytes of small answers gathered into one piece of a batch answer
@@ -219,8 +316,8 @@ class BatchAnswer:
             self._current = bytearray()
         else:
             current += answer.encode() if type(answer) is str else answer
-            if len(current) >= PIECE:
-                self.pieces.append(current)
+            if len(current) >= PIECE:  # a full piece, kept at its size (a bytearray has slack)
+                self.pieces.append(bytes(current))
                 self._current = bytearray()
 
     def finish(self) -> BatchAnswer:
