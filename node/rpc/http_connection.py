@@ -260,7 +260,7 @@ class HttpConnection:
         if close:
             headers.append((b"connection", b"close"))
         data = conn.send(h11.Response(status_code=status, headers=headers))
-        chunks = (body,) if type(body) is bytes else body.chunks()
+        chunks = (body,) if type(body) is bytes else body.drain()
         if size < _JOIN_BELOW:
             for chunk in chunks:
                 data += conn.send(h11.Data(data=chunk)) if chunk else b""

@@ -280,17 +280,18 @@ def check_large(message: str | bytes | bytearray | list) -> tuple[str | list | N
     return None, 0, decode(message)
 
 
-PIECE = 2**20          # bytes of small answers gathered into one piece of a batch answer
-_OWN_PIECE = PIECE // 4  # an answer this long is a piece by itself (not copied into a bigger one)
+PIECE = 256 * 1024     # bytes of small answers gathered into one piece of a batch answer
+_OWN_PIECE = 16 * 1024  # an answer this long is a piece by itself, its str as it is (never copied)
 
 
 class BatchAnswer:
     """A batch's JSON answer, built one item at a time without a Python object per item.
 
-    The answers are appended as ASCII bytes to pieces of about :data:`PIECE` bytes; a big
-    answer stays a piece of its own (its str, not copied). The pieces are never joined:
-    the transports send them one after the other, so the answer is in memory once, plus
-    under a piece of slack. ``size`` is its length in bytes, ``count`` its number of items.
+    Small answers are appended as ASCII bytes to pieces of about :data:`PIECE` bytes (no
+    Python object per item); a bigger one stays a piece of its own (its str, not copied).
+    The pieces are never joined: the transports send them one after the other
+    (:meth:`drain`), so the answer is in memory once, plus under a piece of slack.
+    ``size`` is its length in bytes, ``count`` its number of items.
     """
 
     __slots__ = ("pieces", "size", "count", "_current")
@@ -330,6 +331,14 @@ class BatchAnswer:
     def chunks(self) -> Iterator[bytes | bytearray]:
         """The answer's bytes, piece by piece (a str piece is encoded when its turn comes)."""
         for piece in self.pieces:
+            yield piece.encode() if type(piece) is str else piece
+
+    def drain(self) -> Iterator[bytes | bytearray]:
+        """:meth:`chunks`, each piece dropped from the answer once handed out (for sending:
+        a str piece is not kept beside its bytes)."""
+        pieces = self.pieces
+        for index, piece in enumerate(pieces):
+            pieces[index] = None
             yield piece.encode() if type(piece) is str else piece
 
     def __str__(self) -> str:

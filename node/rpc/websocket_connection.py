@@ -92,7 +92,7 @@ class WebSocketConnection:
         # A batch answer: the frame header, then its pieces as they are (never joined here;
         # the writer only joins runs of small ones).
         self._push_bytes(text_header(text.size))
-        for chunk in text.chunks():
+        for chunk in text.drain():
             self._push_bytes(chunk)
 
     def _push_bytes(self, data: bytes) -> None:
