@@ -96,7 +96,7 @@ def bench() -> list[dict]:
          "note": f"answer: error {metadata['error']['code']}" if isinstance(metadata, dict) else "answered"},
         {"benchmark": "node peak RSS growth, the largest batch", "value": rss_flood, "unit": "MB",
          "baseline": REQUEST_LIMIT / 1e6, "baseline_name": "request limit",
-         "note": "bound: body + response limit (answer stops there)"},
+         "note": "answer stops at the response limit; the body shrinks as it is served"},
     ]
 
 
