@@ -214,10 +214,10 @@ class Chain(BlockAuthoring):
         heavy block (a large epoch, a big body) does not stall RPC answers or the slot timer; the
         commit runs here, on the event loop, so readers never see a half-written state."""
         for _attempt in range(3):
-            prepared = await trio.to_thread.run_sync(self.prepare_import, block, limiter=self.executor)
-            if prepared is None:
-                return ImportTimings()
             try:
+                prepared = await trio.to_thread.run_sync(self.prepare_import, block, limiter=self.executor)
+                if prepared is None:
+                    return ImportTimings()
                 return self.commit_import(prepared)
             except StateMoved:      # the best state moved under the execution: run it again
                 continue
@@ -248,8 +248,17 @@ class Chain(BlockAuthoring):
         def roots(changes: dict, extrinsics: list[bytes]):      # the host's trie, for the runtime's root checks
             return self._roots(parent, changes, extrinsics, timings)
 
-        executed = execute_block(parent_state, unsealed, block.extrinsics, genesis_hash=self.genesis_hash,
-                                 roots=roots, verified=self.verified_signatures, runtime=self.runtime)
+        try:
+            executed = execute_block(parent_state, unsealed, block.extrinsics, genesis_hash=self.genesis_hash,
+                                     roots=roots, verified=self.verified_signatures, runtime=self.runtime)
+        except InvalidBlock:
+            # On the worker thread, a commit on the loop (this very block, imported meanwhile from
+            # another peer, or any other) can move the best state under the execution: its reads
+            # then mix two states (nonces look outdated, roots mismatch). That is no verdict on the
+            # block, and its peer must not be banned for it: run it again on a still state.
+            if parent_state is self.store.best_state and epoch != self._best_state_epoch:
+                raise StateMoved(f"the best state moved while #{block.number} executed") from None
+            raise
         timings.decode += executed.decode_s
         timings.verify = executed.verify_s
         timings.execute = executed.execute_s
