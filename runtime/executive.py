@@ -34,6 +34,7 @@ log = logging.getLogger("runtime")
 MAX_BLOCK_REF_TIME = system.MAX_BLOCK_REF_TIME
 NORMAL_RATIO_PERCENT = system.NORMAL_RATIO_PERCENT
 MAX_BLOCK_LENGTH = system.MAX_BLOCK_LENGTH
+_NORMAL_MAX_REF_TIME = MAX_BLOCK_REF_TIME * NORMAL_RATIO_PERCENT // 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +110,25 @@ def _call_spec(runtime: Runtime, ext: Extrinsic) -> tuple[CallSpec, dict]:
         raise invalid("Call") from None
 
 
+@functools.lru_cache(maxsize=4096)
+def _final_fee(length: int, ref_time: int, tip: int, pays_fee: bool) -> int:
+    """The fee of an extrinsic (a pure function of these: the fee multiplier is constant here)."""
+    return transaction_payment.compute_fee_details(length, CallWeight(ref_time), tip, pays_fee).final_fee
+
+
+_SIGNED_ORIGINS: dict[bytes, Origin] = {}
+
+
+def _signed_origin(who: bytes) -> Origin:
+    """`Origin.signed(who)`, one (immutable) instance per account."""
+    origin = _SIGNED_ORIGINS.get(who)
+    if origin is None:
+        if len(_SIGNED_ORIGINS) >= 1 << 16:
+            _SIGNED_ORIGINS.clear()
+        origin = _SIGNED_ORIGINS[who] = Origin.signed(who)
+    return origin
+
+
 class _Checked(NamedTuple):
     account: AccountInfo   # the signer's account as read for CheckNonce: apply reuses it
     fee: int
@@ -151,7 +171,7 @@ def _check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, spec: 
                 verified.add(ext_hash, message)
     # CheckNonce (subtensor's: a call that pays needs an existing account, whose nonce storage is
     # paid for; a fee-free call is checked by its pallet's rules below instead)
-    account = system.Account.get(state, signer)
+    account = system.get_account(ctx, signer)
     if spec.pays_fee and account.providers == 0 and account.sufficients == 0:
         raise invalid("Payment")
     if ext.nonce < account.nonce:
@@ -161,10 +181,11 @@ def _check_signed(ctx: BlockContext, ext: Extrinsic, genesis_hash: bytes, spec: 
     # CheckWeight
     if spec.dispatch_class == "Mandatory":
         raise invalid("BadMandatory")
-    if _total_weight(call_weight).ref_time > MAX_BLOCK_REF_TIME * NORMAL_RATIO_PERCENT // 100 or len(ext.raw) > MAX_BLOCK_LENGTH:
+    if call_weight.ref_time + transaction_payment.EXTRINSIC_BASE_WEIGHT.ref_time > _NORMAL_MAX_REF_TIME \
+            or len(ext.raw) > MAX_BLOCK_LENGTH:
         raise invalid("ExhaustsResources")
     # ChargeTransactionPayment: the fee must leave the account alive
-    fee = transaction_payment.compute_fee_details(len(ext.raw), call_weight, ext.tip, spec.pays_fee).final_fee
+    fee = _final_fee(len(ext.raw), call_weight.ref_time, ext.tip, spec.pays_fee)
     if fee and (account.data.free < fee + balances.EXISTENTIAL_DEPOSIT):
         raise invalid("Payment")
     # the pallet's own rules (subtensor's SubtensorTransactionExtension: set_weights only from a
@@ -264,7 +285,7 @@ def apply_extrinsic(builder: BlockBuilder, ext: Extrinsic, *, verify_signature: 
         checked = _check_signed(ctx, ext, builder.genesis_hash, spec, args, call_weight, for_pool=False,
                                 verify_signature=verify_signature)
         fee = checked.fee
-        if builder.normal_weight + weight.ref_time > MAX_BLOCK_REF_TIME * NORMAL_RATIO_PERCENT // 100 \
+        if builder.normal_weight + weight.ref_time > _NORMAL_MAX_REF_TIME \
                 or builder.total_length + len(ext.raw) > MAX_BLOCK_LENGTH:
             raise invalid("ExhaustsResources")
     elif spec.dispatch_class != "Mandatory":
@@ -283,7 +304,7 @@ def apply_extrinsic(builder: BlockBuilder, ext: Extrinsic, *, verify_signature: 
             except DispatchError:
                 raise invalid("Payment") from None
         system.Account.insert(ctx.state, who, account)
-        origin = Origin.signed(who)
+        origin = _signed_origin(who)
     else:
         origin = Origin.none()
 

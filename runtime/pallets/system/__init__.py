@@ -11,6 +11,7 @@ from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import Origin, PalletError, ensure_root, ensure_signed
 from runtime.frame.outer import RuntimeEventRef
 from runtime.frame.pallet import CallWeight, Pallet
+from runtime.frame.state import Overlay
 from runtime.frame.storage import Typed
 from primitives.hashing import Hasher, blake2_256
 from primitives.scale import (
@@ -201,8 +202,19 @@ def remark_with_event(ctx: BlockContext, origin: Origin, remark: bytes) -> None:
 
 
 # --- Account helpers used by other pallets --------------------------------------------------
+_account_key = Account.key
+_decode_account = AccountInfoType.decode
+_encode_account = AccountInfoType.encode
+
+
 def get_account(ctx: BlockContext, who: bytes) -> AccountInfo:
-    return Account.get(ctx.state, who)
+    """`Account.get` (a copy the caller may change), without its generic steps: every transfer
+    reads two or three accounts."""
+    state = ctx.state
+    if type(state) is Overlay and Account.typed is not None:
+        info = state.get_typed(_account_key(who), _decode_account, copy_account_info)
+        return AccountInfo() if info is None else info
+    return Account.get(state, who)
 
 
 def put_account(ctx: BlockContext, who: bytes, info: AccountInfo) -> None:
@@ -212,7 +224,13 @@ def put_account(ctx: BlockContext, who: bytes, info: AccountInfo) -> None:
             Account.remove(ctx.state, who)
             ctx.deposit_event(KilledAccount(who))
         return
-    Account.insert(ctx.state, who, info)
+    state = ctx.state
+    if type(state) is Overlay and Account.typed is not None:
+        owned = owned_account_info(info)
+        if owned is not None:
+            state.set_typed(_account_key(who), owned, _encode_account)
+            return
+    Account.insert(state, who, info)
 
 
 def account_nonce(state, who: bytes) -> int:
