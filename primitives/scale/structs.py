@@ -6,7 +6,8 @@ import dataclasses
 import sys
 from typing import Any, Callable, Iterable, Sequence
 
-from primitives.scale.codec import Codec, Field, ScaleError, _memo
+from primitives.scale import fast
+from primitives.scale.codec import Codec, Compiled, Field, ScaleError, _memo
 
 
 def _fields(fields: Iterable[Field | tuple]) -> tuple[Field, ...]:
@@ -17,7 +18,7 @@ class Encoded(bytes):
     """A value already SCALE-encoded for a particular Struct codec (hot-path shortcut)."""
 
 
-class Struct(Codec):
+class Struct(Compiled):
     """A composite. With `cls` (a dataclass) values are instances of it; otherwise dicts.
 
     A struct with one unnamed field is a transparent newtype: its value is the field's value.
@@ -37,7 +38,7 @@ class Struct(Codec):
         self._attrs = [f.attribute for f in self.fields]
         self._codecs = [f.codec for f in self.fields]
 
-    def encode_into(self, value: Any, out: bytearray) -> None:
+    def _encode_ref(self, value: Any, out: bytearray) -> None:
         if self.newtype:
             self._codecs[0].encode_into(value, out)
             return
@@ -61,7 +62,7 @@ class Struct(Codec):
             return
         raise ScaleError(f"{self.type_name}: cannot encode {type(value).__name__}")
 
-    def decode_from(self, data: bytes, pos: int) -> tuple[Any, int]:
+    def _decode_ref(self, data: bytes, pos: int) -> tuple[Any, int]:
         if self.newtype:
             return self._codecs[0].decode_from(data, pos)
         values = []
@@ -71,6 +72,20 @@ class Struct(Codec):
         if self.cls is not None:
             return self.cls(*values), pos
         return dict(zip(self._names, values)), pos
+
+    def _build(self) -> tuple[Callable, Callable]:
+        if self.newtype:  # transparent: its encoding is the field's
+            return self._codecs[0].encoder(), self._codecs[0].decoder()
+        name = self.type_name
+        if self.cls is not None:
+            return (fast.fields_encoder(self._codecs, "attr", self._encode_ref, name, cls=self.cls,
+                                        attrs=self._attrs),
+                    fast.fields_decoder(self._codecs, "cls", name, cls=self.cls))
+        return (fast.fields_encoder(self._codecs, "dict", self._encode_ref, name, keys=self._names),
+                fast.fields_decoder(self._codecs, "dict", name, keys=self._names))
+
+    def fixed_atom(self) -> tuple | None:
+        return self._codecs[0].fixed_atom() if self.newtype and self._plain() else None
 
     def type_def(self) -> tuple[str, Any]:
         return ("composite", self.fields)
@@ -85,7 +100,7 @@ class Variant:
     docs: tuple[str, ...] = ()
 
 
-class Enum(Codec):
+class Enum(Compiled):
     """A tagged union (scale-info `TypeDefVariant`), see module docstring for value shapes."""
 
     def __init__(self, path: str | Sequence[str], variants: Iterable[Variant | tuple], *,
@@ -98,7 +113,11 @@ class Enum(Codec):
         self._by_name: dict[str, Variant] = {}
         self._by_index: dict[int, Variant] = {}
         self._by_cls: dict[type, Variant] = {}
-        self._cls_encoders: dict[type, tuple[int, list]] = {}
+        # compiled per-variant functions (filled by `_build`, kept current by `add_variant`)
+        self._enc_by_type: dict[type, Callable] = {}
+        self._unit_index: dict[str, int] = {}
+        self._enc_one: dict[str, Callable] = {}
+        self._dec_by_index: dict[int, Callable] = {}
         for v in variants:
             self.add_variant(v if isinstance(v, Variant) else Variant(*v))
 
@@ -112,18 +131,18 @@ class Enum(Codec):
         self._by_index[variant.index] = variant
         if variant.cls is not None:
             self._by_cls[variant.cls] = variant
-            self._cls_encoders[variant.cls] = (variant.index, [(f.attribute, f.codec.encode_into)
-                                                               for f in variant.fields])
+        if self._fast is not None:  # compiled already (events are declared after their enum is used)
+            self._compile_variant(variant)
 
     def variant(self, name: str) -> Variant:
         return self._by_name[name]
 
-    def encode_into(self, value: Any, out: bytearray) -> None:
-        encoders = self._cls_encoders.get(type(value))
-        if encoders is not None:
-            out.append(encoders[0])
-            for attr, enc in encoders[1]:
-                enc(getattr(value, attr), out)
+    def _encode_ref(self, value: Any, out: bytearray) -> None:
+        variant = self._by_cls.get(type(value))
+        if variant is not None:
+            out.append(variant.index)
+            for f in variant.fields:
+                f.codec.encode_into(getattr(value, f.attribute), out)
             return
         if isinstance(value, str):
             name, payload = value, None
@@ -157,7 +176,7 @@ class Enum(Codec):
         else:
             raise ScaleError(f"{self.type_name}::{name}: bad payload {payload!r}")
 
-    def decode_from(self, data: bytes, pos: int) -> tuple[Any, int]:
+    def _decode_ref(self, data: bytes, pos: int) -> tuple[Any, int]:
         variant = self._by_index.get(data[pos])
         if variant is None:
             raise ScaleError(f"{self.type_name}: unknown variant index {data[pos]}")
@@ -176,6 +195,33 @@ class Enum(Codec):
         if fields[0].name is None:
             return (variant.name, tuple(values)), pos
         return (variant.name, {f.name: v for f, v in zip(fields, values)}), pos
+
+    def _compile_variant(self, v: Variant) -> None:
+        codecs = [f.codec for f in v.fields]
+        name = f"{self.type_name}::{v.name}"
+        if v.cls is not None:
+            self._enc_by_type[v.cls] = fast.fields_encoder(codecs, "attr", self._encode_ref, name, cls=v.cls,
+                                                           attrs=[f.attribute for f in v.fields], prefix=v.index)
+        if not codecs:
+            self._unit_index[v.name] = v.index
+        elif len(codecs) == 1 and v.fields[0].name is None:
+            self._enc_one[v.name] = fast.prefixed(v.index, codecs[0].encoder())
+        if v.cls is not None:
+            build = "cls"
+        elif not codecs:
+            build = "name"
+        elif len(codecs) == 1 and v.fields[0].name is None:
+            build = "name_one"
+        else:
+            build = "name_tuple" if v.fields[0].name is None else "name_dict"
+        self._dec_by_index[v.index] = fast.fields_decoder(codecs, build, name, cls=v.cls, variant=v.name,
+                                                          keys=[f.name for f in v.fields])
+
+    def _build(self) -> tuple[Callable, Callable]:
+        for v in self.variants:
+            self._compile_variant(v)
+        return fast.enum_functions(self.type_name, self._enc_by_type, self._unit_index, self._enc_one,
+                                   self._dec_by_index, self._encode_ref)
 
     def type_def(self) -> tuple[str, Any]:
         return ("variant", [(v.name, v.index, v.fields, v.docs) for v in self.variants])

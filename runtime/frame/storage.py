@@ -131,11 +131,21 @@ class StorageMap(StorageItem):
         self.key_codecs = tuple(c for _, c in keys)
         if len(keys) == 1:  # the common case, on the hot path of every transfer
             self.key = _memoized_key(self.prefix, HASH_FUNCTIONS[keys[0][0]], keys[0][1].encode)  # type: ignore[method-assign]
+        # each part of a multi-key map remembered on its own: (provider, bid) keys share the provider's part
+        self._parts = tuple(_memoized_key(b"", HASH_FUNCTIONS[h], c.encode) for h, c in keys)
+        if len(keys) == 2:
+            self.key = self._key2  # type: ignore[method-assign]
+
+    def _key2(self, *keys: Any) -> bytes:
+        if len(keys) != 2:
+            raise TypeError(f"{self.name}: expected 2 keys")
+        first, second = self._parts
+        return self.prefix + first(keys[0]) + second(keys[1])
 
     def _key_parts(self, keys: tuple) -> bytes:
         if len(keys) > len(self.hashers):
             raise TypeError(f"{self.name}: {len(keys)} keys given, {len(self.hashers)} declared")
-        return b"".join(h.hash(c.encode(k)) for h, c, k in zip(self.hashers, self.key_codecs, keys))
+        return b"".join(part(k) for part, k in zip(self._parts, keys))
 
     def key(self, *keys: Any) -> bytes:
         if len(keys) != len(self.hashers):
