@@ -3,6 +3,7 @@ Lazy forward references, and struct codecs over dataclasses."""
 from __future__ import annotations
 
 import dataclasses
+import struct
 import sys
 from typing import Any, Callable, Iterable, Sequence
 
@@ -86,6 +87,16 @@ class Struct(Compiled):
 
     def fixed_atom(self) -> tuple | None:
         return self._codecs[0].fixed_atom() if self.newtype and self._plain() else None
+
+    def fixed_tail(self, names: Sequence[str]) -> struct.Struct:
+        """A `struct.Struct` for the struct's last fields, which must be `names` and plain integers
+        (u8..u64, i8..i64): they are the last `size` bytes of every encoding, so a counter among
+        them can be updated in stored bytes without decoding the rest."""
+        tail = self.fields[len(self.fields) - len(names):]
+        atoms = [f.codec.fixed_atom() for f in tail]
+        if [f.name for f in tail] != list(names) or not self._plain() or any(a is None or a[0] != "int" for a in atoms):
+            raise ValueError(f"{self.type_name}: {list(names)} are not its last fields, all fixed-width integers")
+        return struct.Struct("<" + "".join(a[1] for a in atoms))
 
     def type_def(self) -> tuple[str, Any]:
         return ("composite", self.fields)

@@ -441,3 +441,29 @@ def test_a_variant_added_after_first_use_is_seen():
     late.add_variant(Variant("B", 1, ((None, U32),)))
     assert outer.encode(["A", ("B", 5)]) == b"\x08\x00\x01\x05\0\0\0"
     assert outer.decode(b"\x04\x01\x05\0\0\0") == [("B", 5)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_fixed_tail_is_the_end_of_every_encoding(data):
+    """The market updates a provider's counters in its stored bytes through `fixed_tail`: the same
+    bytes as decoding, changing the counters and encoding the whole provider again."""
+    from runtime.pallets.market.types import ProviderType
+
+    tail = ProviderType.fixed_tail(("open_bids", "active_leases"))
+    provider = data.draw(values(ProviderType))
+    raw = ProviderType.encode(provider)
+    bids, leases = data.draw(st.integers(0, U32.max)), data.draw(st.integers(0, U32.max))
+    assert tail.unpack_from(raw, len(raw) - tail.size) == (provider.open_bids, provider.active_leases)
+    patched = raw[:len(raw) - tail.size] + tail.pack(bids, leases)
+    assert patched == ProviderType.encode(dataclasses.replace(provider, open_bids=bids, active_leases=leases))
+
+
+def test_fixed_tail_refuses_fields_that_are_not_the_fixed_end():
+    mixed = struct_of(Mixed, "test::Mixed")
+    assert mixed.fixed_tail(("last",)).size == 8
+    for names in (("longs", "last"), ("first",), ("flags", "last")):
+        with pytest.raises(ValueError):
+            mixed.fixed_tail(names)
+    with pytest.raises(ValueError):
+        AccountInfoType.fixed_tail(("data",))

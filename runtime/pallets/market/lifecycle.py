@@ -2,6 +2,9 @@
 matching a bid into a lease. Callers have settled the deployment first."""
 from __future__ import annotations
 
+import struct
+
+from primitives.scale import ScaleError
 from runtime.frame.context import BlockContext
 from runtime.frame.dispatch import ensure
 from runtime.pallets import balances
@@ -11,15 +14,26 @@ from runtime.pallets.market.escrow import U128_MAX, reschedule
 from runtime.pallets.market.events import (BidClosed, DeploymentClosed, LeaseClosed, LeaseCreated, OrderClosed)
 from runtime.pallets.market.storage import (Bids, Deployments, Leases, OrderBids, Orders, ProviderBids, ProviderLeases,
                                             Providers)
-from runtime.pallets.market.types import Bid, Deployment, Lease, Order  # noqa: F401
+from runtime.pallets.market.types import Bid, Deployment, Lease, Order, ProviderType  # noqa: F401
+
+
+# A provider's counters are the last fields of its encoding: a delta rewrites those bytes instead of
+# decoding and re-encoding the whole provider (host URI, attributes) once per refunded bid.
+_COUNTERS = ProviderType.fixed_tail(("open_bids", "active_leases"))
 
 
 def _provider_delta(ctx: BlockContext, who: bytes, open_bids: int = 0, active_leases: int = 0) -> None:
-    provider = Providers.get(ctx.state, who)
-    if provider is not None:
-        provider.open_bids += open_bids
-        provider.active_leases += active_leases
-        Providers.insert(ctx.state, who, provider)
+    key = Providers.key(who)
+    raw = ctx.state.get(key)
+    if raw is None:
+        return
+    at = len(raw) - _COUNTERS.size
+    bids, leases = _COUNTERS.unpack_from(raw, at)
+    try:
+        counters = _COUNTERS.pack(bids + open_bids, leases + active_leases)
+    except struct.error:
+        raise ScaleError(f"Provider: counters {bids + open_bids}, {leases + active_leases} out of range") from None
+    ctx.state.set(key, bytes(raw[:at]) + counters)
 
 
 def close_bid(ctx: BlockContext, bid_id: int, bid: Bid, reason: str, *, unlink_order: bool = True) -> None:
