@@ -236,6 +236,26 @@ class Chain(BlockAuthoring):
             raise InvalidBlock("block number is not parent + 1")
         epoch = self._best_state_epoch
         parent_state = self.state_at(block.parent_hash)
+        try:
+            executed, slot, author = self._verify_and_execute(block, parent, parent_state, timings)
+        except InvalidBlock:
+            # On the worker thread, a commit on the loop (this very block, imported meanwhile from
+            # another peer, or any other) can move the best state under the checks: their reads then
+            # mix two states (the parent's slot or timestamp look like this block's, nonces look
+            # outdated, roots mismatch). That is no verdict on the block, and its peer must not be
+            # banned for it: run it again on a still state.
+            if parent_state is self.store.best_state and epoch != self._best_state_epoch:
+                raise StateMoved(f"the best state moved while #{block.number} executed") from None
+            raise
+        timings.decode += executed.decode_s
+        timings.verify = executed.verify_s
+        timings.execute = executed.execute_s
+        timings.signatures_verified = executed.signatures_verified
+        on_best = parent_state is self.store.best_state
+        return PreparedImport(block, parent, slot, author, executed, timings, epoch if on_best else None)
+
+    def _verify_and_execute(self, block: Block, parent: dict, parent_state: StateReader,
+                            timings: ImportTimings) -> tuple[ExecutedBlock, int, bytes]:
         t0 = time.perf_counter()
         slot, author = self.verify_seal(block, parent_state)   # first: a bad seal is misbehaviour even on a stale fork
         self._check_descends_finalized(block.parent_hash, parent["number"])
@@ -248,23 +268,9 @@ class Chain(BlockAuthoring):
         def roots(changes: dict, extrinsics: list[bytes]):      # the host's trie, for the runtime's root checks
             return self._roots(parent, changes, extrinsics, timings)
 
-        try:
-            executed = execute_block(parent_state, unsealed, block.extrinsics, genesis_hash=self.genesis_hash,
-                                     roots=roots, verified=self.verified_signatures, runtime=self.runtime)
-        except InvalidBlock:
-            # On the worker thread, a commit on the loop (this very block, imported meanwhile from
-            # another peer, or any other) can move the best state under the execution: its reads
-            # then mix two states (nonces look outdated, roots mismatch). That is no verdict on the
-            # block, and its peer must not be banned for it: run it again on a still state.
-            if parent_state is self.store.best_state and epoch != self._best_state_epoch:
-                raise StateMoved(f"the best state moved while #{block.number} executed") from None
-            raise
-        timings.decode += executed.decode_s
-        timings.verify = executed.verify_s
-        timings.execute = executed.execute_s
-        timings.signatures_verified = executed.signatures_verified
-        on_best = parent_state is self.store.best_state
-        return PreparedImport(block, parent, slot, author, executed, timings, epoch if on_best else None)
+        executed = execute_block(parent_state, unsealed, block.extrinsics, genesis_hash=self.genesis_hash,
+                                 roots=roots, verified=self.verified_signatures, runtime=self.runtime)
+        return executed, slot, author
 
     def commit_import(self, prepared: PreparedImport) -> ImportTimings:
         """Commit a prepared block (on the thread that owns the chain). Raises StateMoved if the
