@@ -232,8 +232,19 @@ class Compact(Codec):
     def __init__(self, inner: _Int):
         self.inner = inner
         self.type_name = f"Compact<{inner.type_name}>"
+        hi, ref_enc = inner.max, self._encode_ref
+
+        def encode_into(value: Any, out: bytearray) -> None:
+            if type(value) is int and 0 <= value <= hi:
+                out += encode_compact(value)
+            else:
+                ref_enc(value, out)
+        self.encode_into = encode_into  # type: ignore[method-assign]
 
     def encode_into(self, value: Any, out: bytearray) -> None:
+        self._encode_ref(value, out)
+
+    def _encode_ref(self, value: Any, out: bytearray) -> None:
         if not isinstance(value, int) or isinstance(value, bool):
             raise ScaleError(f"{self.type_name}: expected int, got {type(value).__name__}")
         if not 0 <= value <= self.inner.max:

@@ -217,6 +217,12 @@ class Enum(Compiled):
             self._unit_index[v.name] = v.index
         elif len(codecs) == 1 and v.fields[0].name is None:
             self._enc_one[v.name] = fast.prefixed(v.index, codecs[0].encoder())
+        else:  # `(name, {field: value})` (a call's arguments) or `(name, (value, ...))`
+            def ref(payload: Any, out: bytearray, name: str = v.name) -> None:
+                self._encode_ref((name, payload), out)
+            named = v.fields[0].name is not None
+            self._enc_one[v.name] = fast.fields_encoder(codecs, "dict" if named else "seq", ref, name,
+                                                        keys=[f.name for f in v.fields], prefix=v.index)
         if v.cls is not None:
             build = "cls"
         elif not codecs:

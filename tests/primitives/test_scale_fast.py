@@ -430,6 +430,11 @@ def test_values_the_reference_accepts_encode_alike():
         SHAPES.encode("Nope")
     with pytest.raises(ScaleError):
         SHAPES.encode(("One", -1))
+    with pytest.raises(ScaleError):
+        SHAPES.encode(("Named", {"x": 5}))   # a missing field
+    with pytest.raises(ScaleError):
+        SHAPES.encode(("Two", (1,)))         # too few values
+    assert SHAPES.encode(("Two", [1, b"a"])) == SHAPES.encode(("Two", (1, b"a"))) == b"\x03\x01\x04a"
 
 
 def test_a_variant_added_after_first_use_is_seen():
