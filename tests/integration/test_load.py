@@ -202,7 +202,9 @@ def test_watched_statuses_end_each_transaction_with_a_reason():
     summary = stats.summary()
     assert summary["finalized"] == 1 and summary["lost"] == 0
     assert summary["dropped"] == {"usurped": 1, "dropped": 1, "invalid": 1, "finalityTimeout": 1}
-    assert summary["kinds"]["transfer"] == {"submitted": 5, "accepted": 5, "finalized": 1, "dropped": 4, "lost": 0}
+    assert summary["kinds"]["transfer"] == {"submitted": 5, "accepted": 5, "finalized": 1, "failed": 0, "dropped": 4,
+                                            "lost": 0}
+    assert summary["failed"] == 0 and summary["failed_errors"] == {}
 
 
 def test_load_counts_a_call_that_failed_in_its_block_apart(dev_node):
