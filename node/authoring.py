@@ -46,15 +46,23 @@ class BlockAuthoring:
         return self.commit_built(self.prepare_build(parent_hash, now_ms=now_ms, slot=slot,
                                                     transactions=transactions, author=author, deadline=deadline))
 
-    async def build_block_off_loop(self, parent_hash: bytes, *, now_ms: int, slot: int,
+    async def build_block_off_loop(self, parent_hash: bytes | None, *, now_ms: int, slot: int,
                                    transactions: list[Extrinsic], author: Signer,
                                    deadline: float | None = None) -> BuiltBlock:
         """`build_block` with the execution on the chain's worker thread (see `import_block_off_loop`);
-        the commit runs on the caller's (event loop) thread."""
-        prepared = await trio.to_thread.run_sync(
-            functools.partial(self.prepare_build, parent_hash, now_ms=now_ms, slot=slot, transactions=transactions,
-                              author=author, deadline=deadline), limiter=self.executor)
-        return self.commit_built(prepared)
+        the commit runs on the caller's (event loop) thread. `parent_hash` None: the best block once
+        the worker is ours (an import that committed while we waited for it is built upon).
+
+        The build holds the chain's `executor` from the start of its execution to its commit, as
+        imports do: an import that arrives meanwhile executes and commits after it, so the best state
+        the block is built on cannot move under it (it did, and the slot's block was dropped: 2 s of
+        throughput lost each time under load)."""
+        async with self.executor:
+            parent = self.best_hash if parent_hash is None else parent_hash
+            prepared = await trio.to_thread.run_sync(
+                functools.partial(self.prepare_build, parent, now_ms=now_ms, slot=slot, transactions=transactions,
+                                  author=author, deadline=deadline), limiter=self._worker)
+            return self.commit_built(prepared)
 
     def prepare_build(self, parent_hash: bytes, *, now_ms: int, slot: int, transactions: Iterable[Extrinsic],
                       author: Signer, deadline: float | None = None) -> PreparedBuild:

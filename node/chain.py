@@ -74,8 +74,11 @@ class Chain(BlockAuthoring):
         self._leaves: dict[bytes, int] = {self._best_hash: self._best_number}
         self.trie = Trie(store.nodes, best_header["state_root"])
         # block execution off the event loop: one worker at a time (the trie's node cache and the
-        # best state are read by one execution at a time); commits stay on the loop's thread
+        # best state are read by one execution at a time); commits stay on the loop's thread. An
+        # off-loop execution holds `executor` from its start to its commit, so no other off-loop
+        # commit (an import) moves the best state under a block being built or executed.
         self.executor = trio.CapacityLimiter(1)
+        self._worker = trio.CapacityLimiter(1)   # the thread the execution runs on, inside `executor`
         self._best_state_epoch = 0      # bumped whenever the best (flat) state changes
 
     # -- genesis -----------------------------------------------------------------------------
@@ -215,11 +218,12 @@ class Chain(BlockAuthoring):
         commit runs here, on the event loop, so readers never see a half-written state."""
         for _attempt in range(3):
             try:
-                prepared = await trio.to_thread.run_sync(self.prepare_import, block, limiter=self.executor)
-                if prepared is None:
-                    return ImportTimings()
-                return self.commit_import(prepared)
-            except StateMoved:      # the best state moved under the execution: run it again
+                async with self.executor:   # held to the commit: see `__init__`
+                    prepared = await trio.to_thread.run_sync(self.prepare_import, block, limiter=self._worker)
+                    if prepared is None:
+                        return ImportTimings()
+                    return self.commit_import(prepared)
+            except StateMoved:      # the best state moved under the execution (a reorg by finality): run it again
                 continue
         return self.import_block(block)
 

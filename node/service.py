@@ -339,10 +339,10 @@ class Node:
     async def author_block_async(self, slot: int, now_ms: int) -> Block | None:
         """Author with the block's execution on the chain's worker thread (the loop keeps serving RPC)."""
         key, parent, started, deadline = self._start_authoring()
-        built = await self.chain.build_block_off_loop(parent, now_ms=now_ms, slot=slot,
+        built = await self.chain.build_block_off_loop(None, now_ms=now_ms, slot=slot,
                                                       transactions=list(self.pool.ready()), author=key,
                                                       deadline=deadline)
-        return self._finish_authoring(built, parent, started)
+        return self._finish_authoring(built, built.block.parent_hash, started)
 
     def _start_authoring(self):
         key = self.config.authority_key
