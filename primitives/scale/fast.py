@@ -166,6 +166,16 @@ def fields_decoder(codecs: Sequence[Any], build: str, name: str, *, cls: type | 
 
 # -- sequences and options -----------------------------------------------------------------------
 
+def _decode_items(inner_dec: Callable, n: int, data: bytes, pos: int) -> tuple[list, int]:
+    """`n` items of one type in a row (a vec's after its length, an array's)."""
+    items = []
+    append = items.append
+    for _ in range(n):
+        item, pos = inner_dec(data, pos)
+        append(item)
+    return items, pos
+
+
 def vec_functions(vec: Any, ref_enc: Callable) -> tuple[Callable, Callable]:
     inner = vec.inner
     atom = inner.fixed_atom()
@@ -214,12 +224,7 @@ def vec_functions(vec: Any, ref_enc: Callable) -> tuple[Callable, Callable]:
         n, pos = decode_compact(data, pos)
         if n > len(data) - pos and not zero_sized:
             raise ScaleError(f"{name}: length {n} exceeds input")
-        items = []
-        append = items.append
-        for _ in range(n):
-            item, pos = inner_dec(data, pos)
-            append(item)
-        return items, pos
+        return _decode_items(inner_dec, n, data, pos)
     return enc, dec
 
 
@@ -235,12 +240,7 @@ def array_functions(array: Any, ref_enc: Callable) -> tuple[Callable, Callable]:
             inner_enc(item, out)
 
     def dec(data, pos):
-        items = []
-        append = items.append
-        for _ in range(length):
-            item, pos = inner_dec(data, pos)
-            append(item)
-        return items, pos
+        return _decode_items(inner_dec, length, data, pos)
     return enc, dec
 
 
