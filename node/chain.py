@@ -78,7 +78,9 @@ class Chain(BlockAuthoring):
         # off-loop execution holds `executor` from its start to its commit, so no other off-loop
         # commit (an import) moves the best state under a block being built or executed.
         self.executor = trio.CapacityLimiter(1)
-        self._worker = trio.CapacityLimiter(1)   # the thread the execution runs on, inside `executor`
+        # the thread token of that execution (taken inside `executor`, which it cannot borrow twice):
+        # its own, so a block never queues behind RPC work on trio's shared default thread limiter
+        self._worker = trio.CapacityLimiter(1)
         self._best_state_epoch = 0      # bumped whenever the best (flat) state changes
 
     # -- genesis -----------------------------------------------------------------------------
