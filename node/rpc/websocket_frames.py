@@ -1,7 +1,9 @@
 """RFC 6455 frames, sans I/O: the server side's decoder of client frames and its frame encoder.
 
 :class:`FrameDecoder` is fed bytes as they arrive and returns whole events:
-:class:`TextMessage`, :class:`BinaryMessage` (fragments reassembled, unmasked),
+:class:`TextMessage`, :class:`BinaryMessage` (fragments reassembled, unmasked; a message of
+:data:`STREAMED_MESSAGE_BYTES` or more stays the list of its pieces as they arrived, so a
+15 MiB batch is never one more copy of itself, and its pieces can be dropped as it is served),
 :class:`Ping`, :class:`Pong`, :class:`Close` (control frames may arrive between the
 fragments of a message) and :class:`MessageTooLarge` (a message over ``max_message_bytes``:
 the rest of it is skipped without being buffered and the connection stays usable).
@@ -15,6 +17,7 @@ masked (section 5.1). The encoders write unmasked server frames.
 from __future__ import annotations
 
 import base64
+import codecs
 import hashlib
 import struct
 
@@ -42,17 +45,25 @@ class WebSocketProtocolError(Exception):
         self.reason = reason
 
 
+#: A message this long or longer is delivered as its list of unmasked pieces (UTF-8 already
+#: checked for text), not joined and decoded: the JSON-RPC layer parses such a body piece by
+#: piece on a worker thread anyway (it is 256 KiB there too, ``DECODE_INLINE_LIMIT``).
+STREAMED_MESSAGE_BYTES = 256 * 1024
+
+
 class TextMessage:
+    """``data``: the text, or for a long message the list of its UTF-8 pieces."""
     __slots__ = ("data",)
 
-    def __init__(self, data: str) -> None:
+    def __init__(self, data: str | list[bytes]) -> None:
         self.data = data
 
 
 class BinaryMessage:
+    """``data``: the bytes, or for a long message the list of its pieces."""
     __slots__ = ("data",)
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | list[bytes]) -> None:
         self.data = data
 
 
@@ -98,6 +109,20 @@ def _unmask(payload: bytes | bytearray, mask: bytes | bytearray) -> bytes:
             ^ int.from_bytes((bytes(mask) * ((n >> 2) + 1))[:n], "little")).to_bytes(n, "little")
 
 
+def _rotated(mask: bytes, offset: int) -> bytes:
+    """The mask for payload bytes that start ``offset`` bytes into the frame."""
+    shift = offset & 3
+    return mask[shift:] + mask[:shift] if shift else mask
+
+
+def _valid_prefix(utf8, piece: bytes) -> bool:
+    try:
+        utf8.decode(piece)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _parse_close(payload: bytes) -> Close:
     if not payload:
         return Close(CLOSE_NO_STATUS, "")
@@ -121,9 +146,15 @@ class FrameDecoder:
     def __init__(self, max_message_bytes: int, initial: bytes = b"") -> None:
         self.limit = max_message_bytes
         self._buf = bytearray(initial)
-        self._parts: list[bytes] = []   # fragments of the message being assembled
+        self._parts: list[bytes] = []   # unmasked pieces of the message being assembled
         self._opcode = 0                # its opcode (1 text, 2 binary), 0 between messages
-        self._size = 0                  # its size so far
+        self._size = 0                  # its size so far, counting the whole of the current frame
+        self._utf8 = None               # incremental UTF-8 check of a long text message's pieces
+        self._utf8_bad = False
+        self._left = 0                  # payload bytes of the current data frame still to come
+        self._taken = 0                 # payload bytes of it already taken (for the mask's phase)
+        self._mask = b""
+        self._fin = False
         self._dropping = False          # the rest of an oversized message is being skipped
         self._skip = 0                  # payload bytes of an oversized frame still to skip
         self._error: WebSocketProtocolError | None = None
@@ -136,6 +167,51 @@ class FrameDecoder:
         self._buf.clear()
         self._parts = []
         return self._error
+
+    def _take(self, masked: bytes | bytearray) -> None:
+        """Unmask a piece of the current data frame's payload and keep it."""
+        piece = _unmask(masked, _rotated(self._mask, self._taken))
+        self._taken += len(piece)
+        self._parts.append(piece)
+        if self._utf8 is not None:
+            self._check_utf8(piece)
+        elif self._opcode == OP_TEXT and self._size >= STREAMED_MESSAGE_BYTES:
+            # a long text message: from here on each piece is checked as it arrives
+            self._utf8 = codecs.getincrementaldecoder("utf-8")()
+            for earlier in self._parts:
+                self._check_utf8(earlier)
+
+    def _check_utf8(self, piece: bytes) -> None:
+        if not self._utf8_bad and not _valid_prefix(self._utf8, piece):
+            self._utf8_bad = True  # reported when the message ends, as for a short one
+
+    def _finish(self) -> TextMessage | BinaryMessage:
+        """The message whose last frame just ended."""
+        parts, text, utf8 = self._parts, self._opcode == OP_TEXT, self._utf8
+        streamed = self._size >= STREAMED_MESSAGE_BYTES
+        bad = self._utf8_bad
+        self._parts, self._opcode, self._size, self._utf8, self._utf8_bad = [], 0, 0, None, False
+        if streamed:
+            if text:
+                if utf8 is None:  # pragma: no cover - a long text message's pieces were checked as they came
+                    utf8 = codecs.getincrementaldecoder("utf-8")()
+                    bad = any(not _valid_prefix(utf8, piece) for piece in parts)
+                if not bad:
+                    try:
+                        utf8.decode(b"", True)
+                    except UnicodeDecodeError:
+                        bad = True
+                if bad:
+                    raise self._fail(CLOSE_INVALID_PAYLOAD, "invalid UTF-8 in a text message")
+                return TextMessage(parts)
+            return BinaryMessage(parts)
+        payload = parts[0] if len(parts) == 1 else b"".join(parts)
+        if not text:
+            return BinaryMessage(payload)
+        try:
+            return TextMessage(payload.decode())
+        except UnicodeDecodeError:
+            raise self._fail(CLOSE_INVALID_PAYLOAD, "invalid UTF-8 in a text message") from None
 
     def events(self) -> list[Event]:
         """The events that the bytes fed so far complete.
@@ -150,6 +226,20 @@ class FrameDecoder:
         try:
             while True:
                 avail = len(buf) - pos
+                if self._left:
+                    # inside a data frame: take what has arrived of its payload, never more
+                    # than one read's worth is buffered
+                    n = self._left if self._left < avail else avail
+                    if not n:
+                        break
+                    self._take(buf[pos:pos + n])
+                    pos += n
+                    self._left -= n
+                    if self._left:
+                        break
+                    if self._fin:
+                        out.append(self._finish())
+                    continue
                 if self._skip:
                     n = self._skip if self._skip < avail else avail
                     pos += n
@@ -211,38 +301,21 @@ class FrameDecoder:
                         break
                     if not self._dropping:
                         out.append(MessageTooLarge(self.limit))
-                        self._parts = []
-                        self._opcode = 0
-                        self._size = 0
+                        self._parts, self._opcode, self._size, self._utf8, self._utf8_bad = [], 0, 0, None, False
                     self._dropping = not fin
                     pos += head
                     self._skip = length
                     continue
-                end = pos + head + length
-                if len(buf) < end:
-                    break  # wait for the whole frame (at most ``limit`` bytes)
-                payload = _unmask(buf[pos + head:end], buf[pos + head - 4:pos + head])
-                pos = end
+                if avail < head:
+                    break
+                self._mask = bytes(buf[pos + head - 4:pos + head])
+                pos += head
                 if opcode:
                     self._opcode = opcode
-                if not fin:
-                    self._parts.append(payload)
-                    self._size += length
-                    continue
-                if self._parts:
-                    self._parts.append(payload)
-                    payload = b"".join(self._parts)
-                    self._parts = []
-                text = self._opcode == OP_TEXT
-                self._opcode = 0
-                self._size = 0
-                if text:
-                    try:
-                        out.append(TextMessage(payload.decode()))
-                    except UnicodeDecodeError:
-                        raise self._fail(CLOSE_INVALID_PAYLOAD, "invalid UTF-8 in a text message") from None
-                else:
-                    out.append(BinaryMessage(payload))
+                self._size += length
+                self._left, self._taken, self._fin = length, 0, bool(fin)
+                if not length and fin:
+                    out.append(self._finish())
         except WebSocketProtocolError:
             if out:  # what came before the bad frame first; the error on the next call
                 return out

@@ -10,7 +10,7 @@ import tempfile
 import time
 
 from tests.integration.nodeproc import NodeProcess, rpc
-from tests.reliability.flood import post_batch, well_behaved_during
+from tests.reliability.flood import post_batch, well_behaved_during, ws_batch
 
 REQUEST_LIMIT = 15 * 2**20
 SLOT_MS = 1000
@@ -76,13 +76,21 @@ def bench() -> list[dict]:
             flood_answer = seen["result"]
         finally:
             node.stop()
+        # A node of its own: memory the HTTP batch freed would otherwise be reused unseen.
+        node = NodeProcess(pathlib.Path(base) / "ws", "--no-prometheus", block_time_ms=SLOT_MS).start(wait_blocks=1)
+        try:
+            rss_before_ws = _peak_from_here(node.proc.pid)
+            ws_answer = ws_batch(node.rpc_port, largest)
+            rss_ws = _status_mb(node.proc.pid, "VmHWM") - rss_before_ws
+        finally:
+            node.stop()
     # well_behaved_during records heads without times: one sample per call, ~20 ms apart plus latency
     t = 0.0
     for latency, number in zip(seen["latencies"], seen["heads"]):
         t += latency + 0.02
         heads.append((t, number))
-    outcome = (f"{len(flood_answer)} answers" if isinstance(flood_answer, list)
-               else f"error {flood_answer['error']['code']}")
+    outcome, ws_outcome = ((f"{len(answer)} answers" if isinstance(answer, list) else f"error {answer['error']['code']}")
+                           for answer in (flood_answer, ws_answer))
     return [
         {"benchmark": f"chain_getHeader p99 during a {largest:,}-call batch (15 MiB)",
          "value": _p99(seen["latencies"]), "unit": "ms", "baseline": _p99(idle_latencies),
@@ -97,6 +105,9 @@ def bench() -> list[dict]:
         {"benchmark": "node peak RSS growth, the largest batch", "value": rss_flood, "unit": "MB",
          "baseline": REQUEST_LIMIT / 1e6, "baseline_name": "request limit",
          "note": "answer stops at the response limit; the body shrinks as it is served"},
+        {"benchmark": "node peak RSS growth, the largest batch over WebSocket", "value": rss_ws, "unit": "MB",
+         "baseline": REQUEST_LIMIT / 1e6, "baseline_name": "request limit",
+         "note": f"one text frame, kept as the pieces read; {ws_outcome}"},
     ]
 
 

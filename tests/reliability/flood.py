@@ -7,6 +7,8 @@ import threading
 import time
 import urllib.request
 
+import websocket
+
 from tests.integration.nodeproc import rpc
 
 
@@ -15,6 +17,18 @@ def post_batch(port: int, n: int, method: str = "system_health", timeout: float 
     req = urllib.request.Request(f"http://127.0.0.1:{port}", body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read())
+
+
+def ws_batch(port: int, n: int, method: str = "system_health", timeout: float = 300.0):
+    """The same batch as :func:`post_batch`, sent as one WebSocket text message (websocket-client,
+    the library substrate-interface speaks through)."""
+    body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": method} for i in range(n)])
+    connection = websocket.create_connection(f"ws://127.0.0.1:{port}", timeout=timeout)
+    try:
+        connection.send(body)
+        return json.loads(connection.recv())
+    finally:
+        connection.close()
 
 
 def well_behaved_during(port: int, flood) -> dict:

@@ -27,6 +27,7 @@ from node.rpc.websocket_frames import (
     encode_close,
     encode_frame,
     encode_text,
+    STREAMED_MESSAGE_BYTES,
 )
 
 MASK = b"\x37\xfa\x21\x3d"
@@ -46,7 +47,11 @@ def describe(events: list) -> list[tuple]:
     out = []
     for e in events:
         if isinstance(e, (TextMessage, BinaryMessage)):
-            out.append((type(e).__name__, e.data))
+            data = e.data
+            if isinstance(data, list):  # a long message: its pieces, joined here to compare
+                data = b"".join(data)
+                data = data.decode() if isinstance(e, TextMessage) else data
+            out.append((type(e).__name__, data))
         elif isinstance(e, (Ping, Pong)):
             out.append((type(e).__name__, e.payload))
         elif isinstance(e, Close):
@@ -230,3 +235,65 @@ def test_size_limit_drops_only_oversized_messages(msgs, limit):
     # an oversized message is reported when its limit is crossed, so before its later pings
     assert sorted(map(repr, events)) == sorted(map(repr, expected))
     assert [e for e in events if e[0] != "Ping"] == [e for e in expected if e[0] != "Ping"]
+
+
+# --- long messages: kept as pieces, never buffered whole ------------------------------------
+
+def _feed_in_reads(decoder: FrameDecoder, data: bytes, read: int = 65536) -> list:
+    events = []
+    for i in range(0, len(data), read):
+        decoder.feed(data[i:i + read])
+        events += decoder.events()
+        assert len(decoder._buf) < read + 14  # at most one read and a frame header waits in it
+    return events
+
+
+@pytest.mark.parametrize("fragments", [1, 3, 7])
+def test_a_long_text_message_arrives_as_its_checked_pieces(fragments):
+    """A 1 MiB text message (multi-byte characters across piece and frame boundaries) comes out
+    as a list of unmasked pieces whose join is the text, however it was fragmented."""
+    text = ("ab\u00e9\u4e2d\U0001f600" * 110_000)[:2**20 // 3 * 2]
+    data = text.encode()
+    assert len(data) > STREAMED_MESSAGE_BYTES
+    step = len(data) // fragments + 1
+    frames = b"".join(client(OP_TEXT if i == 0 else OP_CONTINUATION, data[i * step:(i + 1) * step],
+                             fin=i == fragments - 1, mask=bytes((i + 1, 2 * i + 7, 99, 250)))
+                      for i in range(fragments))
+    (event,) = _feed_in_reads(FrameDecoder(4 << 20), frames, read=65537)
+    assert isinstance(event, TextMessage) and isinstance(event.data, list) and len(event.data) > 1
+    assert b"".join(event.data).decode() == text
+
+
+def test_a_long_binary_message_arrives_as_pieces_and_short_ones_whole():
+    data = os.urandom(STREAMED_MESSAGE_BYTES + 5)
+    (event,) = _feed_in_reads(FrameDecoder(1 << 20), client(OP_BINARY, data))
+    assert isinstance(event.data, list) and b"".join(event.data) == data
+    (event,) = _feed_in_reads(FrameDecoder(1 << 20), client(OP_BINARY, data[:STREAMED_MESSAGE_BYTES - 1]))
+    assert event.data == data[:STREAMED_MESSAGE_BYTES - 1]
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "cut at the end"])
+def test_invalid_utf8_in_a_long_text_message_closes_with_1007_at_its_end(where):
+    data = bytearray(b"x" * (STREAMED_MESSAGE_BYTES * 2))
+    if where == "start":
+        data[0] = 0xFF
+    elif where == "middle":
+        data[STREAMED_MESSAGE_BYTES + 3] = 0xC0
+    else:
+        data[-1] = 0xE4  # the first byte of a three-byte sequence, then nothing
+    decoder = FrameDecoder(1 << 20)
+    frames = client(OP_TEXT, bytes(data), fin=False) + client(OP_PING, b"p") + client(OP_CONTINUATION, b"", fin=True)
+    decoder.feed(frames)
+    assert describe(decoder.events()) == [("Ping", b"p")]  # the error is the message's, at its end
+    with pytest.raises(WebSocketProtocolError) as err:
+        decoder.events()
+    assert err.value.code == 1007
+
+
+def test_an_oversized_long_message_is_dropped_and_the_next_one_served():
+    decoder = FrameDecoder(STREAMED_MESSAGE_BYTES * 2)
+    big = b"y" * (STREAMED_MESSAGE_BYTES + 10)
+    frames = (client(OP_TEXT, big, fin=False) + client(OP_CONTINUATION, big)
+              + client(OP_TEXT, b"next"))
+    assert describe(_feed_in_reads(decoder, frames)) == [("TooLarge", STREAMED_MESSAGE_BYTES * 2),
+                                                         ("TextMessage", "next")]
