@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 
 NETWORK ?= ws://127.0.0.1:9944
 
-.PHONY: dashboard subnet-demo devnet test test-fast fuzz test-docker docker-image bench install clients clean lint
+.PHONY: dashboard subnet-demo devnet test test-fast fuzz test-docker docker-image bench soak install clients clean lint
 
 # constraints.txt pins every package .venv holds to the versions the suite last passed with
 CONSTRAINTS := constraints.txt
@@ -115,6 +115,11 @@ docker-image: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tests.bench.run $(BENCH)
+
+# SOAK_RUNS (5) x `make test` in a row while `make bench` loops beside it in a clone: the suite must not
+# need a quiet machine (issue 18). Summary and logs in $$SOAK_DIR (default /tmp/agora-soak); about 2 hours.
+soak:
+	bash tests/soak.sh
 
 # ruff with the rule set in pyproject.toml ([tool.ruff.lint]): pyflakes and pycodestyle's error classes;
 # then the import graph against the dependency rules the README states (tests/import_graph.py)
