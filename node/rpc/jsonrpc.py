@@ -38,6 +38,7 @@ from node.rpc.jsonrpc_wire import (
     INVALID_REQUEST,
     INVALID_REQUEST_RESPONSE,
     BatchAnswer,
+    ChunkFeed,
     METHOD_NOT_FOUND,
     OVERSIZED_RESPONSE,
     PARSE_ERROR_RESPONSE,
@@ -381,7 +382,8 @@ class Dispatcher:
                                                                        limiter=self._decode_threads)
                 del message
                 if source is not None:
-                    return await self._batch(session, iter_batch(source, release=True), count)
+                    body = ChunkFeed(source, release=True) if type(source) is list else None
+                    return await self._batch(session, iter_batch(body or source), count, body)
         except (ValueError, RecursionError):  # bad JSON, bad UTF-8, >4300-digit ints, deep nesting
             return PARSE_ERROR_RESPONSE
         kind = type(request)
@@ -391,7 +393,12 @@ class Dispatcher:
             return await self._batch(session, iter(request), len(request))
         return PARSE_ERROR_RESPONSE
 
-    async def _batch(self, session: RpcSession, requests: Iterator[Any], count: int) -> str | BatchAnswer | None:
+    async def _batch(self, session: RpcSession, requests: Iterator[Any], count: int,
+                     body: ChunkFeed | None = None) -> str | BatchAnswer | None:
+        """Serve a batch's items in turn. What it holds, the answer so far plus the part of a
+        chunked ``body`` not yet served, stays within the response limit (or the body's own
+        size, when that is bigger): past it the batch is answered -32011 at once, as jsonrpsee
+        answers one whose response passes the limit, only sooner, before building the rest."""
         if not count:
             return INVALID_REQUEST_RESPONSE
         if not self.batches_enabled:
@@ -399,6 +406,7 @@ class Dispatcher:
         if self.max_batch_len is not None and count > self.max_batch_len:
             return error_text(None, TOO_BIG_BATCH_REQUEST, None, limit_data(self.max_batch_len))
         limit = self.max_response_bytes
+        hold_limit = limit if body is None else max(limit, body.unserved)
         out = BatchAnswer()
         clock = time.perf_counter
         yield_at = clock() + BATCH_SLICE
@@ -409,9 +417,11 @@ class Dispatcher:
                 answer = INVALID_REQUEST_RESPONSE
             request = None  # the item is not kept while the next one is parsed
             if answer is not None:
-                if out.size + len(answer) + 1 > limit:
-                    # As jsonrpsee: stop at the first answer past the limit, so what one batch
-                    # holds in memory is bounded by the response limit, not by its length.
+                size = out.size + len(answer) + 1
+                if size > limit or (body is not None and size + body.unserved > hold_limit):
+                    # Stop at the first answer past the limit, or at the first that would make the
+                    # answer and the rest of the body more than the limits let one request hold:
+                    # a batch's memory is bounded by the limits, not by its length.
                     self._drop_batch_subscriptions(session)
                     return error_text(None, TOO_BIG_BATCH_RESPONSE, None, limit_data(limit))
                 out.add(answer)

@@ -122,21 +122,22 @@ WINDOW = 256 * 1024  # bytes of a chunked request decoded at a time
 _NUMBERS = (int, float)
 
 
-class _Feed:
+class ChunkFeed:
     """A request body received as chunks of bytes, decoded (UTF-8) a window at a time.
 
     With ``release`` each chunk is dropped from the list once decoded, so the request's
-    bytes shrink as its items are served.
+    bytes shrink as its items are served; ``unserved`` is how many bytes are still held.
     """
 
-    __slots__ = ("chunks", "next", "release", "window", "decoder")
+    __slots__ = ("chunks", "next", "release", "window", "decoder", "unserved")
 
-    def __init__(self, chunks: list, release: bool, window: int) -> None:
+    def __init__(self, chunks: list, release: bool = False, window: int = WINDOW) -> None:
         self.chunks: list | None = chunks
         self.next = 0
         self.release = release
         self.window = window
         self.decoder = _utf8_decoder()
+        self.unserved = sum(map(len, chunks))
 
     def more(self, text: str, pos: int, want: int) -> str | None:
         """``text[pos:]`` followed by at least ``want`` more bytes decoded; None when all is decoded."""
@@ -151,6 +152,7 @@ class _Feed:
             chunk = chunks[index]
             if self.release:
                 chunks[index] = None
+                self.unserved -= len(chunk)
             index += 1
             parts.append(decode(chunk))
             got += len(chunk)
@@ -161,9 +163,10 @@ class _Feed:
         return "".join(parts)
 
 
-def iter_batch(message: str | list, *, release: bool = False, window: int = WINDOW) -> Iterator[Any]:
+def iter_batch(message: str | list | ChunkFeed, *, release: bool = False, window: int = WINDOW) -> Iterator[Any]:
     """The items of the JSON array ``message`` (leading and trailing whitespace allowed), parsed
-    one at a time. ``message`` is its text, or its UTF-8 bytes as a list of chunks.
+    one at a time. ``message`` is its text, its UTF-8 bytes as a list of chunks, or a
+    :class:`ChunkFeed` over them (``release`` and ``window`` are then the feed's).
 
     What ``json.loads`` would return as a list, but only one item exists at a time: each is
     parsed when the caller asks for the next, and nothing is kept of the ones before. Chunks
@@ -173,7 +176,10 @@ def iter_batch(message: str | list, *, release: bool = False, window: int = WIND
     goes wrong: items before it have been yielded by then, so a caller that must refuse a
     malformed batch as a whole runs through it once first (:func:`batch_length`).
     """
-    feed = None if type(message) is str else _Feed(message, release, window)
+    if type(message) is ChunkFeed:
+        feed, window = message, message.window
+    else:
+        feed = None if type(message) is str else ChunkFeed(message, release, window)
     text = message if feed is None else ""
     skip = WHITESPACE.match
     scan = _scan_once

@@ -1,5 +1,5 @@
 """Issue 12 item 2: a JSON-RPC batch is served one item at a time, and its answer is built as
-bytes in pieces, so one request costs the node about its body plus the response limit.
+bytes in pieces; the answer so far plus the unserved body stay within the limits.
 
 The incremental parser (iter_batch / batch_length) must agree with json.loads: the same
 items for a valid array, the same error class for anything else. The answer's pieces must
@@ -249,6 +249,54 @@ async def test_big_batch_limits_hold_on_the_streamed_path():
     assert json.loads(answer)["error"] == {"code": -32011, "message": "The batch response was too large",
                                            "data": "Exceeded max limit of 100000"}
     assert 0 < len(calls) < 20_000  # stopped at the first answer past the limit
+
+
+def _growing_batch(n: int) -> tuple[RpcModule, list, list[bytes]]:
+    """A batch whose answers are longer than its items (~230 bytes for ~75): the held memory,
+    the answer so far plus the unserved body, grows as it is served."""
+    module = RpcModule()
+    calls = []
+
+    @module.method("grow")
+    def grow(params):
+        calls.append(params[0])
+        return "g" * 200
+    items = [{"jsonrpc": "2.0", "id": i, "method": "grow", "params": [i]} for i in range(n)]
+    data = json.dumps(items, separators=(", ", ": ")).encode()
+    return module, calls, [data[i:i + 65536] for i in range(0, len(data), 65536)]
+
+
+async def test_a_batch_stops_once_its_answer_and_unserved_body_pass_the_limit():
+    """20,000 items (1.5 MB) whose answers (4.6 MB) cannot fit a 2.5 MB response limit. Answer
+    alone passes the limit after ~10,800 items; the answer plus what is left of the body passes
+    it after ~6,900: refused there, so the batch never holds more than the limit."""
+    module, calls, body = _growing_batch(20_000)
+    size = sum(map(len, body))
+    dispatcher = Dispatcher(module, allow_unsafe=True, max_response_bytes=2_500_000)
+    answer = await dispatcher.handle(dispatcher.session(), body)
+    assert json.loads(answer)["error"]["code"] == -32011
+    answer_item = len('{"jsonrpc":"2.0","id":10000,"result":"' + "g" * 200 + '"}') + 1
+    request_item = size / 20_000
+    crossing = (2_500_000 - size) / (answer_item - request_item)  # where answer + rest of body = limit
+    # (the body's decoded window, up to WINDOW bytes ahead, is not counted: a little later)
+    assert crossing - 50 < len(calls) < crossing + WINDOW / (answer_item - request_item), (len(calls), crossing)
+    assert len(calls) < 2_500_000 / answer_item - 2_000  # well before the answer alone passes it
+
+
+async def test_a_batch_whose_answer_fits_is_served_whatever_its_body_holds():
+    """The bound is the response limit or the body's own size, whichever is bigger: a body over
+    the response limit with short answers is served, and so is a growing batch that fits."""
+    module, calls = _counting_module()
+    body = _batch_bytes(20_000)
+    size = sum(map(len, body))
+    dispatcher = Dispatcher(module, allow_unsafe=True, max_response_bytes=size - 100_000)
+    answer = await dispatcher.handle(dispatcher.session(), body)
+    assert answer.size < size - 100_000 and answer.count == 20_000 == len(calls)
+    module, calls, body = _growing_batch(20_000)
+    dispatcher = Dispatcher(module, allow_unsafe=True, max_response_bytes=5_000_000)
+    answer = await dispatcher.handle(dispatcher.session(), body)
+    assert 3 * sum(map(len, _growing_batch(20_000)[2])) < answer.size < 5_000_000
+    assert answer.count == 20_000 == len(calls)
 
 
 async def test_peak_memory_of_a_big_batch_is_about_its_answer():
