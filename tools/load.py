@@ -9,9 +9,11 @@ arrive in order; connections are spread over the given URLs. `--rate 0` submits 
 accepts (a window of unfinished submissions per connection).
 
 No transaction is lost silently: each is submitted with author_submitAndWatchExtrinsic, so the node
-reports it finalized or dropped with a reason (usurped, dropped, invalid, finalityTimeout); a
-follower connection also reads every new and finalized block, so inBlock/finalized latencies are as
-this client saw them. After the load, up to `--drain` seconds pass for the rest; an accepted
+reports it dropped with a reason (usurped, dropped, invalid) until it is in a block; then the watch
+is ended (author_unwatchExtrinsic: the node holds at most 1,024 subscriptions per connection, and a
+watch held until finality made the window of unfinished submissions, not the chain, bound the rate),
+and a follower connection, which reads every new and finalized block anyway, records finality, so
+inBlock/finalized latencies are as this client saw them. After the load, up to `--drain` seconds pass for the rest; an accepted
 transaction still open then whose nonce the sender's finalized nonce has passed is reported dropped
 ("stale"), and anything else is `lost` (accepted, neither finalized nor reported). A dropped
 transaction leaves a nonce gap: the sender's next submission fills it (system_accountNextIndex).
@@ -43,7 +45,7 @@ from tools.load_rpc import (DROP_STATUSES, Calls, ChainInfo, Connection, RpcFail
 
 DEV_SENDERS = ("//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie")
 WINDOW = 256              # unanswered submissions per connection (--no-watch) when running "as fast as accepted"
-WATCH_WINDOW = 1000       # watched, unfinished submissions per connection (the node allows 1024 subscriptions)
+WATCH_WINDOW = 1000       # watched submissions not yet in a block, per connection (the node allows 1024 subscriptions)
 
 
 @dataclasses.dataclass(eq=False)
@@ -59,6 +61,7 @@ class Tracked:
     released: bool = False          # its slot in the connection's window is free again
     failed: str | None = None       # in a finalized block, but its call failed: the error
     checked: bool = False           # the events of the finalized block holding it were read
+    subscription: str | None = None  # its watch on the node, until it is in a block
 
     @property
     def open(self) -> bool:
@@ -215,9 +218,12 @@ class Submitter:
                 status = {status[0]: status[1] if len(status) > 1 else None}
             key = next(iter(status), None) if isinstance(status, dict) else status
             now = time.monotonic()
-            if key == "inBlock" and t.in_block is None:
-                t.in_block = now
-            elif key == "retracted":
+            if key == "inBlock":
+                t.in_block = t.in_block or now
+                # the follower records finality from the blocks; the watch's slot is free once ended
+                self.nursery.start_soon(self._unwatch, t)
+                return True
+            if key == "retracted":
                 self.stats.retracted += 1
             elif key == "finalized":
                 t.in_block = t.in_block or now
@@ -228,16 +234,26 @@ class Submitter:
                     t.signer.resync = True   # its later nonces wait on this one: the next submission fills it
             else:
                 return False
-            if key in ("inBlock", "retracted"):
+            if key == "retracted":
                 return False
             self._release(t)
             return True
         return on_item
 
+    async def _unwatch(self, t: Tracked) -> None:
+        while t.subscription is None:   # the submit's answer is read; its task has not stored the id yet
+            await trio.sleep(0.001)
+        try:
+            await self.conn.call("author_unwatchExtrinsic", t.subscription)
+        except RpcFailure:   # it ended on the node meanwhile (finalized or dropped): nothing to free
+            pass
+        self._release(t)
+
     async def _send(self, raw: bytes, t: Tracked) -> None:
         try:
             if self.watch:
-                await self.conn.call("author_submitAndWatchExtrinsic", "0x" + raw.hex(), on_item=self._on_status(t))
+                t.subscription = await self.conn.call("author_submitAndWatchExtrinsic", "0x" + raw.hex(),
+                                                      on_item=self._on_status(t))
             else:
                 await self.conn.call("author_submitExtrinsic", "0x" + raw.hex())
             t.accepted = t.accepted or time.monotonic()

@@ -167,8 +167,10 @@ def test_load_encodes_calls_and_signatures_as_the_runtime_does():
 
 
 def test_watched_statuses_end_each_transaction_with_a_reason():
-    """What author_submitAndWatchExtrinsic reports decides each transaction's end: finalized, or dropped
-    with the node's reason (its sender then refills the nonce gap); inBlock/retracted are not an end."""
+    """What author_submitAndWatchExtrinsic reports decides each transaction's end until it is in a
+    block: dropped with the node's reason (its sender then refills the nonce gap), or inBlock, where
+    the watch is ended on the node (author_unwatchExtrinsic, so it stops holding one of the
+    connection's 1,024 subscriptions) and finality is left to the follower's blocks."""
     import trio
 
     from tools.load import LoadStats, Submitter, Tracked
@@ -176,29 +178,43 @@ def test_watched_statuses_end_each_transaction_with_a_reason():
     class _Sender:
         resync = False
 
+    class _Node:
+        def __init__(self):
+            self.calls = []
+
+        async def call(self, method, *params, on_item=None):
+            self.calls.append((method, *params))
+            await trio.sleep(0)
+            return True
+
+    node = _Node()
+
     async def main():
         stats = LoadStats()
-        sub = Submitter(None, stats, None, watch=True)
-        ends = {}
-        for name, statuses in {"ok": ["ready", {"inBlock": "0x1"}, {"retracted": "0x1"}, {"inBlock": "0x2"},
-                                      {"finalized": "0x2"}],
-                               "usurped": ["future", ["usurped", "0x9"]], "dropped": ["ready", "dropped"],
-                               "invalid": ["invalid"], "timeout": [{"finalityTimeout": "0x3"}]}.items():
-            t = Tracked("transfer", _Sender(), 0, 0.0, accepted=0.0)
-            stats.txs[name.encode()] = t
-            await sub.window.acquire_on_behalf_of(t)
-            on_item = sub._on_status(t)
-            ends[name] = ([on_item(s) for s in statuses], t)
+        async with trio.open_nursery() as nursery:
+            sub = Submitter(node, stats, nursery, watch=True)
+            ends = {}
+            for name, statuses in {"ok": ["ready", {"inBlock": "0x1"}],
+                                   "usurped": ["future", ["usurped", "0x9"]], "dropped": ["ready", "dropped"],
+                                   "invalid": ["invalid"], "timeout": [{"finalityTimeout": "0x3"}]}.items():
+                t = Tracked("transfer", _Sender(), 0, 0.0, accepted=0.0, subscription=f"sub-{name}")
+                stats.txs[name.encode()] = t
+                await sub.window.acquire_on_behalf_of(t)
+                on_item = sub._on_status(t)
+                ends[name] = ([on_item(s) for s in statuses], t)
         return stats, sub, ends
 
     stats, sub, ends = trio.run(main)
-    assert ends["ok"][0] == [False, False, False, False, True] and ends["ok"][1].finalized and not ends["ok"][1].dropped
-    assert stats.retracted == 1
+    done, ok = ends["ok"]
+    assert done == [False, True] and ok.in_block is not None and ok.finalized is None and not ok.dropped
+    assert node.calls == [("author_unwatchExtrinsic", "sub-ok")]
     for name, reason in (("usurped", "usurped"), ("dropped", "dropped"), ("invalid", "invalid"),
                          ("timeout", "finalityTimeout")):
         done, t = ends[name]
         assert done[-1] is True and t.dropped == reason and t.finalized is None and t.signer.resync
     assert sub.window.borrowed_tokens == 0                  # every end freed its window slot
+    assert stats.summary()["lost"] == 1                     # in a block, not yet seen finalized
+    ok.finalized = 1.0                                      # as the follower marks it from a finalized block
     summary = stats.summary()
     assert summary["finalized"] == 1 and summary["lost"] == 0
     assert summary["dropped"] == {"usurped": 1, "dropped": 1, "invalid": 1, "finalityTimeout": 1}
