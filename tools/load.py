@@ -79,7 +79,6 @@ class LoadStats:
     txs: dict[bytes, Tracked] = dataclasses.field(default_factory=dict)
     rejected: Counter = dataclasses.field(default_factory=Counter)
     submitted: int = 0
-    retracted: int = 0
     epochs: dict | None = None
     unread_events: int = 0          # finalized blocks whose events could not be read (outcomes unknown)
 
@@ -124,7 +123,6 @@ class LoadStats:
             "dropped": dict(dropped),
             "lost": lost,
             "pending": lost,   # the name before the watch existed: accepted, not finalized, not reported
-            "retracted": self.retracted,
             "kinds": {k: {f: c[f] for f in ("submitted", "accepted", "finalized", "failed", "dropped", "lost")}
                       for k, c in sorted(kinds.items())},
             "accepted_per_s": rate([t.accepted for t in accepted]),
@@ -221,11 +219,11 @@ class Submitter:
             if key == "inBlock":
                 t.in_block = t.in_block or now
                 # the follower records finality from the blocks; the watch's slot is free once ended
-                self.nursery.start_soon(self._unwatch, t)
+                # (with no id stored yet, _watch_started ends it)
+                if t.subscription is not None:
+                    self.nursery.start_soon(self._unwatch, t)
                 return True
-            if key == "retracted":
-                self.stats.retracted += 1
-            elif key == "finalized":
+            if key == "finalized":
                 t.in_block = t.in_block or now
                 t.finalized = t.finalized or now
             elif key in DROP_STATUSES:
@@ -234,15 +232,18 @@ class Submitter:
                     t.signer.resync = True   # its later nonces wait on this one: the next submission fills it
             else:
                 return False
-            if key == "retracted":
-                return False
             self._release(t)
             return True
         return on_item
 
+    def _watch_started(self, t: Tracked, subscription: str) -> None:
+        """The submit's answer: its watch's id. inBlock may have come with that answer, before
+        this task stored the id: the watch is then ended here."""
+        t.subscription = subscription
+        if t.in_block is not None and not t.released:
+            self.nursery.start_soon(self._unwatch, t)
+
     async def _unwatch(self, t: Tracked) -> None:
-        while t.subscription is None:   # the submit's answer is read; its task has not stored the id yet
-            await trio.sleep(0.001)
         try:
             await self.conn.call("author_unwatchExtrinsic", t.subscription)
         except RpcFailure:   # it ended on the node meanwhile (finalized or dropped): nothing to free
@@ -252,8 +253,8 @@ class Submitter:
     async def _send(self, raw: bytes, t: Tracked) -> None:
         try:
             if self.watch:
-                t.subscription = await self.conn.call("author_submitAndWatchExtrinsic", "0x" + raw.hex(),
-                                                      on_item=self._on_status(t))
+                self._watch_started(t, await self.conn.call("author_submitAndWatchExtrinsic", "0x" + raw.hex(),
+                                                            on_item=self._on_status(t)))
             else:
                 await self.conn.call("author_submitExtrinsic", "0x" + raw.hex())
             t.accepted = t.accepted or time.monotonic()

@@ -194,6 +194,13 @@ def test_watched_statuses_end_each_transaction_with_a_reason():
         async with trio.open_nursery() as nursery:
             sub = Submitter(node, stats, nursery, watch=True)
             ends = {}
+            early = Tracked("transfer", _Sender(), 0, 0.0, accepted=0.0)   # inBlock read before its id was stored
+            stats.txs[b"early"] = early
+            await sub.window.acquire_on_behalf_of(early)
+            assert sub._on_status(early)({"inBlock": "0x1"}) is True
+            await trio.sleep(0.01)
+            assert node.calls == []                  # nothing to unwatch yet
+            sub._watch_started(early, "sub-early")
             for name, statuses in {"ok": ["ready", {"inBlock": "0x1"}],
                                    "usurped": ["future", ["usurped", "0x9"]], "dropped": ["ready", "dropped"],
                                    "invalid": ["invalid"], "timeout": [{"finalityTimeout": "0x3"}]}.items():
@@ -207,18 +214,20 @@ def test_watched_statuses_end_each_transaction_with_a_reason():
     stats, sub, ends = trio.run(main)
     done, ok = ends["ok"]
     assert done == [False, True] and ok.in_block is not None and ok.finalized is None and not ok.dropped
-    assert node.calls == [("author_unwatchExtrinsic", "sub-ok")]
+    assert node.calls == [("author_unwatchExtrinsic", "sub-early"), ("author_unwatchExtrinsic", "sub-ok")]
+    early = stats.txs[b"early"]
+    assert early.in_block is not None and early.released
     for name, reason in (("usurped", "usurped"), ("dropped", "dropped"), ("invalid", "invalid"),
                          ("timeout", "finalityTimeout")):
         done, t = ends[name]
         assert done[-1] is True and t.dropped == reason and t.finalized is None and t.signer.resync
     assert sub.window.borrowed_tokens == 0                  # every end freed its window slot
-    assert stats.summary()["lost"] == 1                     # in a block, not yet seen finalized
-    ok.finalized = 1.0                                      # as the follower marks it from a finalized block
+    assert stats.summary()["lost"] == 2                     # in a block, not yet seen finalized
+    ok.finalized = early.finalized = 1.0                    # as the follower marks them from a finalized block
     summary = stats.summary()
-    assert summary["finalized"] == 1 and summary["lost"] == 0
+    assert summary["finalized"] == 2 and summary["lost"] == 0
     assert summary["dropped"] == {"usurped": 1, "dropped": 1, "invalid": 1, "finalityTimeout": 1}
-    assert summary["kinds"]["transfer"] == {"submitted": 5, "accepted": 5, "finalized": 1, "failed": 0, "dropped": 4,
+    assert summary["kinds"]["transfer"] == {"submitted": 6, "accepted": 6, "finalized": 2, "failed": 0, "dropped": 4,
                                             "lost": 0}
     assert summary["failed"] == 0 and summary["failed_errors"] == {}
 
