@@ -185,17 +185,19 @@ class FrameDecoder:
         if not self._utf8_bad and not _valid_prefix(self._utf8, piece):
             self._utf8_bad = True  # reported when the message ends, as for a short one
 
+    def _reset_message(self) -> None:
+        self._parts, self._opcode, self._size, self._utf8, self._utf8_bad = [], 0, 0, None, False
+
     def _finish(self) -> TextMessage | BinaryMessage:
         """The message whose last frame just ended."""
         parts, text, utf8 = self._parts, self._opcode == OP_TEXT, self._utf8
         streamed = self._size >= STREAMED_MESSAGE_BYTES
         bad = self._utf8_bad
-        self._parts, self._opcode, self._size, self._utf8, self._utf8_bad = [], 0, 0, None, False
+        self._reset_message()
         if streamed:
             if text:
-                if utf8 is None:  # pragma: no cover - a long text message's pieces were checked as they came
-                    utf8 = codecs.getincrementaldecoder("utf-8")()
-                    bad = any(not _valid_prefix(utf8, piece) for piece in parts)
+                # _size reached the threshold at a frame header with payload to come, so _take
+                # started the incremental check (utf8) on that frame's first piece
                 if not bad:
                     try:
                         utf8.decode(b"", True)
@@ -301,7 +303,7 @@ class FrameDecoder:
                         break
                     if not self._dropping:
                         out.append(MessageTooLarge(self.limit))
-                        self._parts, self._opcode, self._size, self._utf8, self._utf8_bad = [], 0, 0, None, False
+                        self._reset_message()
                     self._dropping = not fin
                     pos += head
                     self._skip = length

@@ -12,8 +12,12 @@ import websocket
 from tests.integration.nodeproc import rpc
 
 
+def _batch(n: int, method: str) -> str:
+    return json.dumps([{"jsonrpc": "2.0", "id": i, "method": method} for i in range(n)])
+
+
 def post_batch(port: int, n: int, method: str = "system_health", timeout: float = 300.0) -> list:
-    body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": method} for i in range(n)]).encode()
+    body = _batch(n, method).encode()
     req = urllib.request.Request(f"http://127.0.0.1:{port}", body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read())
@@ -22,7 +26,7 @@ def post_batch(port: int, n: int, method: str = "system_health", timeout: float 
 def ws_batch(port: int, n: int, method: str = "system_health", timeout: float = 300.0):
     """The same batch as :func:`post_batch`, sent as one WebSocket text message (websocket-client,
     the library substrate-interface speaks through)."""
-    body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": method} for i in range(n)])
+    body = _batch(n, method)
     connection = websocket.create_connection(f"ws://127.0.0.1:{port}", timeout=timeout)
     try:
         connection.send(body)
