@@ -352,6 +352,7 @@ def run_node(args: argparse.Namespace) -> int:
     except OSError as exc:
         log.error("Cannot open the database: %s", exc)
         return 1
+    tune_garbage_collector()
 
     async def main() -> None:
         import signal
@@ -376,6 +377,20 @@ def run_node(args: argparse.Namespace) -> int:
         log.error("%s", cause)
         return 1
     return 0
+
+
+# A node under load allocates millions of short-lived objects a block (extrinsics, overlays, RPC
+# messages), nearly none in a reference cycle: refcounting frees them. With CPython's default
+# thresholds (a young collection every 700 allocations, a full one every ~100 young ones) the cyclic
+# collector took about a fifth of each node's CPU on a 4-validator devnet under 1,300 tx/s, in full
+# collections of ~250 ms that also stalled the event loop. 50,000 makes young collections ~70x rarer.
+GC_THRESHOLDS = (50_000, 10, 10)
+
+
+def tune_garbage_collector() -> None:
+    import gc
+
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _startup_cause(exc: BaseException):
