@@ -46,6 +46,8 @@ from tools.load_rpc import (DROP_STATUSES, Calls, ChainInfo, Connection, RpcFail
 DEV_SENDERS = ("//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie")
 WINDOW = 256              # unanswered submissions per connection (--no-watch) when running "as fast as accepted"
 WATCH_WINDOW = 1000       # watched submissions not yet in a block, per connection (the node allows 1024 subscriptions)
+BATCH = 64                # calls per JSON-RPC batch message (submissions, unwatches)
+FLUSH_S = 0.002           # how long a batch gathers before it is sent
 
 
 @dataclasses.dataclass(eq=False)
@@ -199,11 +201,17 @@ async def _failures(conn: Connection, block_hash: str, decoder: EventDecoder, st
 
 class Submitter:
     """Submits for one connection, tracking each transaction to its end; the window bounds what is
-    unanswered (or, watching, unfinished) on the connection."""
+    unanswered (or, watching, unfinished) on the connection. Submissions, and the unwatches at
+    inBlock, go out as JSON-RPC batches (up to BATCH calls, gathered for FLUSH_S): one WebSocket
+    message each way instead of one per call. The node serves a batch's items in order, so a
+    sender's nonces still reach its pool in order."""
 
     def __init__(self, conn: Connection, stats: LoadStats, nursery: trio.Nursery, watch: bool):
         self.conn, self.stats, self.nursery, self.watch = conn, stats, nursery, watch
         self.window = trio.CapacityLimiter(WATCH_WINDOW if watch else WINDOW)
+        self._outgoing: list[tuple[bytes, Tracked]] = []
+        self._unwatching: list[Tracked] = []
+        self._flushing = False
 
     def _release(self, t: Tracked) -> None:
         if not t.released:
@@ -221,7 +229,7 @@ class Submitter:
                 # the follower records finality from the blocks; the watch's slot is free once ended
                 # (with no id stored yet, _watch_started ends it)
                 if t.subscription is not None:
-                    self.nursery.start_soon(self._unwatch, t)
+                    self._queue(self._unwatching, t)
                 return True
             if key == "finalized":
                 t.in_block = t.in_block or now
@@ -241,29 +249,50 @@ class Submitter:
         this task stored the id: the watch is then ended here."""
         t.subscription = subscription
         if t.in_block is not None and not t.released:
-            self.nursery.start_soon(self._unwatch, t)
+            self._queue(self._unwatching, t)
 
-    async def _unwatch(self, t: Tracked) -> None:
-        try:
-            await self.conn.call("author_unwatchExtrinsic", t.subscription)
-        except RpcFailure:   # it ended on the node meanwhile (finalized or dropped): nothing to free
-            pass
-        self._release(t)
+    def _queue(self, queue: list, item) -> None:
+        queue.append(item)
+        if not self._flushing:
+            self._flushing = True
+            self.nursery.start_soon(self._flush)
 
-    async def _send(self, raw: bytes, t: Tracked) -> None:
+    async def _flush(self) -> None:
+        """Send what is queued, a batch at a time, until nothing is (each batch answered apart)."""
         try:
+            while self._outgoing or self._unwatching:
+                await trio.sleep(FLUSH_S)
+                if self._unwatching:
+                    batch, self._unwatching = self._unwatching[:BATCH], self._unwatching[BATCH:]
+                    self.nursery.start_soon(self._unwatch, batch)
+                if self._outgoing:
+                    batch, self._outgoing = self._outgoing[:BATCH], self._outgoing[BATCH:]
+                    self.nursery.start_soon(self._send, batch)
+        finally:
+            self._flushing = False
+
+    async def _unwatch(self, batch: list[Tracked]) -> None:
+        # a refusal means the watch ended on the node meanwhile (finalized or dropped): nothing to free
+        await self.conn.call_batch([("author_unwatchExtrinsic", (t.subscription,), None) for t in batch])
+        for t in batch:
+            self._release(t)
+
+    async def _send(self, batch: list[tuple[bytes, Tracked]]) -> None:
+        method = "author_submitAndWatchExtrinsic" if self.watch else "author_submitExtrinsic"
+        answers = await self.conn.call_batch([(method, ("0x" + raw.hex(),), self._on_status(t) if self.watch else None)
+                                              for raw, t in batch])
+        now = time.monotonic()
+        for (_, t), answer in zip(batch, answers):
+            if isinstance(answer, RpcFailure):
+                self.stats.rejected[str(answer)] += 1
+                t.signer.resync = True
+                self._release(t)
+                continue
+            t.accepted = t.accepted or now
             if self.watch:
-                self._watch_started(t, await self.conn.call("author_submitAndWatchExtrinsic", "0x" + raw.hex(),
-                                                            on_item=self._on_status(t)))
+                self._watch_started(t, answer)
             else:
-                await self.conn.call("author_submitExtrinsic", "0x" + raw.hex())
-            t.accepted = t.accepted or time.monotonic()
-        except RpcFailure as err:
-            self.stats.rejected[str(err)] += 1
-            t.signer.resync = True
-            self._release(t)
-        if not self.watch:
-            self._release(t)
+                self._release(t)
 
     async def submit(self, signer: Signer, call: bytes, kind: str) -> None:
         gap = await signer.next_nonce(self.conn) if signer.resync else None
@@ -272,7 +301,7 @@ class Submitter:
         await self.window.acquire_on_behalf_of(t)
         self.stats.txs[blake2_256(raw)] = t
         self.stats.submitted += 1
-        self.nursery.start_soon(self._send, raw, t)
+        self._queue(self._outgoing, (raw, t))
 
 
 async def _submit_loop(sub: Submitter, sources: list, order: list[str], rate: float, until: float) -> None:

@@ -187,6 +187,9 @@ def test_watched_statuses_end_each_transaction_with_a_reason():
             await trio.sleep(0)
             return True
 
+        async def call_batch(self, requests):
+            return [await self.call(method, *params, on_item=on_item) for method, params, on_item in requests]
+
     node = _Node()
 
     async def main():
@@ -230,6 +233,71 @@ def test_watched_statuses_end_each_transaction_with_a_reason():
     assert summary["kinds"]["transfer"] == {"submitted": 6, "accepted": 6, "finalized": 2, "failed": 0, "dropped": 4,
                                             "lost": 0}
     assert summary["failed"] == 0 and summary["failed_errors"] == {}
+
+
+def test_call_batch_answers_each_call_in_order_and_a_refused_batch_fails_each():
+    """`agora load` sends its submissions and unwatches as JSON-RPC batches: one message holds the
+    calls, each gets its own result or RpcFailure in order (answers may come back in any order), a
+    subscription's notifications reach its handler, and a batch the node refuses as a whole (an
+    error with id null: too long, too big, batches disabled) fails every call in it."""
+    import json
+
+    import trio
+
+    from tools.load_rpc import Connection, RpcFailure
+
+    class _Ws:
+        def __init__(self):
+            self.sent, self.inbox = [], trio.open_memory_channel(10)
+
+        async def send_message(self, text):
+            self.sent.append(json.loads(text))
+
+        async def get_message(self):
+            return await self.inbox[1].receive()
+
+    async def main():
+        ws = _Ws()
+        conn = Connection(ws)
+        seen = []
+        results = {}
+        with trio.move_on_after(5):
+            await serve(ws, conn, seen, results)
+        return results, seen
+
+    async def serve(ws, conn, seen, results):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(conn.read_forever)
+
+            async def batch(name, requests):
+                results[name] = await conn.call_batch(requests)
+
+            nursery.start_soon(batch, "first", [("author_submitAndWatchExtrinsic", ("0x01",), seen.append),
+                                                ("author_submitAndWatchExtrinsic", ("0x02",), None),
+                                                ("author_unwatchExtrinsic", ("s0",), None)])
+            await trio.sleep(0.01)
+            assert len(ws.sent) == 1 and [r["params"] for r in ws.sent[0]] == [["0x01"], ["0x02"], ["s0"]]
+            ids = [r["id"] for r in ws.sent[0]]
+            await ws.inbox[0].send(json.dumps([
+                {"jsonrpc": "2.0", "id": ids[2], "result": False},
+                {"jsonrpc": "2.0", "id": ids[0], "result": "sub-1"},
+                {"jsonrpc": "2.0", "id": ids[1], "error": {"code": 1010, "message": "Invalid Transaction"}}]))
+            await ws.inbox[0].send(json.dumps({"jsonrpc": "2.0", "method": "author_extrinsicUpdate",
+                                               "params": {"subscription": "sub-1", "result": "ready"}}))
+            nursery.start_soon(batch, "refused", [("author_unwatchExtrinsic", ("a",), None),
+                                                  ("author_unwatchExtrinsic", ("b",), None)])
+            await trio.sleep(0.01)
+            await ws.inbox[0].send(json.dumps({"jsonrpc": "2.0", "id": None,
+                                               "error": {"code": -32011, "message": "Too big batch response"}}))
+            await trio.sleep(0.01)
+            nursery.cancel_scope.cancel()
+
+    results, seen = trio.run(main)
+    first = results["first"]
+    assert first[0] == "sub-1" and first[2] is False
+    assert isinstance(first[1], RpcFailure) and str(first[1]) == "Invalid Transaction"
+    assert seen == ["ready"]
+    assert [str(r) for r in results["refused"]] == ["Too big batch response"] * 2
 
 
 def test_load_counts_a_call_that_failed_in_its_block_apart(dev_node):
