@@ -294,9 +294,16 @@ class Submitter:
             else:
                 self._release(t)
 
-    async def submit(self, signer: Signer, call: bytes, kind: str) -> None:
-        gap = await signer.next_nonce(self.conn) if signer.resync else None
-        raw, nonce = signer.sign(call, gap)
+    async def submit(self, signer: Signer, call: bytes, kind: str, signed: tuple[bytes, int] | None = None) -> None:
+        """Submit `call` from `signer`, or `signed` (its extrinsic and nonce, signed ahead). After a
+        refusal or drop the sender's nonce gap is filled first, with `call` signed at the gap."""
+        if signer.resync:
+            gap = await signer.next_nonce(self.conn)
+            if gap is not None:
+                await self._enqueue(*signer.sign(call, gap), signer, kind)
+        await self._enqueue(*(signed or signer.sign(call)), signer, kind)
+
+    async def _enqueue(self, raw: bytes, nonce: int, signer: Signer, kind: str) -> None:
         t = Tracked(kind, signer, nonce, time.monotonic())
         await self.window.acquire_on_behalf_of(t)
         self.stats.txs[blake2_256(raw)] = t
@@ -320,7 +327,8 @@ async def _submit_loop(sub: Submitter, sources: list, order: list[str], rate: fl
         if item is None:
             await trio.sleep(0.05)
             continue
-        await sub.submit(item[0], item[1], kind)
+        signer, call, *signed = item
+        await sub.submit(signer, call, kind, *signed)
 
 
 async def _classify_open(conn: Connection, stats: LoadStats) -> None:
@@ -340,7 +348,8 @@ async def _classify_open(conn: Connection, stats: LoadStats) -> None:
 async def run_load(urls: list[str], *, seconds: float, rate: float, connections: int, drain: float,
                    senders: tuple[str, ...] = DEV_SENDERS, progress=None, mix: dict[str, int] | None = None,
                    accounts: int = 0, validators: int = 64, netuid: int | None = None, providers: int = 16,
-                   weights_uids: tuple[int, int] = (64, 256), watch: bool = True, log=None) -> dict:
+                   weights_uids: tuple[int, int] = (64, 256), watch: bool = True, presign: int = 0,
+                   log=None) -> dict:
     from primitives.keys import Keypair
 
     mix = mix or {"transfer": 1}
@@ -371,6 +380,13 @@ async def run_load(urls: list[str], *, seconds: float, rate: float, connections:
         decoder = EventDecoder(calls.metadata) if calls.metadata is not None else None
         nursery.start_soon(_follow, control, stats, start_number, epochs, decoder)
         order = mixmod.schedule(mix)
+        splits = [[s.split(k, len(workers)) for s in sources] for k in range(len(workers))]
+        if presign:
+            # on a worker thread: the follower keeps reading blocks meanwhile
+            transfers = [s for mine in splits for s in mine if s.kind == "transfer" and s.signers]
+            log(f"signing {presign:,} transfers ahead")
+            for source in transfers:
+                await trio.to_thread.run_sync(source.presign, -(-presign // len(transfers)))
         stats.started = time.monotonic()
         until = stats.started + seconds
         per_conn_rate = rate / len(workers) if rate > 0 else 0.0
@@ -382,8 +398,8 @@ async def run_load(urls: list[str], *, seconds: float, rate: float, connections:
             async with trio.open_nursery() as loops:
                 for k, conn in enumerate(workers):
                     sub = Submitter(conn, stats, nursery, watch)
-                    mine = [s.split(k, len(workers)) for s in sources]
-                    loops.start_soon(_submit_loop, sub, [s for s in mine if s.signers], order, per_conn_rate, until)
+                    loops.start_soon(_submit_loop, sub, [s for s in splits[k] if s.signers], order, per_conn_rate,
+                                     until)
                 if progress is not None:
                     loops.start_soon(_report_progress, stats, until, progress)
             load.cancel_scope.cancel()
@@ -477,6 +493,8 @@ def add_load_command(subparsers) -> None:
     p.add_argument("--providers", type=int, default=16, help="market providers placing bids (bid kind)")
     p.add_argument("--no-watch", action="store_true",
                    help="submit without author_submitAndWatchExtrinsic (drop reasons only from nonces)")
+    p.add_argument("--presign", type=int, default=0, metavar="N",
+                   help="sign N transfers before the load starts (rates then exclude signing; default 0)")
     p.add_argument("--json", metavar="PATH", help="also write the summary as JSON ('-': stdout)")
     p.set_defaults(run=_run_command)
 
@@ -488,8 +506,10 @@ def _first(group: BaseException) -> BaseException:
 
 
 def _run_command(args) -> int:
-    if args.seconds <= 0 or args.rate < 0 or args.connections < 1 or args.drain < 0 or args.accounts < 0:
-        print("error: --seconds and --connections must be positive, --rate, --drain and --accounts not negative",
+    if (args.seconds <= 0 or args.rate < 0 or args.connections < 1 or args.drain < 0 or args.accounts < 0
+            or args.presign < 0):
+        print("error: --seconds and --connections must be positive, --rate, --drain, --accounts and --presign "
+              "not negative",
               file=sys.stderr)
         return 2
     try:
@@ -505,7 +525,7 @@ def _run_command(args) -> int:
         summary = trio.run(lambda: run_load(
             urls, seconds=args.seconds, rate=args.rate, connections=args.connections, drain=args.drain,
             progress=sys.stderr, mix=mix, accounts=args.accounts, validators=args.validators, netuid=args.netuid,
-            providers=args.providers, weights_uids=uids, watch=not args.no_watch,
+            providers=args.providers, weights_uids=uids, watch=not args.no_watch, presign=args.presign,
             log=lambda line: print(line, file=sys.stderr)))
     except (OSError, HandshakeError, RpcFailure, SetupFailed, BaseExceptionGroup) as exc:
         cause = _first(exc)

@@ -1,6 +1,6 @@
 """Sustained throughput a devnet user gets: 4 validators (local processes on this machine, 2 s
-slots) under `agora load` (transfers from the 6 dev accounts, as fast as accepted, spread over
-every validator's RPC). Rows: finalized TPS (calls that succeeded; a call that failed in its block
+slots) under `agora load` (transfers from the 6 dev accounts, signed before the measured window, as
+fast as accepted, spread over every validator's RPC). Rows: finalized TPS (calls that succeeded; a call that failed in its block
 is its own row) against the single-process import rate of a
 2,000-transfer block measured in the same run (bench_chain's unknown-transactions import),
 submit->finalized latency p50/p99 in slots, CPU per node, and what was accepted but never
@@ -28,6 +28,10 @@ from tools.load import run_load
 VALIDATORS = 4
 SECONDS = float(os.environ.get("AGORA_BENCH_LOAD_SECONDS", "60"))
 SLOT_MS = 2000
+# transfers signed before the measured window, as Polkadot's sTPS runs do: the generator shares the
+# machine's two cores with the four nodes, and signing is the client's cost, not the chain's. The
+# block weight limit admits ~1,765 transfers/s at 2 s slots, so this many never run out.
+PRESIGN_PER_S = 1_800
 MIX = {"transfer": 95, "weights": 5}
 
 
@@ -50,7 +54,7 @@ def measure(seconds: float = SECONDS) -> dict:
             cpu0 = {e["pid"]: _cpu_seconds(e["pid"]) for e in nodes}
             t0 = time.monotonic()
             summary = trio.run(lambda: run_load(urls, seconds=seconds, rate=0.0, connections=len(urls),
-                                                drain=8 * SLOT_MS / 1000))
+                                                drain=8 * SLOT_MS / 1000, presign=int(PRESIGN_PER_S * seconds)))
             elapsed = time.monotonic() - t0
             cpu = [(_cpu_seconds(e["pid"]) - cpu0[e["pid"]]) / elapsed for e in nodes if dn._alive(e["pid"])]
             mix = trio.run(lambda: run_load(urls, seconds=seconds, rate=0.0, connections=len(urls),
@@ -69,7 +73,7 @@ def bench() -> list[dict]:
     import_rate = _import_known_vs_unknown()[0]["baseline"]   # unknown transactions: full verification
     s = measure()
     lat = s["latency_finalized_s"]
-    note = f"{VALIDATORS} validators, {s['load_seconds']:.0f} s, as fast as accepted"
+    note = f"{VALIDATORS} validators, {s['load_seconds']:.0f} s, as fast as accepted, transfers signed ahead"
     slot = SLOT_MS / 1000
     return [
         {"benchmark": "devnet under load: finalized transfers/s", "value": s["finalized_per_s"], "unit": "tx/s",

@@ -21,9 +21,11 @@ def test_load_reports_what_the_chain_finalized(dev_node, tmp_path):
     before = _nonces(dev_node.rpc_port)
     out = tmp_path / "load.json"
     proc = subprocess.run([sys.executable, "-m", "tools", "load", "--url", dev_node.url, "--seconds", "8",
-                           "--rate", "150", "--connections", "3", "--drain", "60", "--json", str(out)],
+                           "--rate", "150", "--connections", "3", "--drain", "60", "--json", str(out),
+                           "--presign", "600"],   # about half of what it submits: then it signs as it goes
                           cwd=REPO, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "signing 600 transfers ahead" in proc.stderr
     assert "finalized" in proc.stdout and "latency p50" in proc.stdout   # the table
     summary = json.loads(out.read_text())
     assert summary["submitted"] > 100
@@ -86,6 +88,9 @@ def test_load_refuses_bad_arguments(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "tools", "load", "--seconds", "0"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "must be positive" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "tools", "load", "--presign", "-1"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--presign" in proc.stderr and "Traceback" not in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "tools", "load", "--mix", "transfer=90,stake=10"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "--mix" in proc.stderr and "Traceback" not in proc.stderr
@@ -298,6 +303,62 @@ def test_call_batch_answers_each_call_in_order_and_a_refused_batch_fails_each():
     assert isinstance(first[1], RpcFailure) and str(first[1]) == "Invalid Transaction"
     assert seen == ["ready"]
     assert [str(r) for r in results["refused"]] == ["Too big batch response"] * 2
+
+
+def test_presigned_transfers_go_out_in_nonce_order_and_a_gap_is_filled_first():
+    """`--presign N` signs transfers before the load, in the order the source hands them out (senders
+    in turn, each one's nonces consecutive); once they run out the source signs as it goes. After a
+    refusal the sender's gap is filled (signed then, at the node's next index) before its next
+    pre-signed transfer, so no nonce is left open."""
+    import trio
+
+    from primitives.keys import Keypair as Key
+    from tools.load import LoadStats, Submitter
+    from tools.load_mix import TransferSource
+    from tools.load_rpc import Calls, ChainInfo, Signer
+
+    chain = ChainInfo(b"\x01" * 32, 1, 1)
+    alice, bob = Signer(Key.from_uri("//Alice"), 5, chain), Signer(Key.from_uri("//Bob"), 0, chain)
+    source = TransferSource([alice, bob], Calls({("Balances", "transfer_keep_alive"): b"\x05\x03"}))
+    source.presign(4)
+    signed = [source.next() for _ in range(4)]
+    assert [(s[0], s[2][1]) for s in signed] == [(alice, 5), (bob, 0), (alice, 6), (bob, 1)]
+    for who, call, (raw, nonce) in signed:
+        body = raw[2:]                           # after its compact length (two bytes here)
+        # signer, sr25519 MultiSignature, immortal era, then the nonce (compact, < 64: one byte)
+        assert body[2:34] == who.key.public_key and body[34] == 1 and body[99] == 0
+        assert body[100] == nonce << 2 and body.endswith(call)
+    live = source.next()
+    assert len(live) == 2 and live[0] is alice and alice.nonce == 7   # pre-signed ones used up: signed as it goes
+
+    class _Node:
+        def __init__(self):
+            self.batches = []
+
+        async def call(self, method, *params):
+            assert method == "system_accountNextIndex"
+            return 6                            # nonce 6 was refused: a gap below our next (7)
+
+        async def call_batch(self, requests):
+            self.batches.append(requests)
+            return [f"sub-{i}" for i in range(len(requests))]
+
+    node = _Node()
+
+    async def main():
+        stats = LoadStats()
+        async with trio.open_nursery() as nursery:
+            sub = Submitter(node, stats, nursery, watch=True)
+            await sub.submit(*signed[0][:2], "transfer", signed[0][2])
+            alice.resync = True
+            call = signed[0][1]
+            await sub.submit(alice, call, "transfer", alice.sign(call))   # alice at 7, signed ahead
+        return stats
+
+    stats = trio.run(main)
+    assert [t.nonce for t in stats.txs.values()] == [5, 6, 7]   # the gap (6) went out before 7
+    assert sum(len(b) for b in node.batches) == 3 and not alice.resync
+    assert all(t.subscription is not None and t.accepted is not None for t in stats.txs.values())
 
 
 def test_load_counts_a_call_that_failed_in_its_block_apart(dev_node):
