@@ -35,6 +35,7 @@ class Connection:
     def __init__(self, ws):
         self.ws = ws
         self._ids = itertools.count(1)
+        self._batches = itertools.count()
         self._waiting: dict[int, list] = {}
         self._subs: dict[object, Callable[[object], bool]] = {}
 
@@ -48,8 +49,10 @@ class Connection:
         if "id" in msg and msg["id"] in self._waiting:
             self._settle(self._waiting.pop(msg["id"]), msg)
         elif msg.get("id", 0) is None and "error" in msg:
-            # a batch refused as a whole (too long, too big, batches disabled): each of its calls fails
-            for rid in [rid for rid, slot in self._waiting.items() if slot[3]]:
+            # a batch refused as a whole (too long, too big, batches disabled): each of its calls fails.
+            # The node answers messages in the order sent, so it is the oldest batch still waiting.
+            oldest = min((slot[3] for slot in self._waiting.values() if slot[3] is not None), default=None)
+            for rid in [rid for rid, slot in self._waiting.items() if slot[3] is not None and slot[3] == oldest]:
                 self._settle(self._waiting.pop(rid), msg)
         elif "params" in msg:
             sub = msg["params"].get("subscription")
@@ -66,10 +69,8 @@ class Connection:
     async def call(self, method: str, *params, on_item: Callable[[object], bool] | None = None):
         """Call `method`; with `on_item` it is a subscription: each notification goes to `on_item`,
         which returns True when it was the last one."""
-        rid = next(self._ids)
-        slot = [trio.Event(), None, on_item, False]
-        self._waiting[rid] = slot
-        await self.ws.send_message(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": list(params)}))
+        slot, request = self._open(method, params, on_item, None)
+        await self.ws.send_message(json.dumps(request))
         await slot[0].wait()
         if "error" in slot[1]:
             raise RpcFailure(slot[1]["error"])
@@ -80,17 +81,22 @@ class Connection:
         their results in order, an RpcFailure in place of each refused one. One message and one
         answer instead of one each per call: what a client sending thousands of transactions a second
         spends most of its time on, and the node too."""
+        batch = next(self._batches)
         slots, body = [], []
         for method, params, on_item in requests:
-            rid = next(self._ids)
-            slot = [trio.Event(), None, on_item, True]
-            self._waiting[rid] = slot
+            slot, request = self._open(method, params, on_item, batch)
             slots.append(slot)
-            body.append({"jsonrpc": "2.0", "id": rid, "method": method, "params": list(params)})
+            body.append(request)
         await self.ws.send_message(json.dumps(body))
         for slot in slots:
             await slot[0].wait()
         return [RpcFailure(slot[1]["error"]) if "error" in slot[1] else slot[1]["result"] for slot in slots]
+
+    def _open(self, method: str, params: tuple, on_item, batch: int | None) -> tuple[list, dict]:
+        """A waiting slot [answered, answer, on_item, batch number or None] and its request."""
+        rid = next(self._ids)
+        slot = self._waiting[rid] = [trio.Event(), None, on_item, batch]
+        return slot, {"jsonrpc": "2.0", "id": rid, "method": method, "params": list(params)}
 
     async def subscribe(self, method: str, *params) -> trio.MemoryReceiveChannel:
         send, receive = trio.open_memory_channel(math.inf)

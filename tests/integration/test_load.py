@@ -292,8 +292,13 @@ def test_call_batch_answers_each_call_in_order_and_a_refused_batch_fails_each():
             nursery.start_soon(batch, "refused", [("author_unwatchExtrinsic", ("a",), None),
                                                   ("author_unwatchExtrinsic", ("b",), None)])
             await trio.sleep(0.01)
+            nursery.start_soon(batch, "after", [("author_unwatchExtrinsic", ("c",), None)])   # sent after it
+            await trio.sleep(0.01)
             await ws.inbox[0].send(json.dumps({"jsonrpc": "2.0", "id": None,
                                                "error": {"code": -32011, "message": "Too big batch response"}}))
+            await trio.sleep(0.01)
+            assert "after" not in results              # a refusal is the oldest waiting batch's only
+            await ws.inbox[0].send(json.dumps([{"jsonrpc": "2.0", "id": ws.sent[-1][0]["id"], "result": True}]))
             await trio.sleep(0.01)
             nursery.cancel_scope.cancel()
 
@@ -303,6 +308,7 @@ def test_call_batch_answers_each_call_in_order_and_a_refused_batch_fails_each():
     assert isinstance(first[1], RpcFailure) and str(first[1]) == "Invalid Transaction"
     assert seen == ["ready"]
     assert [str(r) for r in results["refused"]] == ["Too big batch response"] * 2
+    assert results["after"] == [True]
 
 
 def test_presigned_transfers_go_out_in_nonce_order_and_a_gap_is_filled_first():
