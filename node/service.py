@@ -476,7 +476,8 @@ class Node:
 
         started = time.monotonic()
         await trio.to_thread.run_sync(warm_up, abandon_on_cancel=True)
-        log.debug("runtime warmed up in %.1f s", time.monotonic() - started)
+        # info: on a cold numba cache this is a ~30 s compile, and operators ask when it ends
+        log.info("🔥 Runtime warmed up in %.1f s (Yuma kernel loaded, metadata encoded)", time.monotonic() - started)
 
     async def _task(self, name: str, fn) -> None:
         """Run a long-lived task, counted as Substrate's task manager counts them (substrate_tasks_*)."""
