@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import h11
 import trio
 
+from node.rpc.heap import RELEASE_AFTER, release_free_memory
 from node.rpc.jsonrpc_wire import METHOD_NOT_FOUND, BatchAnswer, RpcError, dumps, oversized_request_response
 from node.rpc.websocket_connection import WebSocketConnection
 from node.rpc.websocket_frames import accept_token
@@ -204,6 +205,8 @@ class HttpConnection:
                 payload = answer
             answer = None
             await self._respond(200, payload, _JSON, server.cors.headers(origin))
+            if type(payload) is BatchAnswer and payload.size >= RELEASE_AFTER:
+                release_free_memory()  # the sent answer's pages, not kept resident for the next
             return False
         if method == b"GET" and b"websocket" in headers.get(b"upgrade", b"").lower():
             return await self._upgrade(headers)

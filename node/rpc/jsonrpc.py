@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import trio
 
+from node.rpc.heap import TRIM_EVERY, release_free_memory
 from node.rpc.jsonrpc_wire import (
     BATCHES_NOT_SUPPORTED,
     BATCH_SLICE,
@@ -67,6 +68,10 @@ log = logging.getLogger(__name__)
 # --- registry -----------------------------------------------------------------------------------
 
 _METHOD, _SUBSCRIBE, _UNSUBSCRIBE = 0, 1, 2
+#: a batch item's answer that would take its batch past the response limit (never built)
+_PAST_LIMIT = "<past the limit>"
+#: a str result this long is measured before it is encoded (a scan of it is cheap beside a copy)
+_BIG_RESULT = 64 * 1024
 
 
 @dataclass(eq=False)
@@ -329,6 +334,14 @@ class RpcSession:
 
 # --- the dispatcher -----------------------------------------------------------------------------
 
+def _handed_out(items: list) -> Iterator[Any]:
+    """A parsed batch's items, each dropped from its list once handed out: the parsed request
+    (~400 bytes a call) shrinks as the answer grows, as a chunked body does."""
+    for index, item in enumerate(items):
+        items[index] = None
+        yield item
+
+
 class Dispatcher:
     """Turns request text into response text for one server (its module and its policy)."""
 
@@ -391,7 +404,7 @@ class Dispatcher:
         if kind is dict:
             return await self._single(session, request, False)
         if kind is list:
-            return await self._batch(session, iter(request), len(request))
+            return await self._batch(session, _handed_out(request), len(request))
         return PARSE_ERROR_RESPONSE
 
     async def _batch(self, session: RpcSession, requests: Iterator[Any], count: int,
@@ -411,15 +424,20 @@ class Dispatcher:
         out = BatchAnswer()
         clock = time.perf_counter
         yield_at = clock() + BATCH_SLICE
+        trim_at = body.unserved - TRIM_EVERY if body is not None else -1
         for request in requests:
             if type(request) is dict:
-                answer = await self._single(session, request, True)
+                room = limit - out.size - 1
+                if body is not None:
+                    room = min(room, hold_limit - body.unserved - out.size - 1)
+                answer = await self._single(session, request, True, room)
             else:
                 answer = INVALID_REQUEST_RESPONSE
             request = None  # the item is not kept while the next one is parsed
             if answer is not None:
                 size = out.size + len(answer) + 1
-                if size > limit or (body is not None and size + body.unserved > hold_limit):
+                if (answer is _PAST_LIMIT or size > limit
+                        or (body is not None and size + body.unserved > hold_limit)):
                     # Stop at the first answer past the limit, or at the first that would make the
                     # answer and the rest of the body more than the limits let one request hold:
                     # a batch's memory is bounded by the limits, not by its length.
@@ -428,9 +446,16 @@ class Dispatcher:
                 out.add(answer)
                 answer = None
             if clock() >= yield_at:
+                if body is not None and body.unserved <= trim_at:
+                    # the served part of the body is freed, but resident until trimmed: without
+                    # this the request's peak is its whole body plus its whole answer
+                    release_free_memory()
+                    trim_at = body.unserved - TRIM_EVERY
                 # Let authoring, import and the other connections run between items.
                 await trio.lowlevel.checkpoint()
                 yield_at = clock() + BATCH_SLICE
+        if body is not None:
+            release_free_memory()  # the last of the body
         if not out.count:
             return None
         return out.finish()
@@ -444,7 +469,8 @@ class Dispatcher:
             sink._close()
         session._gates.clear()
 
-    async def _single(self, session: RpcSession, request: dict, in_batch: bool) -> str | None:
+    async def _single(self, session: RpcSession, request: dict, in_batch: bool,
+                      room: int | None = None) -> str | None:
         method = request.get("method")
         has_id = "id" in request
         rid = request.get("id")
@@ -474,7 +500,7 @@ class Dispatcher:
                     await session._concurrency.acquire()
                 session.nursery.start_soon(self._concurrent_call, session, entry, rid, params)
                 return None
-            return await self._call(entry, rid, params)
+            return await self._call(entry, rid, params, room)
         if session.outbox is None:
             log.debug("%s over HTTP: subscriptions need a WebSocket", method)
             return error_text(rid, INTERNAL_ERROR)
@@ -482,21 +508,32 @@ class Dispatcher:
             return await self._subscribe(session, entry, rid, params, in_batch)
         return self._unsubscribe(session, entry, rid, params)
 
-    async def _call(self, entry: _Entry, rid: Any, params: Params) -> str:
+    async def _call(self, entry: _Entry, rid: Any, params: Params, room: int | None = None) -> str:
+        """The answer's text. In a batch, ``room`` is what its answer has left: an answer that
+        fits the response limit but not the room is :data:`_PAST_LIMIT` instead, found before
+        its text is built (a big result is not copied only to be refused). One past the limit
+        is the -32008 error, in a batch as alone (jsonrpsee's MethodResponse)."""
         try:
             result = entry.func(params)
             if entry.is_async:
                 result = await result
-            body = encode(result)
+            if type(result) is str and len(result) >= _BIG_RESULT and result.isascii() and result.isalnum():
+                body = None  # hex (state_getMetadata's 0.12 MiB): its JSON is itself in quotes
+            else:
+                body = encode(result)
         except RpcError as exc:
             return rpc_error_text(rid, exc)
         except Exception:
             log.exception("RPC method %s failed", entry.name)
             return error_text(rid, INTERNAL_ERROR)
-        text = '{"jsonrpc":"2.0","id":' + encode(rid) + ',"result":' + body + "}"
-        if len(text) > self.max_response_bytes:
+        head = '{"jsonrpc":"2.0","id":' + encode(rid) + ',"result":'
+        size = len(head) + (len(result) + 2 if body is None else len(body)) + 1
+        if size > self.max_response_bytes:
             return error_text(rid, OVERSIZED_RESPONSE, None, limit_data(self.max_response_bytes))
-        return text
+        if room is not None and size > room:
+            return _PAST_LIMIT
+        # one join (a chain of + would copy a big result twice), a hex result not encoded first
+        return "".join((head, '"', result, '"}') if body is None else (head, body, "}"))
 
     async def _concurrent_call(self, session: RpcSession, entry: _Entry, rid: Any, params: Params) -> None:
         try:

@@ -116,7 +116,7 @@ def decode(text: str) -> Any:
 WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
-WINDOW = 256 * 1024  # bytes of a chunked request decoded at a time
+WINDOW = 64 * 1024  # bytes of a chunked request decoded at a time
 
 
 _NUMBERS = (int, float)
@@ -286,7 +286,7 @@ def check_large(message: str | bytes | bytearray | list) -> tuple[str | list | N
     return None, 0, decode(message)
 
 
-PIECE = 256 * 1024     # bytes of small answers gathered into one piece of a batch answer
+PIECE = 64 * 1024     # bytes of small answers gathered into one piece of a batch answer
 _OWN_PIECE = 16 * 1024  # an answer this long is a piece by itself, its str as it is (never copied)
 
 

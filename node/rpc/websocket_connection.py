@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from node.rpc.heap import RELEASE_AFTER, release_free_memory
 from node.rpc.jsonrpc import RpcSession
 from node.rpc.jsonrpc_wire import BatchAnswer, oversized_request_response
 from node.rpc.websocket_frames import (
@@ -154,12 +155,16 @@ class WebSocketConnection:
                     await self._writer_lot.park()
                 out = self._out
                 self._out = []
+                sent = 0
                 for data in _coalesce(out):
                     await stream.send_all(data)
                     self._queued -= len(data)
+                    sent += len(data)
                     if self._progress_lot:
                         self._progress_lot.unpark_all()
                 out = data = None
+                if sent >= RELEASE_AFTER:
+                    release_free_memory()  # a big answer's pages, not kept resident for the next
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             log.debug("RPC WebSocket peer went away while we were sending")
             self._queued = 0

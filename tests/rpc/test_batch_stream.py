@@ -20,6 +20,7 @@ from node.rpc.jsonrpc_wire import (
     DECODE_INLINE_LIMIT,
     PARSE_ERROR_RESPONSE,
     PIECE,
+    TOO_BIG_BATCH_RESPONSE,
     WINDOW,
     BatchAnswer,
     batch_length,
@@ -370,3 +371,75 @@ async def test_small_answers_still_go_out_with_their_headers():
     async with running(Toy()) as server:
         r = await post(server.port, [req("echo", [1], id=1), req("echo", [2], id=2)])
         assert r.json() == [{"jsonrpc": "2.0", "id": 1, "result": [1]}, {"jsonrpc": "2.0", "id": 2, "result": [2]}]
+
+
+async def test_a_big_result_past_the_batch_limit_is_refused_before_its_answer_is_built():
+    """A batch whose answer is nearly full when a big hex result comes (state_getMetadata's,
+    3,000 times in the issue): that item is refused on its result's length, before the result
+    is encoded or its answer built. Peak: the same as the batch's without the big items (the
+    answer so far and the parsed request, measured 5.7 MB); refused only after encoding it
+    was 8.6 MB."""
+    module = RpcModule()
+    big = "ab" * 1_500_000  # a cached 3 MB hex result, as the metadata's is
+
+    @module.method("big")
+    def big_result(params):
+        return big
+
+    @module.method("fill")
+    def fill(params):
+        return "x" * 1_000
+
+    dispatcher = Dispatcher(module, allow_unsafe=True, max_response_bytes=5_000_000)
+    filling = [{"jsonrpc": "2.0", "id": i, "method": "fill"} for i in range(4_000)]
+    big_ones = [{"jsonrpc": "2.0", "id": i, "method": "big"} for i in range(5)]
+
+    async def peak_of(items):
+        tracemalloc.start()
+        try:
+            before, _ = tracemalloc.get_traced_memory()
+            tracemalloc.reset_peak()
+            answer = await dispatcher.handle(dispatcher.session(), json.dumps(items).encode())
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        return answer, peak - before
+
+    filled, filled_peak = await peak_of(filling)   # the same batch without the big items
+    assert filled.count == 4_000
+    answer, peak = await peak_of(filling + big_ones)
+    assert json.loads(answer)["error"]["code"] == TOO_BIG_BATCH_RESPONSE
+    assert peak < filled_peak + 500_000, (peak / 1e6, filled_peak / 1e6)
+
+
+async def test_an_answer_past_the_limit_in_a_batch_is_its_own_error_and_the_batch_goes_on():
+    """jsonrpsee answers a call whose response alone passes the limit with -32008, inside a
+    batch too; the rest of the batch is served (the big result is never encoded)."""
+    module = RpcModule()
+    big = "ab" * 1_500_000
+
+    @module.method("big")
+    def big_result(params):
+        return big
+
+    dispatcher = Dispatcher(module, allow_unsafe=True, max_response_bytes=1_000_000)
+    body = json.dumps([{"jsonrpc": "2.0", "id": 1, "method": "big"},
+                       {"jsonrpc": "2.0", "id": 2, "method": "rpc_methods"}])
+    answers = json.loads(str(await dispatcher.handle(dispatcher.session(), body)))
+    assert answers[0] == {"jsonrpc": "2.0", "id": 1, "error": {
+        "code": -32008, "message": "Response is too big", "data": "Exceeded max limit of 1000000"}}
+    assert "big" in answers[1]["result"]["methods"]
+
+
+@pytest.mark.parametrize("result", ["0x" + "ab" * 40_000, "é" * 70_000, "ab" * 40_000 + '"\n', "中" * 40_000 + "1"],
+                         ids=["hex", "non-ascii letters", "quote and newline", "cjk"])
+async def test_a_long_str_result_is_answered_as_json_encodes_it(result):
+    """A long hex result skips the encoder (its JSON is itself in quotes); anything else, non-ASCII
+    letters included, is encoded as ASCII JSON, alone and in a batch."""
+    module = RpcModule()
+    module.method("long")(lambda params: result)
+    dispatcher = Dispatcher(module, allow_unsafe=True)
+    alone = await dispatcher.handle(dispatcher.session(), '{"jsonrpc":"2.0","id":7,"method":"long"}')
+    batch = str(await dispatcher.handle(dispatcher.session(), '[{"jsonrpc":"2.0","id":7,"method":"long"}]'))
+    assert alone.isascii() and json.loads(alone) == {"jsonrpc": "2.0", "id": 7, "result": result}
+    assert batch == "[" + alone + "]"
