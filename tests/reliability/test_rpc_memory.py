@@ -1,8 +1,8 @@
 """Issue 12's memory bar on a real process: one big batch's peak RSS is about its answer.
 
-The RPC server runs alone in a child process (no chain: nothing else allocates while the
-batch is served) with 4 MiB request and response limits, and reports its own RSS through two
-methods. A client sends, over HTTP and over WebSocket, the longest batch of small calls whose
+The RPC server runs in a child process without a chain, beside a task that keeps allocating
+as a node's blocks and pool do, with 4 MiB request and response limits, and reports its own
+RSS through two methods. A client sends, over HTTP and over WebSocket, the longest batch of small calls whose
 answer fits. The body is freed chunk by chunk as its items are served, and the server hands
 those pages back to the OS as it goes (``node.rpc.heap``): the request's peak is its answer
 plus well under a MiB of slack, and once the answer is sent its pages go back too.
