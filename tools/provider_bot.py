@@ -38,6 +38,7 @@ import argparse
 import dataclasses
 import logging
 import os
+import signal
 import threading
 
 from tools.market_cli import (DEFAULT_URL, MarketClient, MarketError, _table, describe_resources, format_tao,
@@ -407,6 +408,10 @@ class ProviderBot:
 
 
 # --- commands ------------------------------------------------------------------------------------
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run_provider(args) -> int:
     from node.cli import setup_logging
 
@@ -428,6 +433,9 @@ def run_provider(args) -> int:
         except OSError as exc:
             log.error("cannot serve the provider endpoint (--listen / host_uri %s): %s", cfg.host_uri, exc)
             return 1
+    # SIGTERM (docker stop, systemd, kill) shuts down as Ctrl-C does: Python's default would end the
+    # process at once, leaving the leases' services (each in its own session) running unsupervised
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         bot.run(max_steps=1 if args.once else None)
     except KeyboardInterrupt:

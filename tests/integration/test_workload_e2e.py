@@ -92,14 +92,7 @@ def test_the_tenant_reaches_its_service_and_closing_the_lease_stops_it(dev_node,
                                                                          capsys):
     proc, log_path, host_uri = provider
     url = dev_node.url
-    dep_file = tmp_path / "deployment.yaml"
-    dep_file.write_text(DEPLOYMENT)
-    run_cli(capsys, "market", "deploy", "create", str(dep_file), "--url", url, "--key", "//Alice")
-    dep_id = max(k.value for k, _ in substrate.query_map("Market", "Deployments"))
-    (order_id,) = substrate.query("Market", "Deployments", [dep_id]).value["orders"]
-    lease_id = wait_for(lambda: substrate.query("Market", "Orders", [order_id]).value["lease"],
-                        BIDDING_WINDOW * 3 + 60, f"the auction (provider log: {log_path})")
-    assert substrate.query("Market", "Leases", [lease_id]).value["provider"] == BOB.ss58_address
+    dep_file, lease_id = _leased(substrate, url, tmp_path, capsys, log_path)
 
     # someone else's signature: the CLI will not send it, and the daemon refuses it when sent anyway
     capsys.readouterr()
@@ -116,14 +109,7 @@ def test_the_tenant_reaches_its_service_and_closing_the_lease_stops_it(dev_node,
     out = run_cli(capsys, "market", "lease", "status", str(lease_id), "--url", url)
     assert "awaiting manifest" in out
 
-    out = run_cli(capsys, "market", "lease", "send-manifest", str(lease_id), str(dep_file), "--url", url,
-                  "--key", "//Alice")
-    assert "running at http://127.0.0.1:" in out
-    out = run_cli(capsys, "market", "lease", "status", str(lease_id), "--url", url)
-    service_uri = next(line.split()[-1] for line in out.splitlines() if "endpoint:" in line)
-    assert "running" in out and service_uri.startswith("http://127.0.0.1:")
-    answer = wait_for(lambda: _try(lambda: _get(service_uri + "/")), 20, "the service to answer")
-    assert answer == b"hello from lease"
+    service_uri = _serving(url, lease_id, dep_file, capsys)
     out = run_cli(capsys, "market", "lease", "show", str(lease_id), "--url", url)
     assert BOB.ss58_address in out and "provider endpoint" in out
 
@@ -148,6 +134,32 @@ def test_the_tenant_reaches_its_service_and_closing_the_lease_stops_it(dev_node,
     out = run_cli(capsys, "market", "lease", "history", "--url", url)
     (row,) = [line for line in out.splitlines() if line.split("│")[1:2] and line.split("│")[1].strip() == str(lease_id)]
     assert "Closed" in row or "closed" in row.lower(), row
+
+
+def _leased(substrate, url: str, tmp_path, capsys, log_path) -> tuple:
+    """A deployment of DEPLOYMENT by Alice, and the lease Bob's daemon wins for it."""
+    dep_file = tmp_path / "deployment.yaml"
+    dep_file.write_text(DEPLOYMENT)
+    run_cli(capsys, "market", "deploy", "create", str(dep_file), "--url", url, "--key", "//Alice")
+    dep_id = max(k.value for k, _ in substrate.query_map("Market", "Deployments"))
+    (order_id,) = substrate.query("Market", "Deployments", [dep_id]).value["orders"]
+    lease_id = wait_for(lambda: substrate.query("Market", "Orders", [order_id]).value["lease"],
+                        BIDDING_WINDOW * 3 + 60, f"the auction (provider log: {log_path})")
+    assert substrate.query("Market", "Leases", [lease_id]).value["provider"] == BOB.ss58_address
+    return dep_file, lease_id
+
+
+def _serving(url: str, lease_id: int, dep_file, capsys) -> str:
+    """Send the lease's manifest as its owner; the service's URI once it answers."""
+    out = run_cli(capsys, "market", "lease", "send-manifest", str(lease_id), str(dep_file), "--url", url,
+                  "--key", "//Alice")
+    assert "running at http://127.0.0.1:" in out
+    out = run_cli(capsys, "market", "lease", "status", str(lease_id), "--url", url)
+    service_uri = next(line.split()[-1] for line in out.splitlines() if "endpoint:" in line)
+    assert "running" in out and service_uri.startswith("http://127.0.0.1:")
+    answer = wait_for(lambda: _try(lambda: _get(service_uri + "/")), 20, "the service to answer")
+    assert answer == b"hello from lease"
+    return service_uri
 
 
 def test_market_tools_without_the_daemon(dev_node, substrate, tmp_path, capsys):
@@ -190,6 +202,20 @@ def test_market_tools_without_the_daemon(dev_node, substrate, tmp_path, capsys):
     assert "deregistered" in out
     assert substrate.query("Market", "Providers", [ferdie.ss58_address]).value is None
     run_cli(capsys, "market", "deploy", "close", str(dep_id), "--url", url, "--key", "//Alice")
+
+
+def test_stopping_the_daemon_stops_its_services(dev_node, substrate, provider, tmp_path, capsys):
+    """SIGTERM (docker stop, systemd) shuts the daemon down as Ctrl-C does: the services of its
+    leases are stopped, not left running unsupervised in their own sessions. Last in this file:
+    it ends the module's daemon."""
+    proc, log_path, _host_uri = provider
+    dep_file, lease_id = _leased(substrate, dev_node.url, tmp_path, capsys, log_path)
+    service_uri = _serving(dev_node.url, lease_id, dep_file, capsys)
+    proc.terminate()
+    assert proc.wait(15) == 0
+    assert "Shutting down" in log_path.read_text(errors="replace")
+    with pytest.raises(OSError):
+        _get(service_uri + "/")
 
 
 def _try(fn):
