@@ -52,8 +52,9 @@ class Connection:
             # a batch refused as a whole (too long, too big, batches disabled): each of its calls fails.
             # The node answers messages in the order sent, so it is the oldest batch still waiting.
             oldest = min((slot[3] for slot in self._waiting.values() if slot[3] is not None), default=None)
-            for rid in [rid for rid, slot in self._waiting.items() if slot[3] is not None and slot[3] == oldest]:
-                self._settle(self._waiting.pop(rid), msg)
+            if oldest is not None:
+                for rid in [rid for rid, slot in self._waiting.items() if slot[3] == oldest]:
+                    self._settle(self._waiting.pop(rid), msg)
         elif "params" in msg:
             sub = msg["params"].get("subscription")
             on_item = self._subs.get(sub)

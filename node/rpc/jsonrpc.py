@@ -52,6 +52,7 @@ from node.rpc.jsonrpc_wire import (
     decode,
     encode,
     error_text,
+    handed_out,
     iter_batch,
     limit_data,
     rpc_error_text,
@@ -334,14 +335,6 @@ class RpcSession:
 
 # --- the dispatcher -----------------------------------------------------------------------------
 
-def _handed_out(items: list) -> Iterator[Any]:
-    """A parsed batch's items, each dropped from its list once handed out: the parsed request
-    (~400 bytes a call) shrinks as the answer grows, as a chunked body does."""
-    for index, item in enumerate(items):
-        items[index] = None
-        yield item
-
-
 class Dispatcher:
     """Turns request text into response text for one server (its module and its policy)."""
 
@@ -404,7 +397,9 @@ class Dispatcher:
         if kind is dict:
             return await self._single(session, request, False)
         if kind is list:
-            return await self._batch(session, _handed_out(request), len(request))
+            # each item dropped once served: the parsed request (~400 bytes a call) shrinks as
+            # the answer grows, as a chunked body does
+            return await self._batch(session, handed_out(request), len(request))
         return PARSE_ERROR_RESPONSE
 
     async def _batch(self, session: RpcSession, requests: Iterator[Any], count: int,

@@ -286,6 +286,14 @@ def check_large(message: str | bytes | bytearray | list) -> tuple[str | list | N
     return None, 0, decode(message)
 
 
+def handed_out(items: list) -> Iterator[Any]:
+    """The items of ``items``, each dropped from the list once handed out, so that what is
+    served (a parsed batch's requests, an answer's pieces) is not held to the end."""
+    for index, item in enumerate(items):
+        items[index] = None
+        yield item
+
+
 PIECE = 64 * 1024     # bytes of small answers gathered into one piece of a batch answer
 _OWN_PIECE = 16 * 1024  # an answer this long is a piece by itself, its str as it is (never copied)
 
@@ -342,9 +350,7 @@ class BatchAnswer:
     def drain(self) -> Iterator[bytes | bytearray]:
         """:meth:`chunks`, each piece dropped from the answer once handed out (for sending:
         a str piece is not kept beside its bytes)."""
-        pieces = self.pieces
-        for index, piece in enumerate(pieces):
-            pieces[index] = None
+        for piece in handed_out(self.pieces):
             yield piece.encode() if type(piece) is str else piece
 
     def __str__(self) -> str:

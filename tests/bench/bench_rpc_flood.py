@@ -84,8 +84,7 @@ def _fresh_node_rss(base: pathlib.Path, send) -> tuple[float, object]:
     """Peak RSS growth of a node that served nothing before ``send(port)`` (memory an earlier
     request freed would be reused unseen), and what ``send`` returned. The node has finished
     its start-up work (:func:`_settled`) before the request."""
-    node = NodeProcess(base, "--no-prometheus", block_time_ms=SLOT_MS)
-    node.start(wait_blocks=1)
+    node = NodeProcess(base, "--no-prometheus", block_time_ms=SLOT_MS).start(wait_blocks=1)
     try:
         _settled(node)
         before = _peak_from_here(node.proc.pid)
